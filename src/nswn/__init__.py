@@ -1,0 +1,33 @@
+"""nswn — an executable model of China's new-style whole-of-nation system (新型举国体制).
+
+The curated public API; importing it loads nothing heavy::
+
+    import nswn
+    scenario = nswn.load_scenario("baseline")
+    result = nswn.simulate(scenario, seed=0, firms=5000)
+    result.technology_year.head()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["Result", "ScenarioError", "__version__", "load_scenario", "open_results", "simulate"]
+
+if TYPE_CHECKING:
+    from nswn.api import Result, load_scenario, open_results, simulate
+    from nswn.scenario.io import ScenarioError
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Result", "load_scenario", "simulate", "open_results"):
+        from nswn import api
+
+        return getattr(api, name)
+    if name == "ScenarioError":
+        from nswn.scenario.io import ScenarioError
+
+        return ScenarioError
+    raise AttributeError(f"module 'nswn' has no attribute {name!r}")

@@ -1,0 +1,165 @@
+"""The façade every shell uses (CLI, service, report): load, simulate, store, read."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from nswn import __version__
+from nswn.mechanisms import indicators
+from nswn.scenario import io
+from nswn.scenario.build import build_model, to_config
+
+ScenarioLike = str | Path | dict[str, Any] | BaseModel
+
+
+def load_scenario(name_or_path: str | Path) -> BaseModel:
+    """Load a shipped scenario by name (``"baseline"``) or a YAML file by path.
+
+    Raises
+    ------
+    nswn.ScenarioError
+        With one message per problem (file, field path, value, allowed range).
+    """
+    return io.load(name_or_path)
+
+
+def _as_scenario(scenario: ScenarioLike) -> BaseModel:
+    if isinstance(scenario, BaseModel):
+        return scenario
+    if isinstance(scenario, dict):
+        return io.from_dict(scenario)
+    return io.load(scenario)
+
+
+def with_overrides(scenario: BaseModel, *, firms: int | None = None, start_year: int | None = None,
+                   end_year: int | None = None) -> BaseModel:
+    """A copy of ``scenario`` with run-size overrides, validated like a file."""
+    data = scenario.model_dump(mode="json")
+    if firms is not None:
+        data["firms"] = firms
+    if start_year is not None:
+        data["years"]["start"] = start_year
+    if end_year is not None:
+        data["years"]["end"] = end_year
+    return io.validate(data, f"{data.get('name', 'scenario')} (command-line overrides)")
+
+
+def run_id_for(scenario_hash: str, seed: int) -> str:
+    """Deterministic run id: the same scenario, seed and version always get the same id."""
+    return hashlib.sha256(f"{scenario_hash}:{seed}:{__version__}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Result:
+    """The outcome of one run: tidy tables and a manifest.
+
+    Attributes
+    ----------
+    technology_year
+        One row per technology and year (§9 per-technology indicators).
+    macro_year
+        One row per year (§9 macro indicators).
+    manifest
+        Run id, scenario name and hash, seed, firms, years, version, timing.
+    """
+
+    technology_year: pd.DataFrame
+    macro_year: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest["run_id"])
+
+
+def simulate(
+    scenario: ScenarioLike = "baseline",
+    seed: int = 0,
+    firms: int | None = None,
+    *,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Run one scenario with one seed and return its tables.
+
+    Parameters
+    ----------
+    scenario
+        Shipped name, path, mapping, or a scenario from :func:`load_scenario`.
+    seed
+        Run seed (non-negative); the same scenario, seed and version give identical tables.
+    firms
+        Override the scenario's number of firms.
+    start_year, end_year
+        Override the simulated years.
+    progress
+        Called with each simulated year.
+    """
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    loaded = _as_scenario(scenario)
+    if firms is not None or start_year is not None or end_year is not None:
+        loaded = with_overrides(loaded, firms=firms, start_year=start_year, end_year=end_year)
+    config = to_config(loaded)
+    digest = io.scenario_hash(loaded)
+    started = time.perf_counter()
+    model = build_model(config, seed)
+    recorder = model.run(progress)
+    wall = time.perf_counter() - started
+
+    tech_columns = recorder.technology_table()
+    macro_columns = recorder.macro_table()
+    indicators.finalise(tech_columns, macro_columns, config.assumptions["indicators"].parity)
+    run_id = run_id_for(digest, seed)
+    technology_year = pd.DataFrame(tech_columns)
+    catalog_info = _catalog_frame()
+    groups = technology_year["technology_id"].map(catalog_info["group"])
+    # the aggregate traditional sector has no firms: it is reported in macro_year instead
+    technology_year = technology_year[groups != "traditional"].reset_index(drop=True)
+    technology_year.insert(0, "run_id", run_id)
+    technology_year.insert(2, "group", groups[groups != "traditional"].to_numpy())
+    macro_year = pd.DataFrame(macro_columns)
+    macro_year.insert(0, "run_id", run_id)
+    manifest = {
+        "run_id": run_id,
+        "scenario_name": loaded.name,  # type: ignore[attr-defined]
+        "scenario_hash": digest,
+        "seed": seed,
+        "firms": config.firms,
+        "institutions": config.institutions,
+        "start_year": config.start_year,
+        "end_year": config.end_year,
+        "package_version": __version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": wall,
+        "firms_final": int(len(model.state.firms)),
+        "scenario_json": loaded.model_dump_json(),
+    }
+    return Result(technology_year=technology_year, macro_year=macro_year, manifest=manifest)
+
+
+def _catalog_frame() -> pd.DataFrame:
+    from nswn import catalog
+
+    return pd.DataFrame([t.__dict__ for t in catalog.technologies()]).set_index("id")
+
+
+def open_results(directory: str | Path) -> Any:
+    """Open a results directory written by ``nswn run`` (a :class:`ResultsStore`)."""
+    from nswn.storage.store import ResultsStore
+
+    return ResultsStore(directory, create=False)

@@ -1,0 +1,147 @@
+"""The ``nswn`` command line: each command is a few lines over :mod:`nswn.api`.
+
+User mistakes (a bad scenario, a missing file, an out-of-range option) print a clear
+message and exit with status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="nswn",
+    help="Simulate China's new-style whole-of-nation system for science, technology and industry.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+USAGE_ERROR = 2
+
+
+def fail(message: str) -> None:
+    """Print a user error and exit with status 2."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(USAGE_ERROR)
+
+
+def _scenario_or_fail(name_or_path: str) -> Any:
+    from nswn import api
+    from nswn.scenario.io import ScenarioError
+
+    try:
+        return api.load_scenario(name_or_path)
+    except ScenarioError as exc:
+        count = len(exc.problems)
+        errors.print(f"[bold red]error:[/] invalid scenario ({count} problem{'s' * (count != 1)}):",
+                     highlight=False)
+        for problem in exc.problems:
+            errors.print(f"  {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(USAGE_ERROR) from None
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Shipped scenario name or path to a YAML file.")] = "baseline",
+    seed: Annotated[int, typer.Option(min=0, help="Run seed (same seed ⇒ identical results).")] = 0,
+    firms: Annotated[int | None, typer.Option(help="Override the number of firms (100–10 000 000).")] = None,
+    start_year: Annotated[int | None, typer.Option(help="Override the first year.")] = None,
+    end_year: Annotated[int | None, typer.Option(help="Override the last year.")] = None,
+    out: Annotated[Path, typer.Option(help="Results directory (DuckDB database inside).")] = Path("nswn-results"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Run one scenario, print a summary and store the results."""
+    from nswn import api
+    from nswn.scenario.io import ScenarioError
+    from nswn.storage.store import ResultsStore, StoreError
+
+    loaded = _scenario_or_fail(scenario)
+    try:
+        if firms is not None or start_year is not None or end_year is not None:
+            loaded = api.with_overrides(loaded, firms=firms, start_year=start_year, end_year=end_year)
+    except ScenarioError as exc:
+        fail("; ".join(str(p) for p in exc.problems))
+    try:
+        store = ResultsStore(out)
+    except StoreError as exc:
+        fail(str(exc))
+    result = _simulate_with_progress(loaded, seed, quiet)
+    try:
+        store.write(result)
+    except Exception as exc:  # noqa: BLE001 - report any storage failure plainly
+        fail(f"could not write results to {store.path}: {exc}")
+    if not quiet:
+        from nswn import summary
+
+        summary.print_summary(result, console)
+        console.print(f"\nResults: [bold]{store.path}[/] (run id {result.run_id}); "
+                      f"{result.manifest['wall_seconds']:.2f} s for {result.manifest['firms']:,} firms.")
+
+
+def _simulate_with_progress(scenario: Any, seed: int, quiet: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from nswn import api
+
+    years = scenario.years.end - scenario.years.start
+    if quiet:
+        return api.simulate(scenario, seed=seed)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("years"), TimeRemainingColumn(), console=errors, transient=True) as bar:
+        task = bar.add_task(f"{scenario.name} seed {seed}", total=years)
+        return api.simulate(scenario, seed=seed, progress=lambda year: bar.update(task, advance=1))
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files or shipped names.")],
+) -> None:
+    """Check scenario files; print every problem (file, field, value, allowed range)."""
+    for name in files:
+        loaded = _scenario_or_fail(name)
+        from nswn.scenario.io import scenario_hash
+
+        console.print(f"[green]ok[/] {name}: scenario {loaded.name!r}, hash {scenario_hash(loaded)}",
+                      highlight=False)
+
+
+@app.command()
+def catalog(
+    group: Annotated[str | None, typer.Option(help="Only this group (stranglehold, bottleneck, "
+                                              "competitive_advantage, future, traditional).")] = None,
+    lang: Annotated[str, typer.Option(help="Names in en or zh.")] = "en",
+) -> None:
+    """Print the technology catalog."""
+    from nswn import catalog as cat
+
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be 'en' or 'zh', not {lang!r}")
+    if group is not None and group not in cat.GROUPS:
+        fail(f"--group must be one of {', '.join(cat.GROUPS)}, not {group!r}")
+    rows = [t for t in cat.technologies() if group is None or t.group == group]
+    table = Table(title=f"nswn catalog: {len(rows)} technologies" + (f" ({group})" if group else ""))
+    for header in ("id", "name", "group", "R0", "e", "ρ", "b", "g_F", "D0 bn", "foreign 0", "owner", "basis"):
+        table.add_column(header, overflow="fold")
+    for t in rows:
+        name = t.name_zh if lang == "zh" else t.name_en
+        table.add_row(t.id, name, t.group, f"{t.rel_capability0:.2f}", f"{t.emulability:.2f}",
+                      f"{t.entrepreneurship:.2f}", f"{t.science_intensity:.2f}", f"{t.frontier_growth:.3f}",
+                      f"{t.demand0:,.0f}", f"{t.foreign_share0:.2f}", t.issue_owner_type, t.basis)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point that turns stray user errors into clean messages."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,69 @@
+"""Recorder: turns declared indicators into tidy, column-oriented rows each year."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nswn.core.state import State
+
+TechnologyIndicator = Callable[[State], NDArray[Any]]
+MacroIndicator = Callable[[State], float]
+
+
+class Recorder:
+    """Collects per-technology and macro indicators after every simulated year.
+
+    Parameters
+    ----------
+    technology_indicators
+        Name → function returning one value per technology.
+    macro_indicators
+        Name → function returning one number.
+    """
+
+    def __init__(
+        self,
+        technology_indicators: Mapping[str, TechnologyIndicator],
+        macro_indicators: Mapping[str, MacroIndicator],
+    ) -> None:
+        self.technology_indicators = dict(technology_indicators)
+        self.macro_indicators = dict(macro_indicators)
+        self._technology_rows: dict[str, list[NDArray[Any]]] = {
+            name: [] for name in ["year", *technology_indicators]
+        }
+        self._macro_rows: dict[str, list[float]] = {name: [] for name in ["year", *macro_indicators]}
+        self._technology_ids: tuple[str, ...] = ()
+
+    def record(self, state: State) -> None:
+        """Evaluate every indicator on ``state`` and append one row per technology and year."""
+        n = state.n_technologies
+        self._technology_ids = state.technologies.ids
+        self._technology_rows["year"].append(np.full(n, state.year, dtype=np.int64))
+        for name, indicator in self.technology_indicators.items():
+            values = np.asarray(indicator(state))
+            if values.shape != (n,):
+                raise ValueError(f"indicator {name!r} returned shape {values.shape}, want ({n},)")
+            self._technology_rows[name].append(values)
+        self._macro_rows["year"].append(float(state.year))
+        for name, macro_indicator in self.macro_indicators.items():
+            self._macro_rows[name].append(float(macro_indicator(state)))
+
+    def technology_table(self) -> dict[str, NDArray[Any]]:
+        """Columns of the technology-year table (``technology_id``, ``year``, indicators…)."""
+        n_years = len(self._technology_rows["year"])
+        columns: dict[str, NDArray[Any]] = {
+            "technology_id": np.tile(np.array(self._technology_ids, dtype=object), n_years)
+        }
+        for name, chunks in self._technology_rows.items():
+            columns[name] = np.concatenate(chunks) if chunks else np.zeros(0)
+        return columns
+
+    def macro_table(self) -> dict[str, NDArray[Any]]:
+        """Columns of the macro-year table (``year``, indicators…)."""
+        columns = {name: np.asarray(values) for name, values in self._macro_rows.items()}
+        columns["year"] = columns["year"].astype(np.int64)
+        return columns

@@ -1,0 +1,146 @@
+"""Entry and exit: entrepreneurs, returnees and academic spin-offs in; loss-makers out.
+
+What it models (model.md §6.9)
+    Entrants per technology and year ``~ Poisson(ν · n_t · (1 + max(0, π̄_t)) · ē)``,
+    private, with ``c = c_best − Exponential(0.5)``; ``π̄_t`` is the technology's mean
+    profit rate and ``ē`` the GDP-weighted pilot-zone multiplier
+    ``1 + ε_pilot · z_p · (1 − χ)``. A share ``ρ_ret(y) = ρ_ret0 · (1 − d(y))`` of entrants
+    are returnees, who bring foreign practice (a smaller gap below the best, judged); the rest
+    are entrepreneurs. Academic spin-offs per field
+    ``~ Poisson(ν_spin · ω · n_t · Σ_{k∈t} a_k o_k / o_ref,t)``, with capability near the
+    best, closer where more usable knowledge exists. Private firms exit after
+    ``loss_streak ≥ 3`` loss-making years; SOEs never exit (soft budget: their losses go to
+    debt in the macro step). Entrants' provinces are drawn ∝ GDP share × pilot multiplier.
+
+Differences from the shared specification: the entry rate is per incumbent (``ν · n_t``)
+so that results do not depend on how many firms represent the economy; ``c_best`` is the
+best capability the technology has reached (kept when all its firms have exited).
+
+State read: firms, ``macro.decoupling``, ``macro.centralisation``, institutions' aligned output.
+State written: appends and removes firms (order by technology restored);
+``technologies.entries``, ``exits``, ``best_capability``; firm ``age``.
+
+Brief: returnees and entrepreneurs behind solar, batteries, EVs and drones; patent
+ownership for inventors to make state researchers entrepreneurial; loss of local
+experimentation (pilot zones) under centralisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nswn.core import segments
+from nswn.core.model import Context
+from nswn.core.params import param
+from nswn.core.state import (
+    FOUNDER_ENTREPRENEUR,
+    FOUNDER_RETURNEE,
+    FOUNDER_SPINOFF,
+    State,
+    firm_rows,
+)
+
+
+@dataclass(frozen=True)
+class PatentReformParams:
+    """Inventor ownership of patents (a lever, not a budget line; model.md §6.3)."""
+
+    inventor_share: float = param(0.3, lo=0.0, hi=1.0, unit="share", basis="policy",
+                                  doc="ω, inventors' ownership share of patents from state research")
+
+
+@dataclass(frozen=True)
+class EntryExitParams:
+    """Firm demography."""
+
+    entry_rate: float = param(0.03, lo=0.0, hi=1.0, unit="entrants per incumbent per yr", doc="ν")
+    entrant_gap: float = param(0.5, lo=0.01, hi=3.0, unit="log capability",
+                               doc="Mean gap of an entrant below the technology's best")
+    returnee_share: float = param(0.15, lo=0.0, hi=1.0, unit="share of entrants",
+                                  doc="ρ_ret0, returnee share of entrants before decoupling")
+    returnee_gap: float = param(0.25, lo=0.01, hi=3.0, unit="log capability",
+                                doc="Mean gap of a returnee entrant below the best (judged: foreign practice)")
+    spinoff_rate: float = param(0.01, lo=0.0, hi=1.0, unit="per incumbent per yr at ω=1", doc="ν_spin")
+    entrant_share: float = param(0.1, lo=0.0, hi=1.0, unit="× mean Chinese share",
+                                 doc="Market share an entrant starts with, relative to the mean firm")
+    exit_after: int = param(3, lo=1, hi=20, unit="years", doc="Loss-making years before a private firm exits")
+
+
+class EntryExit:
+    """Firm entry, spin-offs and exit."""
+
+    name = "entry_exit"
+
+    def __init__(self, params: EntryExitParams, patents: PatentReformParams, pilot_boost: float) -> None:
+        self.params = params
+        self.patents = patents
+        self.pilot_boost = pilot_boost
+
+    def step(self, state: State, ctx: Context) -> None:
+        firms, tech, p = state.firms, state.technologies, self.params
+        n_tech = len(tech)
+        rng = ctx.rng
+        t = firms.technology
+        count = segments.group_count(t, n_tech)
+        best = segments.group_max(firms.capability, t, n_tech)
+        tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability),
+                                        tech.best_capability)
+
+        # exits first (decided on this year's accounts)
+        leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)
+        tech.exits = segments.group_sum(leaving, t, n_tech)
+
+        revenue = segments.group_sum(firms.revenue, t, n_tech)
+        profit = segments.group_sum(firms.profit, t, n_tech)
+        rate = np.divide(profit, revenue, out=np.zeros(n_tech), where=revenue > 0)
+        pilot = 1.0 + self.pilot_boost * state.provinces.pilot_intensity * (1.0 - state.macro.centralisation)
+        province_weights = state.provinces.gdp_share * pilot
+        mean_pilot = float(province_weights.sum())
+        expected = p.entry_rate * np.maximum(count, 1) * (1.0 + np.maximum(0.0, rate)) * mean_pilot
+        expected = expected * tech.simulated
+        entrants = rng.poisson(expected)
+
+        aligned = segments.group_sum(state.institutions.alignment * state.institutions.output,
+                                     state.institutions.field, n_tech)
+        relative = np.divide(aligned, tech.research_reference, out=np.zeros(n_tech),
+                             where=tech.research_reference > 0)
+        spin_expected = p.spinoff_rate * self.patents.inventor_share * np.maximum(count, 1) * relative
+        spinoffs = rng.poisson(spin_expected * tech.simulated)
+
+        firms.take(~leaving)
+        firms.age += 1
+        n_new = int(entrants.sum() + spinoffs.sum())
+        tech.entries = (entrants + spinoffs).astype(float)
+        if n_new:
+            self._add(state, rng, entrants, spinoffs, province_weights / mean_pilot)
+        state.sort_firms()
+
+    def _add(self, state: State, rng: np.random.Generator, entrants: np.ndarray, spinoffs: np.ndarray,
+             province_p: np.ndarray) -> None:
+        tech, p = state.technologies, self.params
+        n_entrants, n_spin = int(entrants.sum()), int(spinoffs.sum())
+        tech_of = np.concatenate([np.repeat(np.arange(len(tech)), entrants),
+                                  np.repeat(np.arange(len(tech)), spinoffs)]).astype(np.int32)
+        returnee_p = p.returnee_share * (1.0 - state.macro.decoupling)
+        is_returnee = np.concatenate([rng.random(n_entrants) < returnee_p, np.zeros(n_spin, dtype=bool)])
+        founder = np.where(is_returnee, FOUNDER_RETURNEE, FOUNDER_ENTREPRENEUR)
+        founder[n_entrants:] = FOUNDER_SPINOFF
+        ratio = np.minimum(1.0, tech.knowledge / tech.knowledge_required)[tech_of]
+        scale = np.where(is_returnee, p.returnee_gap, p.entrant_gap)
+        scale[n_entrants:] = p.entrant_gap / (1.0 + ratio[n_entrants:])
+        capability = tech.best_capability[tech_of] - rng.exponential(1.0, len(tech_of)) * scale
+        province = rng.choice(len(province_p), size=len(tech_of), p=province_p)
+
+        firms = state.firms
+        china_share = segments.group_sum(firms.share, firms.technology, len(tech))
+        count = np.maximum(segments.group_count(firms.technology, len(tech)), 1)
+        start_share = p.entrant_share * np.where(china_share > 0, china_share / count, 1e-3)
+        firms.extend(firm_rows(len(tech_of), technology=tech_of, province=province,
+                               founder=founder, capability=capability, share=start_share[tech_of]))
+        # renormalise Chinese and foreign shares to sum to one per technology
+        total = segments.group_sum(firms.share, firms.technology, len(tech)) + tech.foreign_share
+        safe = np.where(total > 0, total, 1.0)
+        firms.share = firms.share / safe[firms.technology]
+        tech.foreign_share = tech.foreign_share / safe

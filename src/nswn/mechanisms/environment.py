@@ -1,0 +1,142 @@
+"""External environment: frontier growth, demand growth, export controls, decoupling.
+
+What it models (model.md §6.1, §7)
+    The foreign frontier ``F_t`` grows by ``g_F,t`` a year; domestic and world demand grow
+    at the catalog rates. Export controls come in batches ``{technologies, year,
+    fence_height}``; from a batch's year the fence height ``h_t`` of each listed technology
+    is the highest of the batches in force. Decoupling of joint research and returnee flows
+    is ``d(y) = min(d_max, δ_dec · max(0, y − y_dec))``. Foreign know-how access is
+    ``A_t = (1 − h_t)(1 − d(y))``; the foreign firms' access to the Chinese market is
+    ``A^dom_t = a_f · (1 − κ_sales · h_t)`` — controls that stop foreign sales of a controlled
+    item to China also hand its home market to Chinese firms.
+
+    Difference from the shared specification: market growth starts at the catalog's
+    2024 rate and converges to a long-run rate (default 3 %/yr), since rates such as
+    15 %/yr for EVs cannot compound for 26 years.
+
+State read: year, catalog growth rates. State written: ``frontier``, ``demand``,
+``world_demand``, ``fence``, ``knowhow_access``, ``market_access``, ``macro.decoupling``.
+
+Brief: the opening section on the October 2022 and October 2023 U.S. controls ("small
+yard, high fence"), declining joint publications, and Apple/Tesla selling in China in a
+controlled setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nswn.core.model import Context
+from nswn.core.params import param
+from nswn.core.state import State
+
+SEMICONDUCTOR_2022 = ("lithography_machines", "high_end_chips", "chip_design_software")
+
+
+@dataclass(frozen=True)
+class ExportControlBatch:
+    """One batch of foreign export controls."""
+
+    technologies: tuple[str, ...] = param((), unit="technology ids", basis="policy",
+                                          doc="Catalog ids the batch covers")
+    year: int = param(2022, lo=1990, hi=2100, unit="year", basis="policy",
+                      doc="First year the batch is in force")
+    fence_height: float = param(0.5, lo=0.0, hi=1.0, unit="share", basis="policy",
+                                doc="How much of the flow of know-how (and sales) the fence stops")
+
+
+def _default_batches() -> tuple[ExportControlBatch, ...]:
+    return (
+        ExportControlBatch(technologies=SEMICONDUCTOR_2022, year=2022, fence_height=0.5),
+        ExportControlBatch(technologies=SEMICONDUCTOR_2022, year=2023, fence_height=0.7),
+    )
+
+
+@dataclass(frozen=True)
+class ExportControlParams:
+    """Foreign export controls, the 'yard' (technologies) and the 'fence' (height)."""
+
+    batches: tuple[ExportControlBatch, ...] = field(
+        default_factory=_default_batches,
+        metadata={"unit": "list of batches", "basis": "sourced", "lo": None, "hi": None,
+                  "doc": "Control batches; default: the Oct 2022 and Oct 2023 U.S. batches"},
+    )
+
+
+@dataclass(frozen=True)
+class EnvironmentParams:
+    """Assumptions about the world outside China's policy."""
+
+    frontier_growth_scale: float = param(
+        1.0, lo=0.0, hi=3.0, unit="× catalog rate", doc="Multiplies every technology's frontier growth g_F")
+    demand_growth_scale: float = param(
+        1.0, lo=0.0, hi=3.0, unit="× catalog rate", doc="Multiplies domestic and world demand growth")
+    long_run_demand_growth: float = param(
+        0.03, lo=-0.05, hi=0.2, unit="1/yr", doc="Growth rate every market's growth converges to")
+    demand_growth_convergence: float = param(
+        0.15, lo=0.0, hi=1.0, unit="1/yr", doc="Yearly share of the gap to long-run growth that closes")
+    decoupling_rate: float = param(
+        0.01, lo=0.0, hi=0.1, unit="1/yr", doc="Yearly rise of decoupling of joint research and returnee flows")
+    decoupling_max: float = param(0.5, lo=0.0, hi=1.0, unit="share", doc="Ceiling of decoupling")
+    decoupling_start: int = param(
+        2018, lo=1990, hi=2100, unit="year", doc="Year decoupling starts to rise (joint papers peak)")
+    foreign_market_access: float = param(
+        1.0, lo=0.0, hi=1.0, unit="share", doc="Foreign firms' access to the Chinese market without controls")
+    controls_block_sales: float = param(
+        0.5, lo=0.0, hi=1.0, unit="× fence height",
+        doc="How far a control also stops foreign firms selling the item in China")
+
+
+def demand_growth(params: EnvironmentParams, start_growth: np.ndarray, years: int) -> np.ndarray:
+    """Market growth ``years`` after the start: the catalog rate (scaled) converging to the
+    long-run rate, ``g(y) = g_lr + (s·g0 − g_lr)(1 − κ)^(y − y0 − 1)``."""
+    decay = (1.0 - params.demand_growth_convergence) ** max(years - 1, 0)
+    long_run = params.long_run_demand_growth
+    return np.asarray(long_run + (params.demand_growth_scale * start_growth - long_run) * decay)
+
+
+def decoupling(params: EnvironmentParams, year: int) -> float:
+    """Decoupling ``d(y)`` of joint research and returnee flows."""
+    return min(params.decoupling_max, params.decoupling_rate * max(0, year - params.decoupling_start))
+
+
+def fence_heights(controls: ExportControlParams, ids: tuple[str, ...], year: int) -> np.ndarray:
+    """Fence height per technology in ``year``: the highest batch in force on it (0 if none)."""
+    fence = np.zeros(len(ids))
+    position = {tech: i for i, tech in enumerate(ids)}
+    for batch in controls.batches:
+        if batch.year <= year:
+            for tech in batch.technologies:
+                i = position[tech]
+                fence[i] = max(fence[i], batch.fence_height)
+    return fence
+
+
+def apply_access(state: State, env: EnvironmentParams, controls: ExportControlParams) -> None:
+    """Set fence, know-how access and market access for ``state.year`` (used at start too)."""
+    tech = state.technologies
+    d = decoupling(env, state.year)
+    tech.fence = fence_heights(controls, tech.ids, state.year)
+    tech.knowhow_access = (1.0 - tech.fence) * (1.0 - d)
+    tech.market_access = env.foreign_market_access * (1.0 - env.controls_block_sales * tech.fence)
+    state.macro.decoupling = d
+
+
+class Environment:
+    """Frontier, demand, controls and decoupling (model.md §6.1, §7)."""
+
+    name = "environment"
+
+    def __init__(self, params: EnvironmentParams, controls: ExportControlParams) -> None:
+        self.params = params
+        self.controls = controls
+
+    def step(self, state: State, ctx: Context) -> None:
+        tech = state.technologies
+        p = self.params
+        tech.frontier += p.frontier_growth_scale * tech.frontier_growth
+        tech.demand *= 1.0 + demand_growth(p, tech.demand_growth, state.year - state.start_year)
+        tech.world_demand *= 1.0 + demand_growth(p, tech.world_demand_growth, state.year - state.start_year)
+        apply_access(state, p, self.controls)

@@ -1,0 +1,148 @@
+"""The §9 indicators: what every run records per technology and year, and per year.
+
+Per technology: best and median capability, gap ``F − c_best``, relative capability
+``exp(c_best − F)``, whether the bottleneck is broken (relative capability ≥ ``parity``)
+and the first year it was, Chinese firms' domestic share, exports, funding (total and by
+instrument), publications, patents, usable knowledge, firm count, entries, exits, the
+foreign competitor's Chinese sales and exports, priority weight and fence height.
+
+Macro: GDP, manufacturing share, debt/GDP, exports, TFP index and growth, publications and
+patents (with growth), HHI of priority weights and of funding, share of funding to SOEs,
+budgets, allocation quality, firm count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nswn.core import segments
+from nswn.core.params import param
+from nswn.core.record import MacroIndicator, Recorder, TechnologyIndicator
+from nswn.core.state import State
+
+
+@dataclass(frozen=True)
+class IndicatorParams:
+    """Definitions used by the indicators."""
+
+    parity: float = param(0.9, lo=0.1, hi=2.0, unit="relative capability",
+                          doc="Relative capability at which a bottleneck counts as broken")
+
+
+def _best(state: State) -> np.ndarray:
+    firms, tech = state.firms, state.technologies
+    best = segments.group_max(firms.capability, firms.technology, len(tech))
+    return np.where(np.isfinite(best), best, np.nan)
+
+
+def _median(state: State) -> np.ndarray:
+    firms = state.firms
+    bounds = segments.segment_bounds(firms.technology, state.n_technologies)
+    return segments.segment_quantile(firms.capability, bounds, 0.5)
+
+
+def _by_tech(state: State, values: np.ndarray) -> np.ndarray:
+    return segments.group_sum(values, state.firms.technology, state.n_technologies)
+
+
+def _inst_by_field(state: State, values: np.ndarray) -> np.ndarray:
+    return segments.group_sum(values, state.institutions.field, state.n_technologies)
+
+
+def technology_indicators(instruments: tuple[str, ...]) -> dict[str, TechnologyIndicator]:
+    """Per-technology indicators, including one funding column per ledger instrument."""
+    columns: dict[str, TechnologyIndicator] = {
+        "best_capability": _best,
+        "median_capability": _median,
+        "frontier": lambda s: s.technologies.frontier.copy(),
+        "gap": lambda s: s.technologies.frontier - _best(s),
+        "relative_capability": lambda s: np.exp(_best(s) - s.technologies.frontier),
+        "china_domestic_share": lambda s: _by_tech(s, s.firms.share),
+        "china_exports": lambda s: s.technologies.china_exports.copy(),
+        "china_world_share": lambda s: s.technologies.world_share.copy(),
+        "foreign_china_sales": lambda s: s.technologies.foreign_share * s.technologies.demand,
+        "foreign_exports": lambda s: s.technologies.foreign_exports.copy(),
+        "demand": lambda s: s.technologies.demand.copy(),
+        "funding_total": lambda s: s.ledger.by_technology(),
+    }
+    for i, name in enumerate(instruments):
+        columns[f"funding_{name}"] = (lambda idx: lambda s: s.ledger.payments[idx].sum(axis=0))(i)
+    columns.update({
+        "publications": lambda s: _inst_by_field(s, s.institutions.publications),
+        "patents": lambda s: _inst_by_field(s, s.institutions.patents),
+        "knowledge": lambda s: s.technologies.knowledge / s.technologies.knowledge_required,
+        "firms": lambda s: segments.group_count(s.firms.technology, s.n_technologies).astype(float),
+        "entries": lambda s: s.technologies.entries.copy(),
+        "exits": lambda s: s.technologies.exits.copy(),
+        "priority_weight": lambda s: s.technologies.priority.copy(),
+        "fence_height": lambda s: s.technologies.fence.copy(),
+        "knowhow_access": lambda s: s.technologies.knowhow_access.copy(),
+    })
+    return columns
+
+
+def _funding_share_soe(state: State) -> float:
+    by = state.ledger.by_recipient()
+    total = sum(by.values())
+    return by["soe_firm"] / total if total > 0 else 0.0
+
+
+def macro_indicators() -> dict[str, MacroIndicator]:
+    """Economy-wide indicators."""
+    return {
+        "gdp": lambda s: s.macro.gdp,
+        "manufacturing_share": lambda s: (s.macro.va_traditional + s.macro.va_strategic) / s.macro.gdp,
+        "debt_to_gdp": lambda s: s.macro.debt / s.macro.gdp,
+        "va_traditional": lambda s: s.macro.va_traditional,
+        "va_strategic": lambda s: s.macro.va_strategic,
+        "strategic_exports": lambda s: float(s.technologies.china_exports.sum()),
+        "tfp_index": lambda s: s.macro.tfp_index,
+        "tfp_growth": lambda s: s.macro.tfp_growth,
+        "publications": lambda s: float(s.institutions.publications.sum()),
+        "patents": lambda s: float(s.institutions.patents.sum()),
+        "hhi_priority": lambda s: segments.herfindahl(s.technologies.priority),
+        "hhi_funding": lambda s: segments.herfindahl(s.ledger.by_technology()),
+        "soe_funding_share": _funding_share_soe,
+        "central_budget": lambda s: s.macro.central_budget,
+        "local_budget": lambda s: s.macro.local_budget,
+        "manufacturing_subsidy": lambda s: s.macro.manufacturing_subsidy,
+        "ledger_imbalance": lambda s: s.ledger.imbalance(),
+        "allocation_quality": lambda s: s.macro.allocation_quality,
+        "labour_cost": lambda s: s.macro.labour_cost,
+        "decoupling": lambda s: s.macro.decoupling,
+        "firms": lambda s: float(len(s.firms)),
+        "entries": lambda s: float(s.technologies.entries.sum()),
+        "exits": lambda s: float(s.technologies.exits.sum()),
+    }
+
+
+def make_recorder(instruments: tuple[str, ...]) -> Recorder:
+    """A recorder declaring every §9 indicator."""
+    return Recorder(technology_indicators(instruments), macro_indicators())
+
+
+def finalise(technology: dict[str, Any], macro: dict[str, Any], parity: float) -> None:
+    """Add derived columns in place: parity flags and first year, growth rates.
+
+    ``technology`` and ``macro`` are the recorder's column dicts (rows ordered by year,
+    then technology).
+    """
+    relative = np.nan_to_num(technology["relative_capability"], nan=0.0)
+    broken = relative >= parity
+    technology["parity_reached"] = broken
+    years = technology["year"]
+    ids = technology["technology_id"]
+    first = np.full(len(years), np.nan)
+    unique_ids, position = np.unique(ids, return_inverse=True)
+    earliest = np.full(len(unique_ids), np.inf)
+    np.minimum.at(earliest, position[broken], years[broken])
+    first[:] = np.where(np.isfinite(earliest[position]), earliest[position], np.nan)
+    technology["first_parity_year"] = first
+    for name in ("publications", "patents", "gdp"):
+        values = np.asarray(macro[name], dtype=float)
+        growth = np.full(len(values), np.nan)
+        growth[1:] = values[1:] / np.where(values[:-1] != 0, values[:-1], np.nan) - 1.0
+        macro[f"{name}_growth"] = growth

@@ -1,0 +1,295 @@
+"""Initialisation: the start-year state built from the catalog (model.md §5).
+
+* Firms are spread over simulated technologies ∝ ``D0`` (largest remainder, at least
+  ``min_firms_per_technology`` each) and over provinces ∝ GDP share; SOE share by group.
+* The best firm of each technology has ``c = ln R0``; the others ``ln R0 − Exponential(spread)``.
+* Chinese firms share the catalog's Chinese part of the market (``1 − foreign_share0``)
+  ∝ ``exp(σ_c c)``; they start with ``experience_years`` of output behind them.
+* Closures, so that the start year reproduces the catalog and ``macro.csv`` exactly:
+  the foreign competitor's appeal in China is set so that its competitiveness equals the
+  Chinese firms' share-weighted mean (the 2024 shares are a resting point of the
+  replicator, before controls); its weight abroad so that China's 2024 world share is the
+  catalog's ``world_share0``; the traditional sector's value added is manufacturing value
+  added minus the firms' value added, so the 2024 manufacturing share is the sourced one.
+* Institutions are spread over fields ∝ ``science_intensity × D0`` (at least
+  ``min_institutions_per_field`` each), type by the mix below, quality lognormal with mean 1,
+  alignment by type. The start year's research flows (funding, output, papers, patents)
+  are those of the reference funding below. Usable knowledge starts at the steady state of a reference funding
+  (the default central budget as block grants) without controls, and the knowledge a firm
+  needs, ``U_req``, is that same level — so the gate starts at ``τ`` in every scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nswn.core import segments
+from nswn.core.ledger import Ledger
+from nswn.core.params import param
+from nswn.core.state import (
+    GROUPS,
+    Firms,
+    Institutions,
+    Macro,
+    Provinces,
+    State,
+    Technologies,
+    firm_rows,
+)
+from nswn.mechanisms import environment, markets
+from nswn.mechanisms.central_budget import CentralBudgetParams
+from nswn.mechanisms.innovation import InnovationParams, rd_spend
+from nswn.mechanisms.macro import strategic_productivity
+from nswn.mechanisms.research import ResearchParams, research_output
+
+STRANGLEHOLD = GROUPS.index("stranglehold")
+
+
+@dataclass(frozen=True)
+class InitialParams:
+    """How the start-year population is drawn."""
+
+    soe_share_stranglehold: float = param(0.4, lo=0.0, hi=1.0, unit="share", doc="SOE share of firms in stranglehold areas")
+    soe_share_other: float = param(0.15, lo=0.0, hi=1.0, unit="share", doc="SOE share of firms elsewhere")
+    capability_spread: float = param(0.3, lo=0.0, hi=3.0, unit="log capability",
+                                     doc="Mean gap of a firm below its technology's best at the start")
+    min_firms_per_technology: int = param(20, lo=1, hi=10000, unit="firms", doc="Floor of firms per technology")
+    min_institutions_per_field: int = param(2, lo=1, hi=1000, unit="institutions", doc="Floor of institutions per field")
+    share_university: float = param(0.6, lo=0.0, hi=1.0, unit="share", doc="Universities among institutions")
+    share_public_institute: float = param(0.25, lo=0.0, hi=1.0, unit="share", doc="Public (CAS-like) institutes")
+    share_new_rd_institute: float = param(0.05, lo=0.0, hi=1.0, unit="share", doc="New R&D institutes")
+    share_military_institute: float = param(0.1, lo=0.0, hi=1.0, unit="share", doc="Military research institutes")
+    alignment_university: float = param(0.10, lo=0.0, hi=1.0, unit="share", doc="Industry alignment a_k of universities")
+    alignment_public_institute: float = param(0.20, lo=0.0, hi=1.0, unit="share", doc="a_k of public institutes")
+    alignment_new_rd_institute: float = param(0.55, lo=0.0, hi=1.0, unit="share", doc="a_k of new R&D institutes")
+    alignment_military_institute: float = param(0.25, lo=0.0, hi=1.0, unit="share", doc="a_k of military institutes")
+    quality_sd: float = param(0.5, lo=0.0, hi=3.0, unit="log sd", doc="Dispersion of institution quality")
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Cross-field constraints: (field, message) pairs, empty when valid."""
+        mix = self.type_mix().sum()
+        if abs(mix - 1.0) > 1e-6:
+            return [("share_university", f"institution type shares must sum to 1 (they sum to {mix:.4f})")]
+        return []
+
+    def type_mix(self) -> np.ndarray:
+        return np.array([self.share_university, self.share_public_institute,
+                         self.share_new_rd_institute, self.share_military_institute])
+
+    def alignments(self) -> np.ndarray:
+        return np.array([self.alignment_university, self.alignment_public_institute,
+                         self.alignment_new_rd_institute, self.alignment_military_institute])
+
+
+@dataclass(frozen=True)
+class StartMacro:
+    """Sourced macro starting values (bn CNY and ratios), from the catalog's macro.csv."""
+
+    gdp: float
+    manufacturing_value_added: float
+    services_share: float
+    debt_to_gdp: float
+
+
+@dataclass(frozen=True)
+class InitialSettings:
+    """Everything initialisation needs besides the catalog arrays."""
+
+    firms: int
+    institutions: int
+    start_year: int
+    initial: InitialParams
+    environment: environment.EnvironmentParams
+    controls: environment.ExportControlParams
+    markets: markets.MarketParams
+    innovation: InnovationParams
+    research: ResearchParams
+    central: CentralBudgetParams
+    centralisation: float
+    instruments: tuple[str, ...]
+
+
+class InitialisationError(ValueError):
+    """The catalog and settings cannot produce a consistent start state."""
+
+
+def allocate_counts(total: int, weights: np.ndarray, floor: int) -> np.ndarray:
+    """Split ``total`` into integers ∝ ``weights`` (largest remainder), each ≥ ``floor``."""
+    k = len(weights)
+    floor = min(floor, max(total // max(k, 1), 1))
+    rest = max(total - floor * k, 0)
+    exact = rest * weights / weights.sum()
+    counts = np.floor(exact).astype(np.int64)
+    remainder = rest - int(counts.sum())
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:remainder]] += 1
+    return counts + floor
+
+
+def initial_state(
+    tech: Technologies,
+    provinces: Provinces,
+    start: StartMacro,
+    settings: InitialSettings,
+    rng: np.random.Generator,
+) -> State:
+    """Build the start-year state (recorded as ``start_year``)."""
+    init = settings.initial
+    n_tech = len(tech)
+    simulated = np.flatnonzero(tech.simulated)
+    counts = np.zeros(n_tech, dtype=np.int64)
+    counts[simulated] = allocate_counts(settings.firms, tech.demand0[simulated], init.min_firms_per_technology)
+    n = int(counts.sum())
+    technology = np.repeat(np.arange(n_tech), counts).astype(np.int32)
+    first = np.zeros(n, dtype=bool)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    first[starts[counts > 0]] = True
+
+    # one draw per firm and purpose, in a fixed order
+    province = rng.choice(len(provinces), size=n, p=provinces.gdp_share)
+    soe_p = np.where(tech.group == STRANGLEHOLD, init.soe_share_stranglehold, init.soe_share_other)
+    soe = rng.random(n) < soe_p[technology]
+    spread = rng.exponential(1.0, n) * init.capability_spread
+    capability = np.log(tech.rel_capability0)[technology] - np.where(first, 0.0, spread)
+
+    firms = Firms.empty()
+    firms.extend(firm_rows(n, technology=technology, province=province, soe=soe, capability=capability))
+
+    institutions = _institutions(tech, settings, rng)
+    ledger = Ledger(settings.instruments, n_tech)
+    macro = Macro(gdp=start.gdp, va_traditional=0.0, va_strategic=0.0,
+                  va_services=start.services_share * start.gdp, va_other=0.0,
+                  debt=start.debt_to_gdp * start.gdp)
+    state = State(year=settings.start_year, start_year=settings.start_year, technologies=tech, firms=firms,
+                  institutions=institutions, provinces=provinces, macro=macro, ledger=ledger)
+    _technology_state(state, settings)
+    _markets(state, settings)
+    _knowledge(state, settings)
+    _macro(state, start)
+    return state
+
+
+def _institutions(tech: Technologies, settings: InitialSettings, rng: np.random.Generator) -> Institutions:
+    init = settings.initial
+    simulated = np.flatnonzero(tech.simulated)
+    weights = tech.science_intensity[simulated] * tech.demand0[simulated] + 1e-12
+    counts = np.zeros(len(tech), dtype=np.int64)
+    counts[simulated] = allocate_counts(settings.institutions, weights, init.min_institutions_per_field)
+    k = int(counts.sum())
+    field = np.repeat(np.arange(len(tech)), counts).astype(np.int32)
+    kind = rng.choice(4, size=k, p=init.type_mix()).astype(np.int8)
+    sd = init.quality_sd
+    quality = np.exp(sd * rng.standard_normal(k) - 0.5 * sd * sd)
+    zeros = np.zeros(k)
+    return Institutions(kind=kind, field=field, quality=quality, alignment=init.alignments()[kind],
+                        funding=zeros.copy(), output=zeros.copy(), publications=zeros.copy(),
+                        patents=zeros.copy())
+
+
+def _technology_state(state: State, settings: InitialSettings) -> None:
+    tech = state.technologies
+    n = len(tech)
+    tech.frontier = np.zeros(n)
+    tech.demand = tech.demand0.copy()
+    tech.world_demand = tech.world_demand0.copy()
+    tech.priority = np.zeros(n)
+    tech.foreign_share = tech.foreign_share0.copy()
+    tech.transfer_bonus = np.zeros(n)
+    tech.entries = np.zeros(n)
+    tech.exits = np.zeros(n)
+    tech.friction = np.zeros(n)
+    environment.apply_access(state, settings.environment, settings.controls)
+    state.macro.centralisation = settings.centralisation
+    best = segments.group_max(state.firms.capability, state.firms.technology, n)
+    tech.best_capability = np.where(np.isfinite(best), best, np.log(tech.rel_capability0))
+
+
+def _markets(state: State, settings: InitialSettings) -> None:
+    firms, tech, mp = state.firms, state.technologies, settings.markets
+    n_tech = len(tech)
+    t = firms.technology
+    firms.share = segments.group_softmax(mp.capability_weight * firms.capability, t, n_tech) * (1.0 - tech.foreign_share0[t])
+    # experience: output history from domestic sales and a pro-rata guess of exports
+    china_total = segments.group_sum(firms.share, t, n_tech)
+    guess = firms.share * tech.demand0[t] + tech.world_demand0[t] * tech.world_share0[t] * np.divide(
+        firms.share, china_total[t], out=np.zeros(len(firms)), where=china_total[t] > 0)
+    tech.output_scale = np.maximum(tech.demand0 + tech.world_demand0, 1e-9)
+    firms.output = mp.experience_years * guess
+    tech.china_output = segments.group_sum(firms.output, t, n_tech)
+    foreign_start = tech.foreign_share0 * tech.demand0 + tech.world_demand0 * (1.0 - tech.world_share0)
+    tech.foreign_output = mp.experience_years * foreign_start
+
+    # Chinese shares at the logit rest point (∝ E_i, with costs from this experience)
+    log_e = markets.log_competitiveness(state, mp)
+    firms.share = segments.group_softmax(log_e, t, n_tech) * (1.0 - tech.foreign_share0[t])
+    foreign = markets.foreign_log_competitiveness(state, mp)
+    if mp.share_dynamics == "logit":
+        # E^f · appeal / (Σ E_i + E^f · appeal) = foreign_share0
+        peak = segments.group_max(log_e, t, n_tech)
+        with np.errstate(divide="ignore"):
+            log_sum = np.log(segments.group_sum(np.exp(log_e - peak[t]), t, n_tech)) + peak
+        f0 = np.clip(tech.foreign_share0, 1e-9, 1 - 1e-9)
+        target = log_sum + np.log(f0) - np.log1p(-f0)
+    else:
+        # the replicator's aggregate resting point: E^f · appeal = share-weighted mean of E_i
+        target, _, _ = markets.china_composite(state, log_e, 1.0)
+    tech.foreign_log_appeal = np.where(np.isfinite(target), target - foreign, 0.0)
+    log_c_w, _, _ = markets.china_composite(state, log_e, mp.export_elasticity)
+    ws0 = np.clip(tech.world_share0, 1e-6, 1 - 1e-6)
+    friction0 = mp.friction_slope * np.maximum(0.0, ws0 - mp.friction_threshold)
+    tech.foreign_log_weight = np.where(
+        np.isfinite(log_c_w),
+        log_c_w + np.log1p(-ws0) - np.log(ws0) - np.log1p(friction0)
+        - mp.export_elasticity * markets.foreign_log_competitiveness(state, mp),
+        0.0)
+    tech.world_share = ws0.copy()
+    markets.trade(state, mp, log_e)
+    firms.revenue = firms.share * tech.demand[t] + firms.exports
+    mean_revenue = segments.group_mean(firms.revenue, t, n_tech)
+    tech.fixed_cost0 = mp.fixed_cost_share * tech.margin * np.nan_to_num(mean_revenue)
+    firms.profit = tech.margin[t] * firms.revenue - tech.fixed_cost0[t]
+    state.macro.labour_cost = markets.labour_cost(mp, state)
+
+    rd = rd_spend(state, settings.innovation)
+    firms.rd = rd
+    bounds = segments.segment_bounds(t, n_tech)
+    # the share-weighted median: the firm at which half of the market is reached, so that a
+    # typical producer (not the typical tiny firm) starts with absorptive capacity ≈ 0.5
+    median = segments.segment_weighted_median(rd, firms.share, bounds)
+    tech.rd_half0 = np.where(np.isfinite(median) & (median > 0), median, 1e-9)
+
+
+def _knowledge(state: State, settings: InitialSettings) -> None:
+    tech, inst = state.technologies, state.institutions
+    n_tech = len(tech)
+    rp = settings.research
+    weights = tech.simulated * np.power(tech.demand0, settings.central.allocation_exponent)
+    budget = settings.central.share_of_gdp * state.macro.gdp * weights / weights.sum()
+    funding = budget[inst.field] * segments.group_share(inst.quality, inst.field, n_tech)
+    output = research_output(inst.quality, funding, rp.elasticity)
+    aligned = segments.group_sum(inst.alignment * output, inst.field, n_tech)
+    tech.research_reference = aligned
+    # the start year's research flows are the reference ones (recorded for 2024)
+    inst.funding = funding
+    inst.output = output
+    inst.publications = rp.publications_per_output * output
+    inst.patents = rp.patents_by_kind()[inst.kind] * output
+    inflow = aligned * (1.0 + rp.international_knowledge * (1.0 - state.macro.decoupling))
+    steady = inflow / max(rp.knowledge_depreciation, 1e-9)
+    tech.knowledge_required = np.where(steady > 0, steady, 1.0)
+    tech.knowledge = tech.knowledge_required.copy()
+
+
+def _macro(state: State, start: StartMacro) -> None:
+    m, tech, firms = state.macro, state.technologies, state.firms
+    m.va_strategic = float((tech.value_added_ratio[firms.technology] * firms.revenue).sum())
+    m.va_traditional = start.manufacturing_value_added - m.va_strategic
+    if m.va_traditional <= 0:
+        raise InitialisationError(
+            f"the catalog's strategic industries add {m.va_strategic:,.0f} bn CNY of value added, more than "
+            f"all manufacturing ({start.manufacturing_value_added:,.0f}); lower demand0 or value_added_ratio")
+    m.va_other = start.gdp - start.manufacturing_value_added - m.va_services
+    m.strategic_productivity0 = strategic_productivity(state)
+    m.tfp_index = 1.0

@@ -1,0 +1,123 @@
+"""Firm innovation: emulation of the foreign frontier and frontier innovation.
+
+What it models (model.md §6.6)
+    R&D ``RD_i = r_own · revenue_i + subsidies_i`` (``r_own`` 0.05 private, 0.03 SOE; SOE
+    R&D converts with efficiency ``η_SOE``). Absorptive capacity
+    ``α_i = RD_i / (RD_i + RD½_t)``, with ``RD½_t`` the start-year share-weighted median R&D
+    in ``t`` (half the market is held by firms spending less), growing with demand.
+
+    Emulation: ``Δc^em = λ_em · e_t · A_t · α_i · max(0, F_t − c_i)`` — catch-up on an
+    existing foreign template, which alone converges to the steady gap
+    ``g_F / (λ_em e A α)`` and never passes the frontier.
+
+    Frontier innovation (Keynes+Schumpeter two-step draw; Dosi, Fagiolo & Roventini 2010):
+    success with probability ``p_i = 1 − exp(−ζ · ent_i · K_t · RD_i / RD½_t)``; a success
+    draws ``Δ ~ N(μ_in, σ_in)``, kept only if positive (a firm keeps its best technique).
+    ``ent_i = 1 − ρ_t (1 − E_owner)`` with ``E_private = 1``, ``E_SOE`` 0.35, and 1.2 for
+    entrepreneur and returnee founders. The knowledge gate
+    ``K_t = (1 − b_t) + b_t · min(1, τ_i U_t / U_req,t)`` stalls science-intensive
+    technologies when little usable knowledge reaches firms; ``τ_i = τ0``, ``τ_pair`` for
+    firms in an innovation association, plus the field's new-R&D-institute bonus.
+
+State read: revenue, subsidy, ownership, founder, partner, technology arrays.
+State written: ``firms.rd``, ``firms.capability``.
+
+Brief: the closing section (emulation of established technologies vs. private
+entrepreneurship in solar, EVs, platforms) and the two-layers section (knowledge gate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nswn.core.model import Context
+from nswn.core.params import param
+from nswn.core.state import FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE, State
+
+
+@dataclass(frozen=True)
+class InnovationParams:
+    """How firms learn and invent."""
+
+    rd_share_private: float = param(0.05, lo=0.0, hi=0.5, unit="share of revenue", doc="r_own of private firms")
+    rd_share_soe: float = param(0.03, lo=0.0, hi=0.5, unit="share of revenue", doc="r_own of SOEs")
+    soe_rd_efficiency: float = param(0.7, lo=0.0, hi=1.5, unit="×", doc="η_SOE, effective R&D per yuan at SOEs")
+    emulation_rate: float = param(0.1, lo=0.0, hi=1.0, unit="1/yr",
+                                  doc="λ_em, speed of catch-up on a template (specification: 0.3; see docs/model.md)")
+    innovation_rate: float = param(1.0, lo=0.0, hi=10.0, unit="per relative R&D", doc="ζ, frontier-innovation intensity")
+    step_mean: float = param(-0.01, lo=-0.5, hi=0.5, unit="log capability", doc="μ_in, mean of an innovation draw")
+    step_sd: float = param(0.06, lo=0.0, hi=0.5, unit="log capability", doc="σ_in, spread of an innovation draw")
+    soe_entrepreneurship: float = param(0.35, lo=0.0, hi=2.0, unit="×", doc="E_SOE, SOEs' entrepreneurial drive")
+    founder_entrepreneurship: float = param(1.2, lo=0.0, hi=3.0, unit="×",
+                                            doc="E of entrepreneur and returnee founders (private incumbents: 1)")
+    transfer_efficiency: float = param(0.2, lo=0.0, hi=1.0, unit="share", doc="τ0, knowledge a lone firm absorbs")
+    paired_transfer_efficiency: float = param(0.6, lo=0.0, hi=1.0, unit="share",
+                                              doc="τ_pair, knowledge a firm in an innovation association absorbs")
+
+
+def rd_spend(state: State, params: InnovationParams) -> np.ndarray:
+    """Effective R&D per firm, bn CNY."""
+    firms = state.firms
+    own_share = np.where(firms.soe, params.rd_share_soe, params.rd_share_private)
+    efficiency = np.where(firms.soe, params.soe_rd_efficiency, 1.0)
+    return np.asarray((own_share * firms.revenue + firms.subsidy) * efficiency)
+
+
+def rd_half(state: State) -> np.ndarray:
+    """``RD½_t`` per firm: the start-year median R&D of its technology, grown with demand."""
+    tech = state.technologies
+    scale = tech.rd_half0 * tech.demand / tech.demand0
+    return np.asarray(scale[state.firms.technology])
+
+
+def entrepreneurship(state: State, params: InnovationParams) -> np.ndarray:
+    """``ent_i = 1 − ρ_t (1 − E_owner)``."""
+    firms = state.firms
+    founder_boost = np.isin(firms.founder, (FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE))
+    owner = np.where(firms.soe, params.soe_entrepreneurship,
+                     np.where(founder_boost, params.founder_entrepreneurship, 1.0))
+    rho = state.technologies.entrepreneurship[firms.technology]
+    return np.asarray(1.0 - rho * (1.0 - owner))
+
+
+def knowledge_gate(state: State, params: InnovationParams) -> np.ndarray:
+    """``K_t = (1 − b) + b · min(1, τ_i U_t / U_req,t)`` per firm."""
+    firms, tech = state.firms, state.technologies
+    tau = np.where(firms.partner >= 0, params.paired_transfer_efficiency, params.transfer_efficiency)
+    tau = tau + tech.transfer_bonus[firms.technology]
+    ratio = tech.knowledge[firms.technology] / tech.knowledge_required[firms.technology]
+    b = tech.science_intensity[firms.technology]
+    return np.asarray((1.0 - b) + b * np.minimum(1.0, tau * ratio))
+
+
+class Innovation:
+    """Emulation plus frontier innovation for every firm at once."""
+
+    name = "innovation"
+
+    def __init__(self, params: InnovationParams) -> None:
+        self.params = params
+
+    def step(self, state: State, ctx: Context) -> None:
+        firms, tech, p = state.firms, state.technologies, self.params
+        n = len(firms)
+        # one uniform and one normal per firm, always drawn: streams stay aligned across arms
+        uniform = ctx.rng.random(n)
+        normal = ctx.rng.standard_normal(n)
+
+        rd = rd_spend(state, p)
+        firms.rd = rd
+        half = rd_half(state)
+        absorptive = rd / (rd + half)
+        t = firms.technology
+        gap = np.maximum(0.0, tech.frontier[t] - firms.capability)
+        emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * absorptive * gap
+
+        intensity = p.innovation_rate * entrepreneurship(state, p) * knowledge_gate(state, p) * rd / half
+        success = uniform < -np.expm1(-intensity)
+        draw = p.step_mean + p.step_sd * normal
+        innovation = np.where(success & (draw > 0.0), draw, 0.0)
+
+        firms.capability += emulation + innovation

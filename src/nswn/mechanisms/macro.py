@@ -1,0 +1,125 @@
+"""Macro economy and the modernised industrial base.
+
+What it models (model.md §6.10)
+    Traditional manufacturing value added (aggregate of steel, coal, textiles, …):
+    ``VA_trad ← VA_trad (1 + g_trad + u · upgrade − ε_w g_w (1 − keep))``; ``upgrade`` is the
+    upgrading subsidy as a share of ``VA_trad``; ``keep`` ∈ [0,1] the policy of refusing to
+    outsource labour-intensive segments, whose cost ``keep · ε_w g_w VA_trad · c_keep`` is paid
+    by subsidies. Strategic manufacturing value added is the sum of firms' value added;
+    services and the rest of the economy grow at ``g_serv`` and ``g_other``.
+    ``GDP = VA_trad + VA_strat + VA_serv + VA_other``; the manufacturing share is
+    ``(VA_trad + VA_strat) / GDP``.
+
+    Debt rises by the borrowed parts of central and local S&T spending, SOE losses (soft
+    budgets), the keep/upgrade subsidies and baseline credit growth ``κ_credit · GDP``.
+
+    TFP index: the value-added-weighted mean of ``exp(c_i)`` over firms (relative to the
+    start), chained with the traditional sector's productivity, weighted by value added.
+
+Difference from the shared specification: TFP uses ``exp(c)`` (absolute capability; the
+frontier starts at 0) instead of ``exp(c − F)``, so the index grows when the frontier moves
+and Chinese firms keep pace, as measured TFP does.
+
+State read: firms' revenue and capability; budgets; SOE losses.
+State written: ``macro`` (all value-added components, GDP, debt, productivity, TFP).
+Ledger: credits and books ``manufacturing_support`` to the traditional sector.
+
+Brief: the sections on the modernised industrial base — upgrading rather than pushing out
+low-grade industries, refusing to outsource, and the share held up at the cost of debt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nswn.core.model import Context
+from nswn.core.params import param
+from nswn.core.state import State
+
+
+@dataclass(frozen=True)
+class ManufacturingPolicyParams:
+    """Levers on the traditional industrial base."""
+
+    keep: float = param(0.0, lo=0.0, hi=1.0, unit="share", basis="policy",
+                        doc="Share of labour-cost-driven decline of traditional industry refused (paid by subsidy)")
+    upgrade: float = param(0.0, lo=0.0, hi=0.05, unit="share of traditional VA", basis="policy",
+                           doc="Yearly upgrading subsidy to traditional industry")
+
+
+@dataclass(frozen=True)
+class MacroParams:
+    """Assumptions about the aggregate economy."""
+
+    traditional_growth: float = param(0.035, lo=-0.1, hi=0.2, unit="1/yr",
+                                      doc="g_trad, traditional VA growth before the labour-cost drag")
+    labour_cost_elasticity: float = param(1.0, lo=0.0, hi=5.0, unit="×", doc="ε_w, drag per unit of g_w")
+    upgrade_return: float = param(0.5, lo=0.0, hi=5.0, unit="growth per subsidy share",
+                                  doc="u, growth bought by an upgrading subsidy")
+    keep_cost: float = param(1.0, lo=0.0, hi=5.0, unit="×", doc="c_keep, subsidy per unit of decline refused")
+    services_growth: float = param(0.04, lo=-0.1, hi=0.2, unit="1/yr", doc="g_serv")
+    other_growth: float = param(0.025, lo=-0.1, hi=0.2, unit="1/yr", doc="g_other (agriculture, construction, …)")
+    credit_growth: float = param(0.12, lo=0.0, hi=1.0, unit="share of GDP/yr",
+                                 doc="κ_credit, baseline new borrowing per year")
+    traditional_productivity_growth: float = param(0.01, lo=-0.1, hi=0.2, unit="1/yr",
+                                                   doc="TFP growth of traditional industry")
+
+
+class Macro:
+    """GDP, manufacturing share, debt and TFP."""
+
+    name = "macro"
+
+    def __init__(self, params: MacroParams, policy: ManufacturingPolicyParams,
+                 central_debt_share: float, local_debt_share: float, labour_cost_growth: float) -> None:
+        self.params = params
+        self.labour_cost_growth = labour_cost_growth
+        self.policy = policy
+        self.central_debt_share = central_debt_share
+        self.local_debt_share = local_debt_share
+
+    def step(self, state: State, ctx: Context) -> None:
+        m, p, policy = state.macro, self.params, self.policy
+        firms, tech = state.firms, state.technologies
+        drag = p.labour_cost_elasticity * self.labour_cost_growth
+        keep_subsidy = policy.keep * max(drag, 0.0) * m.va_traditional * p.keep_cost
+        upgrade_subsidy = policy.upgrade * m.va_traditional
+        support = keep_subsidy + upgrade_subsidy
+        traditional = int(np.argmax(~tech.simulated)) if (~tech.simulated).any() else 0
+        ctx.ledger.credit("industrial_policy", support)
+        ctx.ledger.book("manufacturing_support", "traditional_sector",
+                        np.array([traditional]), np.array([support]))
+        m.manufacturing_subsidy = support
+
+        m.va_traditional *= 1.0 + p.traditional_growth + p.upgrade_return * policy.upgrade - drag * (1.0 - policy.keep)
+        value_added = tech.value_added_ratio[firms.technology] * firms.revenue
+        m.va_strategic = float(value_added.sum())
+        m.va_services *= 1.0 + p.services_growth
+        m.va_other *= 1.0 + p.other_growth
+        m.gdp = m.va_traditional + m.va_strategic + m.va_services + m.va_other
+
+        m.debt += (self.central_debt_share * m.central_budget + self.local_debt_share * m.local_budget
+                   + m.soe_losses + support + p.credit_growth * m.gdp)
+
+        m.productivity_traditional *= 1.0 + p.traditional_productivity_growth + p.upgrade_return * policy.upgrade
+        previous = m.tfp_index
+        m.tfp_index = tfp_index(state)
+        m.tfp_growth = m.tfp_index / previous - 1.0
+
+
+def strategic_productivity(state: State) -> float:
+    """Value-added-weighted mean of ``exp(c_i)`` over firms."""
+    firms = state.firms
+    va = state.technologies.value_added_ratio[firms.technology] * firms.revenue
+    total = va.sum()
+    return float((va * np.exp(firms.capability)).sum() / total) if total > 0 else 0.0
+
+
+def tfp_index(state: State) -> float:
+    """TFP index (start = 1): strategic and traditional productivity weighted by value added."""
+    m = state.macro
+    strategic = strategic_productivity(state) / m.strategic_productivity0
+    weight = m.va_strategic + m.va_traditional
+    return (m.va_strategic * strategic + m.va_traditional * m.productivity_traditional) / weight

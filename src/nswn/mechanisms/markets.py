@@ -1,0 +1,280 @@
+"""Markets: costs, domestic shares against the foreign competitor, exports, revenue.
+
+What it models (model.md §6.7)
+    Log unit cost ``p_i = w(y) − ℓ · ln(1 + Q^eff_i / Q0_t)`` (Wright's law, ℓ = 0.32 for an
+    80 % progress ratio; ``w(y) = w0 + g_w (y − y0)`` is China's relative unit labour cost).
+    Experience ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i`` mixes the Chinese industry's
+    cumulative output (spillovers within clusters, share ``φ``) with the firm's own.
+    Competitiveness ``ln E_i = σ_c c_i − σ_p p_i``; the foreign aggregate has
+    ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + Q^f_t/Q0_t)``, times its
+    market access ``A^dom_t`` in China.
+
+    Domestic shares, with the foreign aggregate as one more player, follow one of two rules
+    (``share_dynamics``):
+
+    * ``logit`` (default): partial adjustment towards differentiated-product (logit) shares,
+      ``s_i ← (1 − χ_rep) s_i + χ_rep · E_i / (Σ_j E_j + E^f_t)``;
+    * ``replicator`` (the shared specification): ``s_i ← s_i (1 + χ_rep (E_i − Ē_t)/Ē_t)``,
+      floored at 0, renormalised per technology.
+
+    Both keep shares non-negative and summing to one per technology, and both cut the
+    foreign share when its access falls. Exports: China's share of the world market outside China is
+    ``C_t / (C_t + n_f (E^f_t)^σ_w (1 + fric_t))`` with ``C_t = Σ ŝ_i E_i^σ_w`` over Chinese
+    firms weighted by their share ``ŝ_i`` of the Chinese total, and each firm's exports are
+    its part of ``C_t``. Trade friction ``fric_t = κ_fric · max(0, share_t − θ_fric)`` rises
+    once China's world share (last year's) passes ``θ_fric``. Everything is computed in log
+    space relative to each technology's maximum, so nothing overflows.
+
+    Revenue ``= s_i D_t + x_i``; value added ``= v_t · revenue``; profit
+    ``= m_t · revenue − fixed_t``; ``Q_i += revenue / exp(w(y) − w0)`` (output in start-year
+    yuan net of the labour-cost change; the foreign aggregate's ``Q^f`` likewise). ``Q0_t`` is
+    the technology's world output in the start year (Chinese plus foreign sales), one yardstick
+    for every producer, so a small firm learns little until its output becomes comparable
+    with the industry's.
+
+Differences from the shared specification (documented in docs/model.md):
+    * The default share rule is ``logit``. Under the replicator any lasting difference in
+      competitiveness compounds every year, so within a decade each technology's best
+      Chinese firm takes almost the whole market whatever its level; logit shares keep a
+      stable, heterogeneous market whose start-year shares are an exact rest point.
+    * China's export aggregate is share-weighted (``C_t``), not a plain sum over firms, so
+      results do not depend on how many firms represent an industry.
+    * The foreign competitor's appeal in China and its weight abroad are calibrated at the
+      start year so that the catalog's 2024 foreign share and China's 2024 world share are
+      reproduced (an Armington-style closure); controls are not part of this calibration.
+      Chinese firms start with shares ∝ ``E_i`` (the logit rest point).
+    * The foreign aggregate learns by doing on its own cumulative output (the specification
+      keeps its cost fixed). Without this, Chinese learning alone lowers Chinese costs
+      every year against a foreign rival that never learns, and China takes the world
+      market of technologies in which its capability stays far behind.
+    * Learning mixes industry and own output (``φ``; the specification: own output only).
+      With own output only, a fragmented Chinese industry learns far less than a foreign
+      aggregate of the same size, so China loses world share in industries it leads.
+    * ``Q0_t`` is the technology's start-year world output (the specification: its start
+      demand), the same yardstick for Chinese firms and the foreign aggregate; output is
+      counted in start-year yuan net of labour-cost changes rather than in physical units.
+
+State read: capability, output, firm shares; frontier, demand, access.
+State written: firm ``share``, ``exports``, ``revenue``, ``profit``, ``loss_streak``,
+``output``; technology ``foreign_share``, ``friction``, ``china_exports``,
+``foreign_exports``, ``world_share``; ``macro.labour_cost``, ``macro.soe_losses``.
+
+Brief: the sections on scaling up ("one to one hundred"), export volumes as the benchmark,
+foreign firms selling in a controlled setting, and trade frictions of a manufacturing-heavy
+path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from nswn.core import segments
+from nswn.core.model import Context
+from nswn.core.params import param
+from nswn.core.state import State
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """Costs, competition and trade."""
+
+    learning_rate: float = param(0.32, lo=0.0, hi=1.0, unit="log cost per log output",
+                                 doc="ℓ, Wright's-law learning (0.32 = 80 % progress ratio)")
+    labour_cost0: float = param(-0.5, lo=-3.0, hi=3.0, unit="log units",
+                                doc="w0, China's start labour cost relative to the foreign competitor")
+    labour_cost_growth: float = param(0.02, lo=-0.1, hi=0.2, unit="log units/yr",
+                                      doc="g_w, yearly rise of China's relative unit labour cost (specification: 0.04)")
+    foreign_labour_cost: float = param(0.0, lo=-3.0, hi=3.0, unit="log units", doc="w_f, foreign log cost")
+    capability_weight: float = param(3.0, lo=0.0, hi=20.0, unit="1/log unit", doc="σ_c, weight of capability")
+    cost_weight: float = param(2.0, lo=0.0, hi=20.0, unit="1/log unit", doc="σ_p, weight of cost")
+    share_dynamics: Literal["logit", "replicator"] = param(
+        "logit", unit="choice",
+        doc="logit: shares adjust towards E_i / ΣE (differentiated products); replicator: the specification's rule")
+    replicator_speed: float = param(0.5, lo=0.0, hi=1.0, unit="1/yr", doc="χ_rep, speed of share reallocation")
+    export_elasticity: float = param(1.5, lo=0.1, hi=10.0, unit="exponent", doc="σ_w, sensitivity of exports")
+    friction_threshold: float = param(0.3, lo=0.0, hi=1.0, unit="world share",
+                                      doc="θ_fric, China's world share beyond which frictions rise")
+    friction_slope: float = param(2.0, lo=0.0, hi=20.0, unit="per share point", doc="κ_fric")
+    learning_spillover: float = param(
+        0.8, lo=0.0, hi=1.0, unit="share",
+        doc="φ: how much of a firm's learning comes from the whole Chinese industry's output (clusters)")
+    experience_years: float = param(5.0, lo=0.0, hi=50.0, unit="years of start output",
+                                    doc="Cumulative output firms start with, in years of start output")
+    fixed_cost_share: float = param(0.1, lo=0.0, hi=1.0, unit="× average firm margin",
+                                    doc="Fixed cost as a share of the average firm's start-year gross margin")
+
+
+def labour_cost(params: MarketParams, state: State) -> float:
+    """``w(y)``."""
+    return params.labour_cost0 + params.labour_cost_growth * (state.year - state.start_year)
+
+
+def experience(state: State, params: MarketParams) -> np.ndarray:
+    """Effective cumulative output ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i`` per firm.
+
+    ``φ`` (learning spillover) is the share of learning drawn from the whole Chinese
+    industry; the rest is the firm's own output scaled by the number of firms, so that an
+    average firm's own experience equals the industry's.
+    """
+    firms, tech = state.firms, state.technologies
+    t = firms.technology
+    count = segments.group_count(t, len(tech))[t]
+    phi = params.learning_spillover
+    return np.asarray(phi * tech.china_output[t] + (1.0 - phi) * count * firms.output)
+
+
+def log_cost(state: State, params: MarketParams) -> np.ndarray:
+    """``p_i = w(y) − ℓ ln(1 + Q^eff_i/Q0_t)``."""
+    scale = state.technologies.output_scale[state.firms.technology]
+    return np.asarray(labour_cost(params, state)
+                      - params.learning_rate * np.log1p(experience(state, params) / scale))
+
+
+def log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
+    """``ln E_i = σ_c c_i − σ_p p_i``."""
+    return np.asarray(params.capability_weight * state.firms.capability
+                      - params.cost_weight * log_cost(state, params))
+
+
+def foreign_log_cost(state: State, params: MarketParams) -> np.ndarray:
+    """``p^f_t = w_f − ℓ ln(1 + Q^f_t / Q0_t)``: the foreign aggregate learns by doing too."""
+    tech = state.technologies
+    return np.asarray(params.foreign_labour_cost
+                      - params.learning_rate * np.log1p(tech.foreign_output / tech.output_scale))
+
+
+def foreign_log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
+    """``ln E^f_t = σ_c F_t − σ_p p^f_t`` before appeal, weight or access."""
+    return np.asarray(params.capability_weight * state.technologies.frontier
+                      - params.cost_weight * foreign_log_cost(state, params))
+
+
+def _safe_log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.asarray(np.log(x))
+
+
+def china_composite(state: State, log_e: np.ndarray, elasticity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share-weighted export aggregate per technology, in log space.
+
+    Returns ``(log_c, shifted, weights)``: ``log C_t``, each firm's ``E_i^σ_w`` relative to
+    its technology's maximum, and its within-China export weight (sums to 1 per technology).
+    """
+    firms = state.firms
+    n_tech = state.n_technologies
+    t = firms.technology
+    china_total = segments.group_sum(firms.share, t, n_tech)
+    within = np.zeros(len(firms))
+    np.divide(firms.share, china_total[t], out=within, where=china_total[t] > 0)
+    peak = segments.group_max(log_e, t, n_tech)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    shifted = np.exp(elasticity * (log_e - peak[t]))
+    part = within * shifted
+    composite = segments.group_sum(part, t, n_tech)
+    weights = segments.group_share(part, t, n_tech)
+    log_c = _safe_log(composite) + elasticity * peak
+    return log_c, shifted, weights
+
+
+def foreign_log_presence(state: State, params: MarketParams) -> np.ndarray:
+    """Foreign competitiveness in China: ``ln E^f + appeal + ln A^dom`` (−inf without access)."""
+    tech = state.technologies
+    return np.asarray(foreign_log_competitiveness(state, params) + tech.foreign_log_appeal
+                      + _safe_log(tech.market_access))
+
+
+def _relative(state: State, log_e: np.ndarray, log_f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Firm and foreign competitiveness relative to each technology's strongest player."""
+    t = state.firms.technology
+    peak = np.maximum(segments.group_max(log_e, t, state.n_technologies), log_f)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    return np.exp(log_e - peak[t]), np.exp(log_f - peak)
+
+
+def update_shares(state: State, params: MarketParams, log_e: np.ndarray) -> None:
+    """Move firm and foreign shares by the chosen rule (model.md §6.7)."""
+    if params.share_dynamics == "logit":
+        adjust_logit(state, params, log_e)
+    else:
+        replicate(state, params, log_e)
+
+
+def adjust_logit(state: State, params: MarketParams, log_e: np.ndarray) -> None:
+    """Partial adjustment towards logit shares ``E_i / (Σ E_j + E^f)``."""
+    firms, tech = state.firms, state.technologies
+    t = firms.technology
+    e_firm, e_foreign = _relative(state, log_e, foreign_log_presence(state, params))
+    total = segments.group_sum(e_firm, t, len(tech)) + e_foreign
+    safe = np.where(total > 0, total, 1.0)
+    speed = params.replicator_speed
+    firms.share = (1.0 - speed) * firms.share + speed * e_firm / safe[t]
+    tech.foreign_share = (1.0 - speed) * tech.foreign_share + speed * e_foreign / safe
+
+
+def replicate(state: State, params: MarketParams, log_e: np.ndarray) -> None:
+    """Replicator update of firm and foreign shares (the shared specification's rule)."""
+    firms, tech = state.firms, state.technologies
+    n_tech = len(tech)
+    t = firms.technology
+    e_firm, e_foreign = _relative(state, log_e, foreign_log_presence(state, params))
+    mean = segments.group_sum(firms.share * e_firm, t, n_tech) + tech.foreign_share * e_foreign
+    safe_mean = np.where(mean > 0, mean, 1.0)
+    speed = params.replicator_speed
+    share = np.maximum(0.0, firms.share * (1.0 + speed * (e_firm - safe_mean[t]) / safe_mean[t]))
+    foreign = np.maximum(0.0, tech.foreign_share * (1.0 + speed * (e_foreign - safe_mean) / safe_mean))
+    total = segments.group_sum(share, t, n_tech) + foreign
+    safe_total = np.where(total > 0, total, 1.0)
+    firms.share = share / safe_total[t]
+    tech.foreign_share = foreign / safe_total
+
+
+def trade(state: State, params: MarketParams, log_e: np.ndarray) -> None:
+    """Exports of Chinese firms and of the foreign competitor, with trade friction."""
+    firms, tech = state.firms, state.technologies
+    log_c, _, weights = china_composite(state, log_e, params.export_elasticity)
+    tech.friction = params.friction_slope * np.maximum(0.0, tech.world_share - params.friction_threshold)
+    log_foreign = (params.export_elasticity * foreign_log_competitiveness(state, params)
+                   + tech.foreign_log_weight + np.log1p(tech.friction))
+    # China's world share = 1 / (1 + exp(log_foreign - log_c)), stable for any magnitudes
+    with np.errstate(invalid="ignore", over="ignore"):
+        china = np.where(np.isfinite(log_c), 1.0 / (1.0 + np.exp(np.clip(log_foreign - log_c, -700, 700))), 0.0)
+    tech.world_share = china
+    tech.china_exports = tech.world_demand * china
+    tech.foreign_exports = tech.world_demand - tech.china_exports
+    firms.exports = tech.china_exports[firms.technology] * weights
+
+
+def settle(state: State, params: MarketParams) -> None:
+    """Revenue, profit, loss streaks, cumulative output and SOE losses."""
+    firms, tech = state.firms, state.technologies
+    t = firms.technology
+    firms.revenue = firms.share * tech.demand[t] + firms.exports
+    fixed = tech.fixed_cost0 * tech.demand / tech.demand0
+    firms.profit = tech.margin[t] * firms.revenue - fixed[t]
+    losing = firms.profit < 0
+    firms.loss_streak = np.where(losing, np.minimum(firms.loss_streak + 1, 100), 0).astype(np.int8)
+    # cumulative output in start-year yuan, net of the change in labour cost
+    produced = firms.revenue / np.exp(labour_cost(params, state) - params.labour_cost0)
+    firms.output += produced
+    tech.china_output += segments.group_sum(produced, t, len(tech))
+    tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports
+    state.macro.soe_losses = float(-firms.profit[firms.soe & losing].sum())
+
+
+class Markets:
+    """Domestic shares, exports and revenue for every firm at once."""
+
+    name = "markets"
+
+    def __init__(self, params: MarketParams) -> None:
+        self.params = params
+
+    def step(self, state: State, ctx: Context) -> None:
+        state.macro.labour_cost = labour_cost(self.params, state)
+        log_e = log_competitiveness(state, self.params)
+        update_shares(state, self.params, log_e)
+        trade(state, self.params, log_e)
+        settle(state, self.params)

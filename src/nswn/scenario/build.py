@@ -1,0 +1,133 @@
+"""From a validated scenario to a runnable :class:`nswn.core.model.Model`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from nswn import catalog
+from nswn.core.model import Mechanism, Model
+from nswn.core.random import stream
+from nswn.core.state import GROUPS, OWNER_TYPES, Provinces, Technologies
+from nswn.instruments import REGISTRY
+from nswn.mechanisms import indicators
+from nswn.mechanisms.central_budget import CentralBudget
+from nswn.mechanisms.entry_exit import EntryExit
+from nswn.mechanisms.environment import Environment
+from nswn.mechanisms.initialisation import InitialSettings, StartMacro, initial_state
+from nswn.mechanisms.innovation import Innovation
+from nswn.mechanisms.local_allocation import LocalAllocation
+from nswn.mechanisms.macro import Macro
+from nswn.mechanisms.markets import Markets
+from nswn.mechanisms.priorities import Priorities
+from nswn.mechanisms.research import Research
+from nswn.scenario.schema import ASSUMPTIONS, LEVERS, to_params
+
+# ledger lines that are not central-budget instruments
+OTHER_LINES = ("export_discipline", "local_discretion", "manufacturing_support")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A scenario as plain frozen ``Params`` dataclasses, one per section."""
+
+    levers: dict[str, Any]
+    assumptions: dict[str, Any]
+    instruments: dict[str, Any]  # enabled instrument name → its Params
+    firms: int
+    institutions: int
+    start_year: int
+    end_year: int
+
+
+def to_config(scenario: BaseModel) -> Config:
+    """Convert the validated pydantic scenario into dataclasses the mechanisms take."""
+    levers = {key: to_params(t, getattr(scenario.levers, key)) for key, t in LEVERS.items()}  # type: ignore[attr-defined]
+    assumptions = {key: to_params(t, getattr(scenario.assumptions, key)) for key, t in ASSUMPTIONS.items()}  # type: ignore[attr-defined]
+    chosen = scenario.levers.instruments  # type: ignore[attr-defined]
+    instruments = {name: to_params(cls.Params, getattr(chosen, name))
+                   for name, cls in REGISTRY.items() if getattr(chosen, name) is not None}
+    return Config(levers=levers, assumptions=assumptions, instruments=instruments,
+                  firms=scenario.firms, institutions=scenario.institutions,  # type: ignore[attr-defined]
+                  start_year=scenario.years.start, end_year=scenario.years.end)  # type: ignore[attr-defined]
+
+
+def catalog_technologies() -> Technologies:
+    """The catalog's technologies as arrays (static attributes only)."""
+    techs = catalog.technologies()
+
+    def column(name: str) -> np.ndarray:
+        return np.array([getattr(t, name) for t in techs], dtype=float)
+
+    group = np.array([GROUPS.index(t.group) for t in techs], dtype=np.int8)
+    return Technologies(
+        ids=tuple(t.id for t in techs),
+        group=group,
+        simulated=group != GROUPS.index("traditional"),
+        rel_capability0=column("rel_capability0"),
+        emulability=column("emulability"),
+        entrepreneurship=column("entrepreneurship"),
+        science_intensity=column("science_intensity"),
+        frontier_growth=column("frontier_growth"),
+        demand0=np.maximum(column("demand0"), 1e-6),
+        world_demand0=column("world_demand0"),
+        demand_growth=column("demand_growth"),
+        world_demand_growth=column("world_demand_growth"),
+        foreign_share0=column("foreign_share0"),
+        world_share0=column("world_share0"),
+        strategic_weight=column("strategic_weight"),
+        owner_type=np.array([OWNER_TYPES.index(t.issue_owner_type) for t in techs], dtype=np.int8),
+        value_added_ratio=column("value_added_ratio"),
+        margin=column("margin"),
+    )
+
+
+def catalog_provinces() -> Provinces:
+    provs = catalog.provinces()
+    share = np.array([p.gdp_share for p in provs])
+    return Provinces(ids=tuple(p.id for p in provs), gdp_share=share / share.sum(),
+                     pilot_intensity=np.array([p.pilot_zone_intensity for p in provs]))
+
+
+def start_macro() -> StartMacro:
+    facts = catalog.macro()
+    return StartMacro(gdp=facts["gdp"].value,
+                      manufacturing_value_added=facts["manufacturing_value_added"].value,
+                      services_share=facts["services_share"].value,
+                      debt_to_gdp=facts["debt_to_gdp"].value)
+
+
+def ledger_lines(config: Config) -> tuple[str, ...]:
+    return (*config.instruments, *OTHER_LINES)
+
+
+def build_model(config: Config, seed: int) -> Model:
+    """Initialise the state and assemble the mechanisms in the order of model.md §3."""
+    lv, asm = config.levers, config.assumptions
+    lines = ledger_lines(config)
+    settings = InitialSettings(
+        firms=config.firms, institutions=config.institutions, start_year=config.start_year,
+        initial=asm["initial"], environment=asm["environment"], controls=lv["export_controls"],
+        markets=asm["markets"], innovation=asm["innovation"], research=asm["research"],
+        central=lv["central_budget"], centralisation=lv["local_allocation"].centralisation,
+        instruments=lines)
+    state = initial_state(catalog_technologies(), catalog_provinces(), start_macro(), settings,
+                          stream(seed, "initialisation", config.start_year))
+    instruments = [(REGISTRY[name](params), params.share) for name, params in config.instruments.items()]
+    mechanisms: list[Mechanism] = [
+        Environment(asm["environment"], lv["export_controls"]),
+        Priorities(lv["priorities"]),
+        CentralBudget(lv["central_budget"], instruments, seed),
+        LocalAllocation(lv["local_allocation"], asm["local_behaviour"]),
+        Research(asm["research"]),
+        Innovation(asm["innovation"]),
+        Markets(asm["markets"]),
+        EntryExit(asm["entry_exit"], lv["patent_reform"], asm["local_behaviour"].pilot_entry_boost),
+        Macro(asm["macro"], lv["manufacturing"], lv["central_budget"].debt_financed_share,
+              lv["local_allocation"].debt_financed_share, asm["markets"].labour_cost_growth),
+    ]
+    recorder = indicators.make_recorder(lines)
+    return Model(state, mechanisms, seed=seed, end_year=config.end_year, recorder=recorder)

@@ -1,0 +1,1 @@
+"""The results store: DuckDB tables written one run per transaction."""
