@@ -42,8 +42,13 @@ def _as_scenario(scenario: ScenarioLike) -> BaseModel:
     return io.load(scenario)
 
 
-def with_overrides(scenario: BaseModel, *, firms: int | None = None, start_year: int | None = None,
-                   end_year: int | None = None) -> BaseModel:
+def with_overrides(
+    scenario: BaseModel,
+    *,
+    firms: int | None = None,
+    start_year: int | None = None,
+    end_year: int | None = None,
+) -> BaseModel:
     """A copy of ``scenario`` with run-size overrides, validated like a file."""
     data = scenario.model_dump(mode="json")
     if firms is not None:

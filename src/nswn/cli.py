@@ -41,8 +41,10 @@ def _scenario_or_fail(name_or_path: str) -> Any:
         return api.load_scenario(name_or_path)
     except ScenarioError as exc:
         count = len(exc.problems)
-        errors.print(f"[bold red]error:[/] invalid scenario ({count} problem{'s' * (count != 1)}):",
-                     highlight=False)
+        errors.print(
+            f"[bold red]error:[/] invalid scenario ({count} problem{'s' * (count != 1)}):",
+            highlight=False,
+        )
         for problem in exc.problems:
             errors.print(f"  {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(USAGE_ERROR) from None
@@ -82,20 +84,35 @@ def run(
         from nswn import summary
 
         summary.print_summary(result, console)
-        console.print(f"\nResults: [bold]{store.path}[/] (run id {result.run_id}); "
-                      f"{result.manifest['wall_seconds']:.2f} s for {result.manifest['firms']:,} firms.")
+        console.print(
+            f"\nResults: [bold]{store.path}[/] (run id {result.run_id}); "
+            f"{result.manifest['wall_seconds']:.2f} s for {result.manifest['firms']:,} firms."
+        )
 
 
 def _simulate_with_progress(scenario: Any, seed: int, quiet: bool) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from nswn import api
 
     years = scenario.years.end - scenario.years.start
     if quiet:
         return api.simulate(scenario, seed=seed)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("years"), TimeRemainingColumn(), console=errors, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("years"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"{scenario.name} seed {seed}", total=years)
         return api.simulate(scenario, seed=seed, progress=lambda year: bar.update(task, advance=1))
 
@@ -109,14 +126,18 @@ def validate(
         loaded = _scenario_or_fail(name)
         from nswn.scenario.io import scenario_hash
 
-        console.print(f"[green]ok[/] {name}: scenario {loaded.name!r}, hash {scenario_hash(loaded)}",
-                      highlight=False)
+        console.print(
+            f"[green]ok[/] {name}: scenario {loaded.name!r}, hash {scenario_hash(loaded)}",
+            highlight=False,
+        )
 
 
 @app.command()
 def catalog(
-    group: Annotated[str | None, typer.Option(help="Only this group (stranglehold, bottleneck, "
-                                              "competitive_advantage, future, traditional).")] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(help="Only this group (stranglehold, bottleneck, competitive_advantage, future, traditional)."),
+    ] = None,
     lang: Annotated[str, typer.Option(help="Names in en or zh.")] = "en",
 ) -> None:
     """Print the technology catalog."""
@@ -128,13 +149,37 @@ def catalog(
         fail(f"--group must be one of {', '.join(cat.GROUPS)}, not {group!r}")
     rows = [t for t in cat.technologies() if group is None or t.group == group]
     table = Table(title=f"nswn catalog: {len(rows)} technologies" + (f" ({group})" if group else ""))
-    for header in ("id", "name", "group", "R0", "e", "ρ", "b", "g_F", "D0 bn", "foreign 0", "owner", "basis"):
+    for header in (
+        "id",
+        "name",
+        "group",
+        "R0",
+        "e",
+        "ρ",
+        "b",
+        "g_F",
+        "D0 bn",
+        "foreign 0",
+        "owner",
+        "basis",
+    ):
         table.add_column(header, overflow="fold")
     for t in rows:
         name = t.name_zh if lang == "zh" else t.name_en
-        table.add_row(t.id, name, t.group, f"{t.rel_capability0:.2f}", f"{t.emulability:.2f}",
-                      f"{t.entrepreneurship:.2f}", f"{t.science_intensity:.2f}", f"{t.frontier_growth:.3f}",
-                      f"{t.demand0:,.0f}", f"{t.foreign_share0:.2f}", t.issue_owner_type, t.basis)
+        table.add_row(
+            t.id,
+            name,
+            t.group,
+            f"{t.rel_capability0:.2f}",
+            f"{t.emulability:.2f}",
+            f"{t.entrepreneurship:.2f}",
+            f"{t.science_intensity:.2f}",
+            f"{t.frontier_growth:.3f}",
+            f"{t.demand0:,.0f}",
+            f"{t.foreign_share0:.2f}",
+            t.issue_owner_type,
+            t.basis,
+        )
     console.print(table)
 
 

@@ -37,8 +37,7 @@ def capability_table(technology_year: pd.DataFrame, group: str = "stranglehold")
     """Relative capability of a group's technologies in the summary years."""
     subset = technology_year[technology_year["group"] == group]
     years = sorted(set(subset["year"]) & set(MACRO_YEARS))
-    wide = subset[subset["year"].isin(years)].pivot(index="technology_id", columns="year",
-                                                   values="relative_capability")
+    wide = subset[subset["year"].isin(years)].pivot(index="technology_id", columns="year", values="relative_capability")
     first = subset.groupby("technology_id")["first_parity_year"].first()
     wide["parity_year"] = first
     order = subset.drop_duplicates("technology_id")["technology_id"]
@@ -59,13 +58,17 @@ def print_summary(result: Any, console: Console) -> None:
     """Print the three summary tables for one run."""
     tech, macro = result.technology_year, result.macro_year
     manifest = result.manifest
-    console.print(f"[bold]{manifest['scenario_name']}[/] — seed {manifest['seed']}, "
-                  f"{manifest['firms']:,} firms, {manifest['start_year']}–{manifest['end_year']}, "
-                  f"scenario hash {manifest['scenario_hash']}")
+    console.print(
+        f"[bold]{manifest['scenario_name']}[/] — seed {manifest['seed']}, "
+        f"{manifest['firms']:,} firms, {manifest['start_year']}–{manifest['end_year']}, "
+        f"scenario hash {manifest['scenario_hash']}"
+    )
 
     parity = parity_by_group(tech)
-    table = Table(title="Bottlenecks broken: best Chinese firm ≥ 90 % of the foreign frontier "
-                        "(counted from the start year; 'median year' of first parity)")
+    table = Table(
+        title="Bottlenecks broken: best Chinese firm ≥ 90 % of the foreign frontier "
+        "(counted from the start year; 'median year' of first parity)"
+    )
     table.add_column("group")
     table.add_column("technologies", justify="right")
     for year in PARITY_YEARS:
@@ -73,9 +76,13 @@ def print_summary(result: Any, console: Console) -> None:
     table.add_column("median year", justify="right")
     table.add_column(f"at parity {int(tech['year'].max())}", justify="right")
     for row in parity.itertuples():
-        table.add_row(row.group, str(row.technologies),
-                      *[str(getattr(row, f"parity_by_{y}")) for y in PARITY_YEARS],
-                      _fmt_year(row.median_parity_year), str(row.at_parity_last_year))
+        table.add_row(
+            row.group,
+            str(row.technologies),
+            *[str(getattr(row, f"parity_by_{y}")) for y in PARITY_YEARS],
+            _fmt_year(row.median_parity_year),
+            str(row.at_parity_last_year),
+        )
     console.print(table)
 
     caps = capability_table(tech)
@@ -85,17 +92,31 @@ def print_summary(result: Any, console: Console) -> None:
         table.add_column(str(year), justify="right")
     table.add_column("parity", justify="right")
     for tech_id, row in caps.iterrows():
-        table.add_row(str(tech_id), *[f"{row[y]:.2f}" for y in caps.columns[:-1]],
-                      _fmt_year(row["parity_year"]))
+        table.add_row(
+            str(tech_id),
+            *[f"{row[y]:.2f}" for y in caps.columns[:-1]],
+            _fmt_year(row["parity_year"]),
+        )
     console.print(table)
 
     mac = macro_table(macro)
     table = Table(title="Macro")
     table.add_column("year", justify="right")
-    for header in ("GDP (bn CNY, 2024 prices)", "manufacturing share", "debt/GDP", "TFP index",
-                   "publications"):
+    for header in (
+        "GDP (bn CNY, 2024 prices)",
+        "manufacturing share",
+        "debt/GDP",
+        "TFP index",
+        "publications",
+    ):
         table.add_column(header, justify="right")
     for year, row in mac.iterrows():
-        table.add_row(str(year), f"{row.gdp:,.0f}", f"{row.manufacturing_share:.1%}",
-                      f"{row.debt_to_gdp:.0%}", f"{row.tfp_index:.2f}", f"{row.publications:,.0f}")
+        table.add_row(
+            str(year),
+            f"{row.gdp:,.0f}",
+            f"{row.manufacturing_share:.1%}",
+            f"{row.debt_to_gdp:.0%}",
+            f"{row.tfp_index:.2f}",
+            f"{row.publications:,.0f}",
+        )
     console.print(table)

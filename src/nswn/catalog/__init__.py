@@ -15,7 +15,14 @@ from importlib import resources
 from typing import Any
 
 GROUPS = ("stranglehold", "bottleneck", "competitive_advantage", "future", "traditional")
-OWNER_TYPES = ("military_research", "think_tank", "soe", "private_champion", "new_rd_institute", "none")
+OWNER_TYPES = (
+    "military_research",
+    "think_tank",
+    "soe",
+    "private_champion",
+    "new_rd_institute",
+    "none",
+)
 
 
 class CatalogError(ValueError):
@@ -146,8 +153,7 @@ def technologies() -> tuple[Technology, ...]:
 def provinces() -> tuple[Province, ...]:
     """The 31 provinces, with GDP shares summing to 1."""
     out = tuple(
-        _convert(Province, row, "provinces.csv", line)
-        for line, row in enumerate(_read("provinces.csv"), start=2)
+        _convert(Province, row, "provinces.csv", line) for line, row in enumerate(_read("provinces.csv"), start=2)
     )
     total = sum(p.gdp_share for p in out)
     if abs(total - 1.0) > 1e-4:
@@ -161,8 +167,7 @@ def macro() -> dict[str, MacroFact]:
     return {
         fact.key: fact
         for fact in (
-            _convert(MacroFact, row, "macro.csv", line)
-            for line, row in enumerate(_read("macro.csv"), start=2)
+            _convert(MacroFact, row, "macro.csv", line) for line, row in enumerate(_read("macro.csv"), start=2)
         )
     }
 

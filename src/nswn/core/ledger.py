@@ -44,9 +44,7 @@ class Ledger:
         """Book payments of one instrument to one recipient type, per recipient's technology."""
         i = self._instrument_index[instrument]
         r = RECIPIENT_TYPES.index(recipient_type)
-        self.payments[i, r] += np.bincount(
-            technologies, weights=amounts, minlength=self.n_technologies
-        )
+        self.payments[i, r] += np.bincount(technologies, weights=amounts, minlength=self.n_technologies)
 
     def total(self) -> float:
         """All payments booked this year, bn CNY."""
@@ -63,7 +61,8 @@ class Ledger:
 
     def by_technology(self) -> NDArray[np.float64]:
         """Payments per technology this year (all instruments and recipients)."""
-        return self.payments.sum(axis=(0, 1))
+        out: NDArray[np.float64] = self.payments.sum(axis=(0, 1))
+        return out
 
     def by_recipient(self) -> dict[str, float]:
         """Payments per recipient type this year."""

@@ -78,8 +78,11 @@ class Model:
         state.year += 1
         state.ledger.reset()
         for mechanism in self.mechanisms:
-            ctx = Context(year=state.year, rng=stream(self.seed, mechanism.name, state.year),
-                          ledger=state.ledger)
+            ctx = Context(
+                year=state.year,
+                rng=stream(self.seed, mechanism.name, state.year),
+                ledger=state.ledger,
+            )
             mechanism.step(state, ctx)
         self.recorder.record(state)
 

@@ -32,9 +32,7 @@ class Recorder:
     ) -> None:
         self.technology_indicators = dict(technology_indicators)
         self.macro_indicators = dict(macro_indicators)
-        self._technology_rows: dict[str, list[NDArray[Any]]] = {
-            name: [] for name in ["year", *technology_indicators]
-        }
+        self._technology_rows: dict[str, list[NDArray[Any]]] = {name: [] for name in ["year", *technology_indicators]}
         self._macro_rows: dict[str, list[float]] = {name: [] for name in ["year", *macro_indicators]}
         self._technology_ids: tuple[str, ...] = ()
 

@@ -14,7 +14,9 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 
-def group_sum(values: NDArray[np.floating] | NDArray[np.bool_], groups: NDArray[np.integer], n_groups: int) -> FloatArray:
+def group_sum(
+    values: NDArray[np.floating] | NDArray[np.bool_], groups: NDArray[np.integer], n_groups: int
+) -> FloatArray:
     """Sum of ``values`` per group (0.0 for an empty group)."""
     return np.bincount(groups, weights=values, minlength=n_groups).astype(np.float64, copy=False)
 
@@ -51,13 +53,12 @@ def group_argmax(values: NDArray[np.floating], groups: NDArray[np.integer], n_gr
     return out
 
 
-def group_softmax(
-    scores: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int
-) -> FloatArray:
+def group_softmax(scores: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> FloatArray:
     """Softmax of ``scores`` within each group: weights are positive and sum to 1 per group."""
     peak = group_max(scores, groups, n_groups)
     expo = np.exp(scores - peak[groups])
-    return expo / group_sum(expo, groups, n_groups)[groups]
+    out: FloatArray = expo / group_sum(expo, groups, n_groups)[groups]
+    return out
 
 
 def group_share(values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> FloatArray:

@@ -27,8 +27,14 @@ from nswn.core.state import State
 class BasicResearchParams:
     """Block grants for basic research."""
 
-    share: float = param(1.0, lo=0.0, hi=1.0, unit="share of central budget", basis="policy",
-                         doc="Share of the central S&T budget spent as basic-research block grants")
+    share: float = param(
+        1.0,
+        lo=0.0,
+        hi=1.0,
+        unit="share of central budget",
+        basis="policy",
+        doc="Share of the central S&T budget spent as basic-research block grants",
+    )
 
 
 class BasicResearch:

@@ -32,12 +32,30 @@ from nswn.instruments import Instrument
 class CentralBudgetParams:
     """Size and routing of the central S&T budget."""
 
-    share_of_gdp: float = param(0.005, lo=0.0, hi=0.05, unit="share of GDP", basis="policy",
-                                doc="β_B, central S&T spending as a share of GDP")
-    allocation_exponent: float = param(0.5, lo=0.0, hi=2.0, unit="exponent", basis="judged",
-                                       doc="ψ: money per technology ∝ w·D0^ψ (0 = equal per area)")
-    debt_financed_share: float = param(0.3, lo=0.0, hi=1.0, unit="share", basis="judged",
-                                       doc="Part of the central budget financed by borrowing")
+    share_of_gdp: float = param(
+        0.005,
+        lo=0.0,
+        hi=0.05,
+        unit="share of GDP",
+        basis="policy",
+        doc="β_B, central S&T spending as a share of GDP",
+    )
+    allocation_exponent: float = param(
+        0.5,
+        lo=0.0,
+        hi=2.0,
+        unit="exponent",
+        basis="judged",
+        doc="ψ: money per technology ∝ w·D0^ψ (0 = equal per area)",
+    )
+    debt_financed_share: float = param(
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="judged",
+        doc="Part of the central budget financed by borrowing",
+    )
 
 
 def technology_split(state: State, exponent: float) -> np.ndarray:
@@ -73,6 +91,5 @@ class CentralBudget:
             amount = budget * share * split
             ctx.ledger.credit("central", float(amount.sum()))
             # each instrument draws from its own stream: switching one off shifts no other
-            own = type(ctx)(year=ctx.year, rng=stream(self.seed, instrument.name, ctx.year),
-                            ledger=ctx.ledger)
+            own = type(ctx)(year=ctx.year, rng=stream(self.seed, instrument.name, ctx.year), ledger=ctx.ledger)
             instrument.allocate(state, own, amount)

@@ -47,8 +47,14 @@ from nswn.core.state import (
 class PatentReformParams:
     """Inventor ownership of patents (a lever, not a budget line; model.md §6.3)."""
 
-    inventor_share: float = param(0.3, lo=0.0, hi=1.0, unit="share", basis="policy",
-                                  doc="ω, inventors' ownership share of patents from state research")
+    inventor_share: float = param(
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="policy",
+        doc="ω, inventors' ownership share of patents from state research",
+    )
 
 
 @dataclass(frozen=True)
@@ -56,15 +62,35 @@ class EntryExitParams:
     """Firm demography."""
 
     entry_rate: float = param(0.03, lo=0.0, hi=1.0, unit="entrants per incumbent per yr", doc="ν")
-    entrant_gap: float = param(0.5, lo=0.01, hi=3.0, unit="log capability",
-                               doc="Mean gap of an entrant below the technology's best")
-    returnee_share: float = param(0.15, lo=0.0, hi=1.0, unit="share of entrants",
-                                  doc="ρ_ret0, returnee share of entrants before decoupling")
-    returnee_gap: float = param(0.25, lo=0.01, hi=3.0, unit="log capability",
-                                doc="Mean gap of a returnee entrant below the best (judged: foreign practice)")
+    entrant_gap: float = param(
+        0.5,
+        lo=0.01,
+        hi=3.0,
+        unit="log capability",
+        doc="Mean gap of an entrant below the technology's best",
+    )
+    returnee_share: float = param(
+        0.15,
+        lo=0.0,
+        hi=1.0,
+        unit="share of entrants",
+        doc="ρ_ret0, returnee share of entrants before decoupling",
+    )
+    returnee_gap: float = param(
+        0.25,
+        lo=0.01,
+        hi=3.0,
+        unit="log capability",
+        doc="Mean gap of a returnee entrant below the best (judged: foreign practice)",
+    )
     spinoff_rate: float = param(0.01, lo=0.0, hi=1.0, unit="per incumbent per yr at ω=1", doc="ν_spin")
-    entrant_share: float = param(0.1, lo=0.0, hi=1.0, unit="× mean Chinese share",
-                                 doc="Market share an entrant starts with, relative to the mean firm")
+    entrant_share: float = param(
+        0.1,
+        lo=0.0,
+        hi=1.0,
+        unit="× mean Chinese share",
+        doc="Market share an entrant starts with, relative to the mean firm",
+    )
     exit_after: int = param(3, lo=1, hi=20, unit="years", doc="Loss-making years before a private firm exits")
 
 
@@ -85,8 +111,7 @@ class EntryExit:
         t = firms.technology
         count = segments.group_count(t, n_tech)
         best = segments.group_max(firms.capability, t, n_tech)
-        tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability),
-                                        tech.best_capability)
+        tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability), tech.best_capability)
 
         # exits first (decided on this year's accounts)
         leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)
@@ -102,10 +127,17 @@ class EntryExit:
         expected = expected * tech.simulated
         entrants = rng.poisson(expected)
 
-        aligned = segments.group_sum(state.institutions.alignment * state.institutions.output,
-                                     state.institutions.field, n_tech)
-        relative = np.divide(aligned, tech.research_reference, out=np.zeros(n_tech),
-                             where=tech.research_reference > 0)
+        aligned = segments.group_sum(
+            state.institutions.alignment * state.institutions.output,
+            state.institutions.field,
+            n_tech,
+        )
+        relative = np.divide(
+            aligned,
+            tech.research_reference,
+            out=np.zeros(n_tech),
+            where=tech.research_reference > 0,
+        )
         spin_expected = p.spinoff_rate * self.patents.inventor_share * np.maximum(count, 1) * relative
         spinoffs = rng.poisson(spin_expected * tech.simulated)
 
@@ -117,12 +149,19 @@ class EntryExit:
             self._add(state, rng, entrants, spinoffs, province_weights / mean_pilot)
         state.sort_firms()
 
-    def _add(self, state: State, rng: np.random.Generator, entrants: np.ndarray, spinoffs: np.ndarray,
-             province_p: np.ndarray) -> None:
+    def _add(
+        self,
+        state: State,
+        rng: np.random.Generator,
+        entrants: np.ndarray,
+        spinoffs: np.ndarray,
+        province_p: np.ndarray,
+    ) -> None:
         tech, p = state.technologies, self.params
         n_entrants, n_spin = int(entrants.sum()), int(spinoffs.sum())
-        tech_of = np.concatenate([np.repeat(np.arange(len(tech)), entrants),
-                                  np.repeat(np.arange(len(tech)), spinoffs)]).astype(np.int32)
+        tech_of = np.concatenate(
+            [np.repeat(np.arange(len(tech)), entrants), np.repeat(np.arange(len(tech)), spinoffs)]
+        ).astype(np.int32)
         returnee_p = p.returnee_share * (1.0 - state.macro.decoupling)
         is_returnee = np.concatenate([rng.random(n_entrants) < returnee_p, np.zeros(n_spin, dtype=bool)])
         founder = np.where(is_returnee, FOUNDER_RETURNEE, FOUNDER_ENTREPRENEUR)
@@ -137,8 +176,16 @@ class EntryExit:
         china_share = segments.group_sum(firms.share, firms.technology, len(tech))
         count = np.maximum(segments.group_count(firms.technology, len(tech)), 1)
         start_share = p.entrant_share * np.where(china_share > 0, china_share / count, 1e-3)
-        firms.extend(firm_rows(len(tech_of), technology=tech_of, province=province,
-                               founder=founder, capability=capability, share=start_share[tech_of]))
+        firms.extend(
+            firm_rows(
+                len(tech_of),
+                technology=tech_of,
+                province=province,
+                founder=founder,
+                capability=capability,
+                share=start_share[tech_of],
+            )
+        )
         # renormalise Chinese and foreign shares to sum to one per technology
         total = segments.group_sum(firms.share, firms.technology, len(tech)) + tech.foreign_share
         safe = np.where(total > 0, total, 1.0)

@@ -39,12 +39,16 @@ SEMICONDUCTOR_2022 = ("lithography_machines", "high_end_chips", "chip_design_sof
 class ExportControlBatch:
     """One batch of foreign export controls."""
 
-    technologies: tuple[str, ...] = param((), unit="technology ids", basis="policy",
-                                          doc="Catalog ids the batch covers")
-    year: int = param(2022, lo=1990, hi=2100, unit="year", basis="policy",
-                      doc="First year the batch is in force")
-    fence_height: float = param(0.5, lo=0.0, hi=1.0, unit="share", basis="policy",
-                                doc="How much of the flow of know-how (and sales) the fence stops")
+    technologies: tuple[str, ...] = param((), unit="technology ids", basis="policy", doc="Catalog ids the batch covers")
+    year: int = param(2022, lo=1990, hi=2100, unit="year", basis="policy", doc="First year the batch is in force")
+    fence_height: float = param(
+        0.5,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="policy",
+        doc="How much of the flow of know-how (and sales) the fence stops",
+    )
 
 
 def _default_batches() -> tuple[ExportControlBatch, ...]:
@@ -60,8 +64,13 @@ class ExportControlParams:
 
     batches: tuple[ExportControlBatch, ...] = field(
         default_factory=_default_batches,
-        metadata={"unit": "list of batches", "basis": "sourced", "lo": None, "hi": None,
-                  "doc": "Control batches; default: the Oct 2022 and Oct 2023 U.S. batches"},
+        metadata={
+            "unit": "list of batches",
+            "basis": "sourced",
+            "lo": None,
+            "hi": None,
+            "doc": "Control batches; default: the Oct 2022 and Oct 2023 U.S. batches",
+        },
     )
 
 
@@ -70,23 +79,58 @@ class EnvironmentParams:
     """Assumptions about the world outside China's policy."""
 
     frontier_growth_scale: float = param(
-        1.0, lo=0.0, hi=3.0, unit="× catalog rate", doc="Multiplies every technology's frontier growth g_F")
+        1.0,
+        lo=0.0,
+        hi=3.0,
+        unit="× catalog rate",
+        doc="Multiplies every technology's frontier growth g_F",
+    )
     demand_growth_scale: float = param(
-        1.0, lo=0.0, hi=3.0, unit="× catalog rate", doc="Multiplies domestic and world demand growth")
+        1.0,
+        lo=0.0,
+        hi=3.0,
+        unit="× catalog rate",
+        doc="Multiplies domestic and world demand growth",
+    )
     long_run_demand_growth: float = param(
-        0.03, lo=-0.05, hi=0.2, unit="1/yr", doc="Growth rate every market's growth converges to")
+        0.03, lo=-0.05, hi=0.2, unit="1/yr", doc="Growth rate every market's growth converges to"
+    )
     demand_growth_convergence: float = param(
-        0.15, lo=0.0, hi=1.0, unit="1/yr", doc="Yearly share of the gap to long-run growth that closes")
+        0.15,
+        lo=0.0,
+        hi=1.0,
+        unit="1/yr",
+        doc="Yearly share of the gap to long-run growth that closes",
+    )
     decoupling_rate: float = param(
-        0.01, lo=0.0, hi=0.1, unit="1/yr", doc="Yearly rise of decoupling of joint research and returnee flows")
+        0.01,
+        lo=0.0,
+        hi=0.1,
+        unit="1/yr",
+        doc="Yearly rise of decoupling of joint research and returnee flows",
+    )
     decoupling_max: float = param(0.5, lo=0.0, hi=1.0, unit="share", doc="Ceiling of decoupling")
     decoupling_start: int = param(
-        2018, lo=1990, hi=2100, unit="year", doc="Year decoupling starts to rise (joint papers peak)")
+        2018,
+        lo=1990,
+        hi=2100,
+        unit="year",
+        doc="Year decoupling starts to rise (joint papers peak)",
+    )
     foreign_market_access: float = param(
-        1.0, lo=0.0, hi=1.0, unit="share", doc="Foreign firms' access to the Chinese market without controls")
+        1.0,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        doc="Foreign firms' access to the Chinese market without controls",
+    )
     controls_block_sales: float = param(
-        0.5, lo=0.0, hi=1.0, unit="× fence height",
-        doc="How far a control also stops foreign firms selling the item in China")
+        0.5,
+        lo=0.0,
+        hi=1.0,
+        unit="× fence height",
+        doc="How far a control also stops foreign firms selling the item in China",
+    )
 
 
 def demand_growth(params: EnvironmentParams, start_growth: np.ndarray, years: int) -> np.ndarray:

@@ -28,8 +28,13 @@ from nswn.core.state import State
 class IndicatorParams:
     """Definitions used by the indicators."""
 
-    parity: float = param(0.9, lo=0.1, hi=2.0, unit="relative capability",
-                          doc="Relative capability at which a bottleneck counts as broken")
+    parity: float = param(
+        0.9,
+        lo=0.1,
+        hi=2.0,
+        unit="relative capability",
+        doc="Relative capability at which a bottleneck counts as broken",
+    )
 
 
 def _best(state: State) -> np.ndarray:
@@ -70,17 +75,19 @@ def technology_indicators(instruments: tuple[str, ...]) -> dict[str, TechnologyI
     }
     for i, name in enumerate(instruments):
         columns[f"funding_{name}"] = (lambda idx: lambda s: s.ledger.payments[idx].sum(axis=0))(i)
-    columns.update({
-        "publications": lambda s: _inst_by_field(s, s.institutions.publications),
-        "patents": lambda s: _inst_by_field(s, s.institutions.patents),
-        "knowledge": lambda s: s.technologies.knowledge / s.technologies.knowledge_required,
-        "firms": lambda s: segments.group_count(s.firms.technology, s.n_technologies).astype(float),
-        "entries": lambda s: s.technologies.entries.copy(),
-        "exits": lambda s: s.technologies.exits.copy(),
-        "priority_weight": lambda s: s.technologies.priority.copy(),
-        "fence_height": lambda s: s.technologies.fence.copy(),
-        "knowhow_access": lambda s: s.technologies.knowhow_access.copy(),
-    })
+    columns.update(
+        {
+            "publications": lambda s: _inst_by_field(s, s.institutions.publications),
+            "patents": lambda s: _inst_by_field(s, s.institutions.patents),
+            "knowledge": lambda s: s.technologies.knowledge / s.technologies.knowledge_required,
+            "firms": lambda s: segments.group_count(s.firms.technology, s.n_technologies).astype(float),
+            "entries": lambda s: s.technologies.entries.copy(),
+            "exits": lambda s: s.technologies.exits.copy(),
+            "priority_weight": lambda s: s.technologies.priority.copy(),
+            "fence_height": lambda s: s.technologies.fence.copy(),
+            "knowhow_access": lambda s: s.technologies.knowhow_access.copy(),
+        }
+    )
     return columns
 
 

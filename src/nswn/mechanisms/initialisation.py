@@ -51,17 +51,28 @@ STRANGLEHOLD = GROUPS.index("stranglehold")
 class InitialParams:
     """How the start-year population is drawn."""
 
-    soe_share_stranglehold: float = param(0.4, lo=0.0, hi=1.0, unit="share", doc="SOE share of firms in stranglehold areas")
+    soe_share_stranglehold: float = param(
+        0.4, lo=0.0, hi=1.0, unit="share", doc="SOE share of firms in stranglehold areas"
+    )
     soe_share_other: float = param(0.15, lo=0.0, hi=1.0, unit="share", doc="SOE share of firms elsewhere")
-    capability_spread: float = param(0.3, lo=0.0, hi=3.0, unit="log capability",
-                                     doc="Mean gap of a firm below its technology's best at the start")
+    capability_spread: float = param(
+        0.3,
+        lo=0.0,
+        hi=3.0,
+        unit="log capability",
+        doc="Mean gap of a firm below its technology's best at the start",
+    )
     min_firms_per_technology: int = param(20, lo=1, hi=10000, unit="firms", doc="Floor of firms per technology")
-    min_institutions_per_field: int = param(2, lo=1, hi=1000, unit="institutions", doc="Floor of institutions per field")
+    min_institutions_per_field: int = param(
+        2, lo=1, hi=1000, unit="institutions", doc="Floor of institutions per field"
+    )
     share_university: float = param(0.6, lo=0.0, hi=1.0, unit="share", doc="Universities among institutions")
     share_public_institute: float = param(0.25, lo=0.0, hi=1.0, unit="share", doc="Public (CAS-like) institutes")
     share_new_rd_institute: float = param(0.05, lo=0.0, hi=1.0, unit="share", doc="New R&D institutes")
     share_military_institute: float = param(0.1, lo=0.0, hi=1.0, unit="share", doc="Military research institutes")
-    alignment_university: float = param(0.10, lo=0.0, hi=1.0, unit="share", doc="Industry alignment a_k of universities")
+    alignment_university: float = param(
+        0.10, lo=0.0, hi=1.0, unit="share", doc="Industry alignment a_k of universities"
+    )
     alignment_public_institute: float = param(0.20, lo=0.0, hi=1.0, unit="share", doc="a_k of public institutes")
     alignment_new_rd_institute: float = param(0.55, lo=0.0, hi=1.0, unit="share", doc="a_k of new R&D institutes")
     alignment_military_institute: float = param(0.25, lo=0.0, hi=1.0, unit="share", doc="a_k of military institutes")
@@ -71,16 +82,33 @@ class InitialParams:
         """Cross-field constraints: (field, message) pairs, empty when valid."""
         mix = self.type_mix().sum()
         if abs(mix - 1.0) > 1e-6:
-            return [("share_university", f"institution type shares must sum to 1 (they sum to {mix:.4f})")]
+            return [
+                (
+                    "share_university",
+                    f"institution type shares must sum to 1 (they sum to {mix:.4f})",
+                )
+            ]
         return []
 
     def type_mix(self) -> np.ndarray:
-        return np.array([self.share_university, self.share_public_institute,
-                         self.share_new_rd_institute, self.share_military_institute])
+        return np.array(
+            [
+                self.share_university,
+                self.share_public_institute,
+                self.share_new_rd_institute,
+                self.share_military_institute,
+            ]
+        )
 
     def alignments(self) -> np.ndarray:
-        return np.array([self.alignment_university, self.alignment_public_institute,
-                         self.alignment_new_rd_institute, self.alignment_military_institute])
+        return np.array(
+            [
+                self.alignment_university,
+                self.alignment_public_institute,
+                self.alignment_new_rd_institute,
+                self.alignment_military_institute,
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -159,11 +187,24 @@ def initial_state(
 
     institutions = _institutions(tech, settings, rng)
     ledger = Ledger(settings.instruments, n_tech)
-    macro = Macro(gdp=start.gdp, va_traditional=0.0, va_strategic=0.0,
-                  va_services=start.services_share * start.gdp, va_other=0.0,
-                  debt=start.debt_to_gdp * start.gdp)
-    state = State(year=settings.start_year, start_year=settings.start_year, technologies=tech, firms=firms,
-                  institutions=institutions, provinces=provinces, macro=macro, ledger=ledger)
+    macro = Macro(
+        gdp=start.gdp,
+        va_traditional=0.0,
+        va_strategic=0.0,
+        va_services=start.services_share * start.gdp,
+        va_other=0.0,
+        debt=start.debt_to_gdp * start.gdp,
+    )
+    state = State(
+        year=settings.start_year,
+        start_year=settings.start_year,
+        technologies=tech,
+        firms=firms,
+        institutions=institutions,
+        provinces=provinces,
+        macro=macro,
+        ledger=ledger,
+    )
     _technology_state(state, settings)
     _markets(state, settings)
     _knowledge(state, settings)
@@ -183,9 +224,16 @@ def _institutions(tech: Technologies, settings: InitialSettings, rng: np.random.
     sd = init.quality_sd
     quality = np.exp(sd * rng.standard_normal(k) - 0.5 * sd * sd)
     zeros = np.zeros(k)
-    return Institutions(kind=kind, field=field, quality=quality, alignment=init.alignments()[kind],
-                        funding=zeros.copy(), output=zeros.copy(), publications=zeros.copy(),
-                        patents=zeros.copy())
+    return Institutions(
+        kind=kind,
+        field=field,
+        quality=quality,
+        alignment=init.alignments()[kind],
+        funding=zeros.copy(),
+        output=zeros.copy(),
+        publications=zeros.copy(),
+        patents=zeros.copy(),
+    )
 
 
 def _technology_state(state: State, settings: InitialSettings) -> None:
@@ -210,11 +258,14 @@ def _markets(state: State, settings: InitialSettings) -> None:
     firms, tech, mp = state.firms, state.technologies, settings.markets
     n_tech = len(tech)
     t = firms.technology
-    firms.share = segments.group_softmax(mp.capability_weight * firms.capability, t, n_tech) * (1.0 - tech.foreign_share0[t])
+    firms.share = segments.group_softmax(mp.capability_weight * firms.capability, t, n_tech) * (
+        1.0 - tech.foreign_share0[t]
+    )
     # experience: output history from domestic sales and a pro-rata guess of exports
     china_total = segments.group_sum(firms.share, t, n_tech)
     guess = firms.share * tech.demand0[t] + tech.world_demand0[t] * tech.world_share0[t] * np.divide(
-        firms.share, china_total[t], out=np.zeros(len(firms)), where=china_total[t] > 0)
+        firms.share, china_total[t], out=np.zeros(len(firms)), where=china_total[t] > 0
+    )
     tech.output_scale = np.maximum(tech.demand0 + tech.world_demand0, 1e-9)
     firms.output = mp.experience_years * guess
     tech.china_output = segments.group_sum(firms.output, t, n_tech)
@@ -241,9 +292,13 @@ def _markets(state: State, settings: InitialSettings) -> None:
     friction0 = mp.friction_slope * np.maximum(0.0, ws0 - mp.friction_threshold)
     tech.foreign_log_weight = np.where(
         np.isfinite(log_c_w),
-        log_c_w + np.log1p(-ws0) - np.log(ws0) - np.log1p(friction0)
+        log_c_w
+        + np.log1p(-ws0)
+        - np.log(ws0)
+        - np.log1p(friction0)
         - mp.export_elasticity * markets.foreign_log_competitiveness(state, mp),
-        0.0)
+        0.0,
+    )
     tech.world_share = ws0.copy()
     markets.trade(state, mp, log_e)
     firms.revenue = firms.share * tech.demand[t] + firms.exports
@@ -289,7 +344,8 @@ def _macro(state: State, start: StartMacro) -> None:
     if m.va_traditional <= 0:
         raise InitialisationError(
             f"the catalog's strategic industries add {m.va_strategic:,.0f} bn CNY of value added, more than "
-            f"all manufacturing ({start.manufacturing_value_added:,.0f}); lower demand0 or value_added_ratio")
+            f"all manufacturing ({start.manufacturing_value_added:,.0f}); lower demand0 or value_added_ratio"
+        )
     m.va_other = start.gdp - start.manufacturing_value_added - m.va_services
     m.strategic_productivity0 = strategic_productivity(state)
     m.tfp_index = 1.0

@@ -44,17 +44,34 @@ class InnovationParams:
     rd_share_private: float = param(0.05, lo=0.0, hi=0.5, unit="share of revenue", doc="r_own of private firms")
     rd_share_soe: float = param(0.03, lo=0.0, hi=0.5, unit="share of revenue", doc="r_own of SOEs")
     soe_rd_efficiency: float = param(0.7, lo=0.0, hi=1.5, unit="×", doc="η_SOE, effective R&D per yuan at SOEs")
-    emulation_rate: float = param(0.1, lo=0.0, hi=1.0, unit="1/yr",
-                                  doc="λ_em, speed of catch-up on a template (specification: 0.3; see docs/model.md)")
-    innovation_rate: float = param(1.0, lo=0.0, hi=10.0, unit="per relative R&D", doc="ζ, frontier-innovation intensity")
+    emulation_rate: float = param(
+        0.1,
+        lo=0.0,
+        hi=1.0,
+        unit="1/yr",
+        doc="λ_em, speed of catch-up on a template (specification: 0.3; see docs/model.md)",
+    )
+    innovation_rate: float = param(
+        1.0, lo=0.0, hi=10.0, unit="per relative R&D", doc="ζ, frontier-innovation intensity"
+    )
     step_mean: float = param(-0.01, lo=-0.5, hi=0.5, unit="log capability", doc="μ_in, mean of an innovation draw")
     step_sd: float = param(0.06, lo=0.0, hi=0.5, unit="log capability", doc="σ_in, spread of an innovation draw")
     soe_entrepreneurship: float = param(0.35, lo=0.0, hi=2.0, unit="×", doc="E_SOE, SOEs' entrepreneurial drive")
-    founder_entrepreneurship: float = param(1.2, lo=0.0, hi=3.0, unit="×",
-                                            doc="E of entrepreneur and returnee founders (private incumbents: 1)")
+    founder_entrepreneurship: float = param(
+        1.2,
+        lo=0.0,
+        hi=3.0,
+        unit="×",
+        doc="E of entrepreneur and returnee founders (private incumbents: 1)",
+    )
     transfer_efficiency: float = param(0.2, lo=0.0, hi=1.0, unit="share", doc="τ0, knowledge a lone firm absorbs")
-    paired_transfer_efficiency: float = param(0.6, lo=0.0, hi=1.0, unit="share",
-                                              doc="τ_pair, knowledge a firm in an innovation association absorbs")
+    paired_transfer_efficiency: float = param(
+        0.6,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        doc="τ_pair, knowledge a firm in an innovation association absorbs",
+    )
 
 
 def rd_spend(state: State, params: InnovationParams) -> np.ndarray:
@@ -76,8 +93,11 @@ def entrepreneurship(state: State, params: InnovationParams) -> np.ndarray:
     """``ent_i = 1 − ρ_t (1 − E_owner)``."""
     firms = state.firms
     founder_boost = np.isin(firms.founder, (FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE))
-    owner = np.where(firms.soe, params.soe_entrepreneurship,
-                     np.where(founder_boost, params.founder_entrepreneurship, 1.0))
+    owner = np.where(
+        firms.soe,
+        params.soe_entrepreneurship,
+        np.where(founder_boost, params.founder_entrepreneurship, 1.0),
+    )
     rho = state.technologies.entrepreneurship[firms.technology]
     return np.asarray(1.0 - rho * (1.0 - owner))
 

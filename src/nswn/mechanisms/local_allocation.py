@@ -37,30 +37,62 @@ from nswn.core.state import State
 class LocalPolicyParams:
     """Levers of local S&T support."""
 
-    budget_share_of_gdp: float = param(0.0015, lo=0.0, hi=0.05, unit="share of GDP", basis="policy",
-                                       doc="β_L, local S&T subsidies reaching firms in the modelled industries, share of GDP")
-    centralisation: float = param(0.3, lo=0.0, hi=1.0, unit="share", basis="policy",
-                                  doc="χ, share of local money pooled and allocated by export discipline")
-    debt_financed_share: float = param(0.5, lo=0.0, hi=1.0, unit="share", basis="judged",
-                                       doc="Part of local subsidies financed by borrowing")
+    budget_share_of_gdp: float = param(
+        0.0015,
+        lo=0.0,
+        hi=0.05,
+        unit="share of GDP",
+        basis="policy",
+        doc="β_L, local S&T subsidies reaching firms in the modelled industries, share of GDP",
+    )
+    centralisation: float = param(
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="policy",
+        doc="χ, share of local money pooled and allocated by export discipline",
+    )
+    debt_financed_share: float = param(
+        0.5,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="judged",
+        doc="Part of local subsidies financed by borrowing",
+    )
 
 
 @dataclass(frozen=True)
 class LocalBehaviourParams:
     """Assumptions about how local officials and referees judge firms."""
 
-    score_domestic_weight: float = param(1.0, lo=0.0, hi=10.0, unit="× domestic sales",
-                                         doc="λ_s, weight of domestic sales beside exports in the score")
-    referee_noise: float = param(0.1, lo=0.0, hi=3.0, unit="log sd",
-                                 doc="σ_ref, noise of the trusted referee's measurement")
-    local_noise: float = param(1.0, lo=0.0, hi=5.0, unit="log sd",
-                               doc="σ_loc, noise of self-reported local data")
-    local_sharpness: float = param(1.0, lo=0.0, hi=10.0, unit="1/log unit",
-                                   doc="β_loc, how strongly local support follows the local signal")
-    soe_bias: float = param(1.0, lo=0.0, hi=5.0, unit="log units",
-                            doc="b_SOE, local preference for state-owned firms")
-    pilot_entry_boost: float = param(1.0, lo=0.0, hi=5.0, unit="× pilot intensity",
-                                     doc="ε_pilot, extra entry in pilot zones under local discretion")
+    score_domestic_weight: float = param(
+        1.0,
+        lo=0.0,
+        hi=10.0,
+        unit="× domestic sales",
+        doc="λ_s, weight of domestic sales beside exports in the score",
+    )
+    referee_noise: float = param(
+        0.1, lo=0.0, hi=3.0, unit="log sd", doc="σ_ref, noise of the trusted referee's measurement"
+    )
+    local_noise: float = param(1.0, lo=0.0, hi=5.0, unit="log sd", doc="σ_loc, noise of self-reported local data")
+    local_sharpness: float = param(
+        1.0,
+        lo=0.0,
+        hi=10.0,
+        unit="1/log unit",
+        doc="β_loc, how strongly local support follows the local signal",
+    )
+    soe_bias: float = param(1.0, lo=0.0, hi=5.0, unit="log units", doc="b_SOE, local preference for state-owned firms")
+    pilot_entry_boost: float = param(
+        1.0,
+        lo=0.0,
+        hi=5.0,
+        unit="× pilot intensity",
+        doc="ε_pilot, extra entry in pilot zones under local discretion",
+    )
 
 
 def export_score(state: State, domestic_weight: float) -> np.ndarray:

@@ -43,28 +43,56 @@ from nswn.core.state import State
 class ManufacturingPolicyParams:
     """Levers on the traditional industrial base."""
 
-    keep: float = param(0.0, lo=0.0, hi=1.0, unit="share", basis="policy",
-                        doc="Share of labour-cost-driven decline of traditional industry refused (paid by subsidy)")
-    upgrade: float = param(0.0, lo=0.0, hi=0.05, unit="share of traditional VA", basis="policy",
-                           doc="Yearly upgrading subsidy to traditional industry")
+    keep: float = param(
+        0.0,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="policy",
+        doc="Share of labour-cost-driven decline of traditional industry refused (paid by subsidy)",
+    )
+    upgrade: float = param(
+        0.0,
+        lo=0.0,
+        hi=0.05,
+        unit="share of traditional VA",
+        basis="policy",
+        doc="Yearly upgrading subsidy to traditional industry",
+    )
 
 
 @dataclass(frozen=True)
 class MacroParams:
     """Assumptions about the aggregate economy."""
 
-    traditional_growth: float = param(0.035, lo=-0.1, hi=0.2, unit="1/yr",
-                                      doc="g_trad, traditional VA growth before the labour-cost drag")
+    traditional_growth: float = param(
+        0.035,
+        lo=-0.1,
+        hi=0.2,
+        unit="1/yr",
+        doc="g_trad, traditional VA growth before the labour-cost drag",
+    )
     labour_cost_elasticity: float = param(1.0, lo=0.0, hi=5.0, unit="×", doc="ε_w, drag per unit of g_w")
-    upgrade_return: float = param(0.5, lo=0.0, hi=5.0, unit="growth per subsidy share",
-                                  doc="u, growth bought by an upgrading subsidy")
+    upgrade_return: float = param(
+        0.5,
+        lo=0.0,
+        hi=5.0,
+        unit="growth per subsidy share",
+        doc="u, growth bought by an upgrading subsidy",
+    )
     keep_cost: float = param(1.0, lo=0.0, hi=5.0, unit="×", doc="c_keep, subsidy per unit of decline refused")
     services_growth: float = param(0.04, lo=-0.1, hi=0.2, unit="1/yr", doc="g_serv")
     other_growth: float = param(0.025, lo=-0.1, hi=0.2, unit="1/yr", doc="g_other (agriculture, construction, …)")
-    credit_growth: float = param(0.12, lo=0.0, hi=1.0, unit="share of GDP/yr",
-                                 doc="κ_credit, baseline new borrowing per year")
-    traditional_productivity_growth: float = param(0.01, lo=-0.1, hi=0.2, unit="1/yr",
-                                                   doc="TFP growth of traditional industry")
+    credit_growth: float = param(
+        0.12,
+        lo=0.0,
+        hi=1.0,
+        unit="share of GDP/yr",
+        doc="κ_credit, baseline new borrowing per year",
+    )
+    traditional_productivity_growth: float = param(
+        0.01, lo=-0.1, hi=0.2, unit="1/yr", doc="TFP growth of traditional industry"
+    )
 
 
 class Macro:
@@ -72,8 +100,14 @@ class Macro:
 
     name = "macro"
 
-    def __init__(self, params: MacroParams, policy: ManufacturingPolicyParams,
-                 central_debt_share: float, local_debt_share: float, labour_cost_growth: float) -> None:
+    def __init__(
+        self,
+        params: MacroParams,
+        policy: ManufacturingPolicyParams,
+        central_debt_share: float,
+        local_debt_share: float,
+        labour_cost_growth: float,
+    ) -> None:
         self.params = params
         self.labour_cost_growth = labour_cost_growth
         self.policy = policy
@@ -89,8 +123,12 @@ class Macro:
         support = keep_subsidy + upgrade_subsidy
         traditional = int(np.argmax(~tech.simulated)) if (~tech.simulated).any() else 0
         ctx.ledger.credit("industrial_policy", support)
-        ctx.ledger.book("manufacturing_support", "traditional_sector",
-                        np.array([traditional]), np.array([support]))
+        ctx.ledger.book(
+            "manufacturing_support",
+            "traditional_sector",
+            np.array([traditional]),
+            np.array([support]),
+        )
         m.manufacturing_subsidy = support
 
         m.va_traditional *= 1.0 + p.traditional_growth + p.upgrade_return * policy.upgrade - drag * (1.0 - policy.keep)
@@ -100,8 +138,13 @@ class Macro:
         m.va_other *= 1.0 + p.other_growth
         m.gdp = m.va_traditional + m.va_strategic + m.va_services + m.va_other
 
-        m.debt += (self.central_debt_share * m.central_budget + self.local_debt_share * m.local_budget
-                   + m.soe_losses + support + p.credit_growth * m.gdp)
+        m.debt += (
+            self.central_debt_share * m.central_budget
+            + self.local_debt_share * m.local_budget
+            + m.soe_losses
+            + support
+            + p.credit_growth * m.gdp
+        )
 
         m.productivity_traditional *= 1.0 + p.traditional_productivity_growth + p.upgrade_return * policy.upgrade
         previous = m.tfp_index

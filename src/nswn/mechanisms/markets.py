@@ -81,30 +81,66 @@ from nswn.core.state import State
 class MarketParams:
     """Costs, competition and trade."""
 
-    learning_rate: float = param(0.32, lo=0.0, hi=1.0, unit="log cost per log output",
-                                 doc="ℓ, Wright's-law learning (0.32 = 80 % progress ratio)")
-    labour_cost0: float = param(-0.5, lo=-3.0, hi=3.0, unit="log units",
-                                doc="w0, China's start labour cost relative to the foreign competitor")
-    labour_cost_growth: float = param(0.02, lo=-0.1, hi=0.2, unit="log units/yr",
-                                      doc="g_w, yearly rise of China's relative unit labour cost (specification: 0.04)")
+    learning_rate: float = param(
+        0.32,
+        lo=0.0,
+        hi=1.0,
+        unit="log cost per log output",
+        doc="ℓ, Wright's-law learning (0.32 = 80 % progress ratio)",
+    )
+    labour_cost0: float = param(
+        -0.5,
+        lo=-3.0,
+        hi=3.0,
+        unit="log units",
+        doc="w0, China's start labour cost relative to the foreign competitor",
+    )
+    labour_cost_growth: float = param(
+        0.02,
+        lo=-0.1,
+        hi=0.2,
+        unit="log units/yr",
+        doc="g_w, yearly rise of China's relative unit labour cost (specification: 0.04)",
+    )
     foreign_labour_cost: float = param(0.0, lo=-3.0, hi=3.0, unit="log units", doc="w_f, foreign log cost")
     capability_weight: float = param(3.0, lo=0.0, hi=20.0, unit="1/log unit", doc="σ_c, weight of capability")
     cost_weight: float = param(2.0, lo=0.0, hi=20.0, unit="1/log unit", doc="σ_p, weight of cost")
     share_dynamics: Literal["logit", "replicator"] = param(
-        "logit", unit="choice",
-        doc="logit: shares adjust towards E_i / ΣE (differentiated products); replicator: the specification's rule")
+        "logit",
+        unit="choice",
+        doc="logit: shares adjust towards E_i / ΣE (differentiated products); replicator: the specification's rule",
+    )
     replicator_speed: float = param(0.5, lo=0.0, hi=1.0, unit="1/yr", doc="χ_rep, speed of share reallocation")
     export_elasticity: float = param(1.5, lo=0.1, hi=10.0, unit="exponent", doc="σ_w, sensitivity of exports")
-    friction_threshold: float = param(0.3, lo=0.0, hi=1.0, unit="world share",
-                                      doc="θ_fric, China's world share beyond which frictions rise")
+    friction_threshold: float = param(
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        unit="world share",
+        doc="θ_fric, China's world share beyond which frictions rise",
+    )
     friction_slope: float = param(2.0, lo=0.0, hi=20.0, unit="per share point", doc="κ_fric")
     learning_spillover: float = param(
-        0.8, lo=0.0, hi=1.0, unit="share",
-        doc="φ: how much of a firm's learning comes from the whole Chinese industry's output (clusters)")
-    experience_years: float = param(5.0, lo=0.0, hi=50.0, unit="years of start output",
-                                    doc="Cumulative output firms start with, in years of start output")
-    fixed_cost_share: float = param(0.1, lo=0.0, hi=1.0, unit="× average firm margin",
-                                    doc="Fixed cost as a share of the average firm's start-year gross margin")
+        0.8,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        doc="φ: how much of a firm's learning comes from the whole Chinese industry's output (clusters)",
+    )
+    experience_years: float = param(
+        5.0,
+        lo=0.0,
+        hi=50.0,
+        unit="years of start output",
+        doc="Cumulative output firms start with, in years of start output",
+    )
+    fixed_cost_share: float = param(
+        0.1,
+        lo=0.0,
+        hi=1.0,
+        unit="× average firm margin",
+        doc="Fixed cost as a share of the average firm's start-year gross margin",
+    )
 
 
 def labour_cost(params: MarketParams, state: State) -> float:
@@ -129,27 +165,27 @@ def experience(state: State, params: MarketParams) -> np.ndarray:
 def log_cost(state: State, params: MarketParams) -> np.ndarray:
     """``p_i = w(y) − ℓ ln(1 + Q^eff_i/Q0_t)``."""
     scale = state.technologies.output_scale[state.firms.technology]
-    return np.asarray(labour_cost(params, state)
-                      - params.learning_rate * np.log1p(experience(state, params) / scale))
+    return np.asarray(labour_cost(params, state) - params.learning_rate * np.log1p(experience(state, params) / scale))
 
 
 def log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
     """``ln E_i = σ_c c_i − σ_p p_i``."""
-    return np.asarray(params.capability_weight * state.firms.capability
-                      - params.cost_weight * log_cost(state, params))
+    return np.asarray(params.capability_weight * state.firms.capability - params.cost_weight * log_cost(state, params))
 
 
 def foreign_log_cost(state: State, params: MarketParams) -> np.ndarray:
     """``p^f_t = w_f − ℓ ln(1 + Q^f_t / Q0_t)``: the foreign aggregate learns by doing too."""
     tech = state.technologies
-    return np.asarray(params.foreign_labour_cost
-                      - params.learning_rate * np.log1p(tech.foreign_output / tech.output_scale))
+    return np.asarray(
+        params.foreign_labour_cost - params.learning_rate * np.log1p(tech.foreign_output / tech.output_scale)
+    )
 
 
 def foreign_log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
     """``ln E^f_t = σ_c F_t − σ_p p^f_t`` before appeal, weight or access."""
-    return np.asarray(params.capability_weight * state.technologies.frontier
-                      - params.cost_weight * foreign_log_cost(state, params))
+    return np.asarray(
+        params.capability_weight * state.technologies.frontier - params.cost_weight * foreign_log_cost(state, params)
+    )
 
 
 def _safe_log(x: np.ndarray) -> np.ndarray:
@@ -182,8 +218,9 @@ def china_composite(state: State, log_e: np.ndarray, elasticity: float) -> tuple
 def foreign_log_presence(state: State, params: MarketParams) -> np.ndarray:
     """Foreign competitiveness in China: ``ln E^f + appeal + ln A^dom`` (−inf without access)."""
     tech = state.technologies
-    return np.asarray(foreign_log_competitiveness(state, params) + tech.foreign_log_appeal
-                      + _safe_log(tech.market_access))
+    return np.asarray(
+        foreign_log_competitiveness(state, params) + tech.foreign_log_appeal + _safe_log(tech.market_access)
+    )
 
 
 def _relative(state: State, log_e: np.ndarray, log_f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,8 +273,11 @@ def trade(state: State, params: MarketParams, log_e: np.ndarray) -> None:
     firms, tech = state.firms, state.technologies
     log_c, _, weights = china_composite(state, log_e, params.export_elasticity)
     tech.friction = params.friction_slope * np.maximum(0.0, tech.world_share - params.friction_threshold)
-    log_foreign = (params.export_elasticity * foreign_log_competitiveness(state, params)
-                   + tech.foreign_log_weight + np.log1p(tech.friction))
+    log_foreign = (
+        params.export_elasticity * foreign_log_competitiveness(state, params)
+        + tech.foreign_log_weight
+        + np.log1p(tech.friction)
+    )
     # China's world share = 1 / (1 + exp(log_foreign - log_c)), stable for any magnitudes
     with np.errstate(invalid="ignore", over="ignore"):
         china = np.where(np.isfinite(log_c), 1.0 / (1.0 + np.exp(np.clip(log_foreign - log_c, -700, 700))), 0.0)

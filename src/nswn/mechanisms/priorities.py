@@ -41,12 +41,25 @@ PriorityMode = Literal["none", "broad", "shortlist"]
 class PriorityParams:
     """How the state sets technology priorities."""
 
-    mode: PriorityMode = param("broad", unit="choice", basis="policy",
-                               doc="none | broad (~50 areas) | shortlist (top k)")
-    shortlist_size: int = param(5, lo=1, hi=60, unit="technologies", basis="policy",
-                                doc="k, the number of technologies on the shortlist")
-    control_reaction: float = param(1.0, lo=0.0, hi=10.0, unit="× weight", basis="policy",
-                                    doc="r_ctrl: extra weight on a technology while it is export-controlled")
+    mode: PriorityMode = param(
+        "broad", unit="choice", basis="policy", doc="none | broad (~50 areas) | shortlist (top k)"
+    )
+    shortlist_size: int = param(
+        5,
+        lo=1,
+        hi=60,
+        unit="technologies",
+        basis="policy",
+        doc="k, the number of technologies on the shortlist",
+    )
+    control_reaction: float = param(
+        1.0,
+        lo=0.0,
+        hi=10.0,
+        unit="× weight",
+        basis="policy",
+        doc="r_ctrl: extra weight on a technology while it is export-controlled",
+    )
 
 
 def capability_gap(state: State) -> np.ndarray:

@@ -32,24 +32,53 @@ class ResearchParams:
     """How research funding becomes output and usable knowledge."""
 
     elasticity: float = param(0.8, lo=0.1, hi=1.5, unit="exponent", doc="β, returns to research funding")
-    publications_per_output: float = param(1000.0, lo=0.0, hi=1e6, unit="papers per unit output",
-                                           doc="π_pub, papers per unit of research output")
-    patents_university: float = param(300.0, lo=0.0, hi=1e6, unit="patents per unit output",
-                                      doc="π_pat for universities")
-    patents_public_institute: float = param(500.0, lo=0.0, hi=1e6, unit="patents per unit output",
-                                            doc="π_pat for public (CAS-like) institutes")
-    patents_new_rd_institute: float = param(1200.0, lo=0.0, hi=1e6, unit="patents per unit output",
-                                            doc="π_pat for new R&D institutes")
-    patents_military_institute: float = param(400.0, lo=0.0, hi=1e6, unit="patents per unit output",
-                                              doc="π_pat for military research institutes")
-    knowledge_depreciation: float = param(0.1, lo=0.0, hi=1.0, unit="1/yr",
-                                          doc="δ_U, yearly obsolescence of usable knowledge")
-    international_knowledge: float = param(1.0, lo=0.0, hi=10.0, unit="× start domestic aligned output",
-                                           doc="U_intl, foreign knowledge inflow at full access")
+    publications_per_output: float = param(
+        1000.0,
+        lo=0.0,
+        hi=1e6,
+        unit="papers per unit output",
+        doc="π_pub, papers per unit of research output",
+    )
+    patents_university: float = param(
+        300.0, lo=0.0, hi=1e6, unit="patents per unit output", doc="π_pat for universities"
+    )
+    patents_public_institute: float = param(
+        500.0,
+        lo=0.0,
+        hi=1e6,
+        unit="patents per unit output",
+        doc="π_pat for public (CAS-like) institutes",
+    )
+    patents_new_rd_institute: float = param(
+        1200.0, lo=0.0, hi=1e6, unit="patents per unit output", doc="π_pat for new R&D institutes"
+    )
+    patents_military_institute: float = param(
+        400.0,
+        lo=0.0,
+        hi=1e6,
+        unit="patents per unit output",
+        doc="π_pat for military research institutes",
+    )
+    knowledge_depreciation: float = param(
+        0.1, lo=0.0, hi=1.0, unit="1/yr", doc="δ_U, yearly obsolescence of usable knowledge"
+    )
+    international_knowledge: float = param(
+        1.0,
+        lo=0.0,
+        hi=10.0,
+        unit="× start domestic aligned output",
+        doc="U_intl, foreign knowledge inflow at full access",
+    )
 
     def patents_by_kind(self) -> np.ndarray:
-        return np.array([self.patents_university, self.patents_public_institute,
-                         self.patents_new_rd_institute, self.patents_military_institute])
+        return np.array(
+            [
+                self.patents_university,
+                self.patents_public_institute,
+                self.patents_new_rd_institute,
+                self.patents_military_institute,
+            ]
+        )
 
 
 def research_output(inst_quality: np.ndarray, funding: np.ndarray, elasticity: float) -> np.ndarray:

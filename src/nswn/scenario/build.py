@@ -48,11 +48,20 @@ def to_config(scenario: BaseModel) -> Config:
     levers = {key: to_params(t, getattr(scenario.levers, key)) for key, t in LEVERS.items()}  # type: ignore[attr-defined]
     assumptions = {key: to_params(t, getattr(scenario.assumptions, key)) for key, t in ASSUMPTIONS.items()}  # type: ignore[attr-defined]
     chosen = scenario.levers.instruments  # type: ignore[attr-defined]
-    instruments = {name: to_params(cls.Params, getattr(chosen, name))
-                   for name, cls in REGISTRY.items() if getattr(chosen, name) is not None}
-    return Config(levers=levers, assumptions=assumptions, instruments=instruments,
-                  firms=scenario.firms, institutions=scenario.institutions,  # type: ignore[attr-defined]
-                  start_year=scenario.years.start, end_year=scenario.years.end)  # type: ignore[attr-defined]
+    instruments = {
+        name: to_params(cls.Params, getattr(chosen, name))
+        for name, cls in REGISTRY.items()
+        if getattr(chosen, name) is not None
+    }
+    return Config(
+        levers=levers,
+        assumptions=assumptions,
+        instruments=instruments,
+        firms=scenario.firms,
+        institutions=scenario.institutions,  # type: ignore[attr-defined]
+        start_year=scenario.years.start,
+        end_year=scenario.years.end,
+    )  # type: ignore[attr-defined]
 
 
 def catalog_technologies() -> Technologies:
@@ -88,16 +97,21 @@ def catalog_technologies() -> Technologies:
 def catalog_provinces() -> Provinces:
     provs = catalog.provinces()
     share = np.array([p.gdp_share for p in provs])
-    return Provinces(ids=tuple(p.id for p in provs), gdp_share=share / share.sum(),
-                     pilot_intensity=np.array([p.pilot_zone_intensity for p in provs]))
+    return Provinces(
+        ids=tuple(p.id for p in provs),
+        gdp_share=share / share.sum(),
+        pilot_intensity=np.array([p.pilot_zone_intensity for p in provs]),
+    )
 
 
 def start_macro() -> StartMacro:
     facts = catalog.macro()
-    return StartMacro(gdp=facts["gdp"].value,
-                      manufacturing_value_added=facts["manufacturing_value_added"].value,
-                      services_share=facts["services_share"].value,
-                      debt_to_gdp=facts["debt_to_gdp"].value)
+    return StartMacro(
+        gdp=facts["gdp"].value,
+        manufacturing_value_added=facts["manufacturing_value_added"].value,
+        services_share=facts["services_share"].value,
+        debt_to_gdp=facts["debt_to_gdp"].value,
+    )
 
 
 def ledger_lines(config: Config) -> tuple[str, ...]:
@@ -109,13 +123,26 @@ def build_model(config: Config, seed: int) -> Model:
     lv, asm = config.levers, config.assumptions
     lines = ledger_lines(config)
     settings = InitialSettings(
-        firms=config.firms, institutions=config.institutions, start_year=config.start_year,
-        initial=asm["initial"], environment=asm["environment"], controls=lv["export_controls"],
-        markets=asm["markets"], innovation=asm["innovation"], research=asm["research"],
-        central=lv["central_budget"], centralisation=lv["local_allocation"].centralisation,
-        instruments=lines)
-    state = initial_state(catalog_technologies(), catalog_provinces(), start_macro(), settings,
-                          stream(seed, "initialisation", config.start_year))
+        firms=config.firms,
+        institutions=config.institutions,
+        start_year=config.start_year,
+        initial=asm["initial"],
+        environment=asm["environment"],
+        controls=lv["export_controls"],
+        markets=asm["markets"],
+        innovation=asm["innovation"],
+        research=asm["research"],
+        central=lv["central_budget"],
+        centralisation=lv["local_allocation"].centralisation,
+        instruments=lines,
+    )
+    state = initial_state(
+        catalog_technologies(),
+        catalog_provinces(),
+        start_macro(),
+        settings,
+        stream(seed, "initialisation", config.start_year),
+    )
     instruments = [(REGISTRY[name](params), params.share) for name, params in config.instruments.items()]
     mechanisms: list[Mechanism] = [
         Environment(asm["environment"], lv["export_controls"]),
@@ -126,8 +153,13 @@ def build_model(config: Config, seed: int) -> Model:
         Innovation(asm["innovation"]),
         Markets(asm["markets"]),
         EntryExit(asm["entry_exit"], lv["patent_reform"], asm["local_behaviour"].pilot_entry_boost),
-        Macro(asm["macro"], lv["manufacturing"], lv["central_budget"].debt_financed_share,
-              lv["local_allocation"].debt_financed_share, asm["markets"].labour_cost_growth),
+        Macro(
+            asm["macro"],
+            lv["manufacturing"],
+            lv["central_budget"].debt_financed_share,
+            lv["local_allocation"].debt_financed_share,
+            asm["markets"].labour_cost_growth,
+        ),
     ]
     recorder = indicators.make_recorder(lines)
     return Model(state, mechanisms, seed=seed, end_year=config.end_year, recorder=recorder)

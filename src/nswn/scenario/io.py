@@ -92,9 +92,16 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
         return shipped[text]
     hint = difflib.get_close_matches(text, list(shipped), n=1)
     suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-    raise ScenarioError([Problem(text, "", _NO_VALUE,
-                                 f"no such scenario file or shipped scenario{suggestion}; "
-                                 f"shipped: {', '.join(shipped)}")])
+    raise ScenarioError(
+        [
+            Problem(
+                text,
+                "",
+                _NO_VALUE,
+                f"no such scenario file or shipped scenario{suggestion}; shipped: {', '.join(shipped)}",
+            )
+        ]
+    )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -112,8 +119,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), "", _NO_VALUE,
-                                     f"a scenario must be a mapping of keys to values, not {type(data).__name__}")])
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    _NO_VALUE,
+                    f"a scenario must be a mapping of keys to values, not {type(data).__name__}",
+                )
+            ]
+        )
     return data
 
 
@@ -169,13 +184,17 @@ def _problem(file: str, error: Any) -> Problem:
         return Problem(file, path, value, f"out of range; allowed: {_range_text(loc)}")
     message = error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     if kind.endswith("_type") or kind.endswith("_parsing"):
         message = f"{message}" + (f"; allowed: {_range_text(loc)}" if _range_text(loc) != "any value" else "")
     if kind == "missing":
         value = _NO_VALUE
-    return Problem(file, path, value if value is not _NO_VALUE and not isinstance(value, dict) else _NO_VALUE,
-                   message)
+    return Problem(
+        file,
+        path,
+        value if value is not _NO_VALUE and not isinstance(value, dict) else _NO_VALUE,
+        message,
+    )
 
 
 def _walk(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
@@ -275,8 +294,7 @@ def from_dict(data: dict[str, Any], source: str = "<dict>") -> BaseModel:
     if base is not None:
         shipped = shipped_scenarios()
         if not isinstance(base, str) or base not in shipped:
-            raise ScenarioError([Problem(source, "base", base,
-                                         f"must name a shipped scenario: {', '.join(shipped)}")])
+            raise ScenarioError([Problem(source, "base", base, f"must name a shipped scenario: {', '.join(shipped)}")])
         merged = deep_merge(load_raw(shipped[base]), own)
     _own_identity(merged, own, str(own.get("name", base or "custom")))
     return validate(merged, source)

@@ -52,7 +52,12 @@ ASSUMPTIONS: dict[str, type] = {
     "indicators": IndicatorParams,
 }
 
-LIMITS = {"firms": (100, 10_000_000), "institutions": (10, 1_000_000), "year": (1990, 2150), "span": 150}
+LIMITS = {
+    "firms": (100, 10_000_000),
+    "institutions": (10, 1_000_000),
+    "year": (1990, 2150),
+    "span": 150,
+}
 
 
 def _check_technologies(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -91,8 +96,9 @@ def model_for(params_type: type) -> type[BaseModel]:
             inner = typing.get_args(annotation)[0]
             annotation = tuple[model_for(inner), ...]  # type: ignore[misc]
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        if dataclasses.is_dataclass(default) or (isinstance(default, tuple) and default
-                                                 and dataclasses.is_dataclass(default[0])):
+        if dataclasses.is_dataclass(default) or (
+            isinstance(default, tuple) and default and dataclasses.is_dataclass(default[0])
+        ):
             default = _to_model_value(default)
         constraints: dict[str, Any] = {}
         if meta.get("lo") is not None:
@@ -100,9 +106,17 @@ def model_for(params_type: type) -> type[BaseModel]:
         if meta.get("hi") is not None:
             constraints["le"] = meta["hi"]
         definitions[f.name] = (
-            Annotated[annotation, Field(description=meta.get("doc", ""), **constraints,
-                                        json_schema_extra={"unit": meta.get("unit", ""),
-                                                           "basis": meta.get("basis", "judged")})],
+            Annotated[
+                annotation,
+                Field(
+                    description=meta.get("doc", ""),
+                    **constraints,
+                    json_schema_extra={
+                        "unit": meta.get("unit", ""),
+                        "basis": meta.get("basis", "judged"),
+                    },
+                ),
+            ],
             default,
         )
     validators: dict[str, Any] = {}
@@ -110,16 +124,22 @@ def model_for(params_type: type) -> type[BaseModel]:
         validators["known_technologies"] = field_validator("technologies")(_check_technologies)
     if hasattr(params_type, "problems"):
         validators["cross_field"] = _problems_validator(params_type)
-    return create_model(params_type.__name__ + "Model", __config__=STRICT,  # type: ignore[call-overload,no-any-return]
-                        __doc__=params_type.__doc__, __validators__=validators, **definitions)
+    return create_model(
+        params_type.__name__ + "Model",
+        __config__=STRICT,  # type: ignore[call-overload,no-any-return]
+        __doc__=params_type.__doc__,
+        __validators__=validators,
+        **definitions,
+    )
 
 
 def _to_model_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_to_model_value(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return model_for(type(value))(**{f.name: _to_model_value(getattr(value, f.name))
-                                         for f in dataclasses.fields(value)})
+        return model_for(type(value))(
+            **{f.name: _to_model_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        )
     return value
 
 
@@ -154,8 +174,12 @@ def instruments_model() -> type[BaseModel]:
         return model
 
     return create_model(  # type: ignore[call-overload,no-any-return]
-        "Instruments", __config__=STRICT, __doc__="Central budget lines and their shares.",
-        __validators__={"shares": model_validator(mode="after")(shares_sum_to_one)}, **fields)
+        "Instruments",
+        __config__=STRICT,
+        __doc__="Central budget lines and their shares.",
+        __validators__={"shares": model_validator(mode="after")(shares_sum_to_one)},
+        **fields,
+    )
 
 
 class Years(BaseModel):
@@ -180,8 +204,12 @@ def scenario_model() -> type[BaseModel]:
     levers_fields = {key: (model_for(t), model_for(t)()) for key, t in LEVERS.items()}
     default_instruments = instruments_model()(basic_research={"share": 1.0})
     levers_fields["instruments"] = (instruments_model(), default_instruments)
-    levers = create_model("Levers", __config__=STRICT, __doc__="What a government chooses.",  # type: ignore[call-overload]
-                          **levers_fields)
+    levers = create_model(
+        "Levers",
+        __config__=STRICT,
+        __doc__="What a government chooses.",  # type: ignore[call-overload]
+        **levers_fields,
+    )
     assumptions = _section("Assumptions", ASSUMPTIONS, "How the world works (uncertain).")
     return create_model(  # type: ignore[call-overload,no-any-return]
         "Scenario",
@@ -192,10 +220,24 @@ def scenario_model() -> type[BaseModel]:
         claim=(str, Field("", description="Which claim of the brief the scenario serves")),
         base=(str | None, None),
         years=(Years, Years()),
-        firms=(int, Field(20_000, ge=LIMITS["firms"][0], le=LIMITS["firms"][1],
-                          description="Number of simulated firms (national scale: 1 000 000+)")),
-        institutions=(int, Field(3_000, ge=LIMITS["institutions"][0], le=LIMITS["institutions"][1],
-                                 description="Number of knowledge institutions")),
+        firms=(
+            int,
+            Field(
+                20_000,
+                ge=LIMITS["firms"][0],
+                le=LIMITS["firms"][1],
+                description="Number of simulated firms (national scale: 1 000 000+)",
+            ),
+        ),
+        institutions=(
+            int,
+            Field(
+                3_000,
+                ge=LIMITS["institutions"][0],
+                le=LIMITS["institutions"][1],
+                description="Number of knowledge institutions",
+            ),
+        ),
         levers=(levers, levers()),
         assumptions=(assumptions, assumptions()),
     )

@@ -68,8 +68,9 @@ class ResultsStore:
         con = self._connect()
         try:
             con.execute("BEGIN TRANSACTION")
-            con.execute("CREATE TABLE IF NOT EXISTS runs ("
-                        + ", ".join(f"{k} {v}" for k, v in RUN_COLUMNS.items()) + ")")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS runs (" + ", ".join(f"{k} {v}" for k, v in RUN_COLUMNS.items()) + ")"
+            )
             con.register("tech_frame", tech)
             con.register("macro_frame", macro)
             con.execute("CREATE TABLE IF NOT EXISTS technology_year AS SELECT * FROM tech_frame WHERE false")
