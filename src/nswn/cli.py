@@ -183,6 +183,26 @@ def catalog(
     console.print(table)
 
 
+@app.command()
+def params(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the markdown reference (docs/scenarios.md).")
+    ] = False,
+) -> None:
+    """List every lever and assumption with its default, unit, allowed range and basis."""
+    from nswn.scenario import reference
+
+    if markdown:
+        print(reference.markdown(), end="")
+        return
+    table = Table(title="Scenario parameters (levers, then assumptions)")
+    for header in ("parameter", "default", "unit", "allowed", "basis"):
+        table.add_column(header, overflow="fold")
+    for row in reference.rows():
+        table.add_row(row["path"], row["default"], row["unit"], row["range"], row["basis"])
+    console.print(table)
+
+
 def main() -> None:
     """Entry point that turns stray user errors into clean messages."""
     try:
