@@ -79,7 +79,8 @@ def markdown() -> str:
         f"| `years.start`, `years.end` | 2024, 2050 | {LIMITS['year'][0]}–{LIMITS['year'][1]}, end > start, "
         f"at most {LIMITS['span']} years | recorded years (the catalog's 2024 state is placed at `start`) |",
         f"| `firms` | 20000 | {LIMITS['firms'][0]:,}–{LIMITS['firms'][1]:,} | simulated firms at the start |",
-        f"| `institutions` | 3000 | {LIMITS['institutions'][0]:,}–{LIMITS['institutions'][1]:,} | knowledge institutions |",
+        f"| `institutions` | 3000 | {LIMITS['institutions'][0]:,}–{LIMITS['institutions'][1]:,} "
+        "| knowledge institutions |",
         "",
     ]
     for section, title in (
