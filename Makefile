@@ -11,7 +11,7 @@ $(BIN)/python:
 
 # Stamp files record which install a venv has, so `make` re-installs when pyproject changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[report]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

@@ -203,6 +203,18 @@ def params(
     console.print(table)
 
 
+def _register_commands() -> None:
+    from nswn.experiments import commands as experiment_commands
+    from nswn.report import commands as report_commands
+    from nswn.serve import commands as serve_commands
+
+    for module in (experiment_commands, report_commands, serve_commands):
+        module.register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point that turns stray user errors into clean messages."""
     try:
