@@ -60,9 +60,10 @@ def with_overrides(
     return io.validate(data, f"{data.get('name', 'scenario')} (command-line overrides)")
 
 
-def run_id_for(scenario_hash: str, seed: int) -> str:
-    """Deterministic run id: the same scenario, seed and version always get the same id."""
-    return hashlib.sha256(f"{scenario_hash}:{seed}:{__version__}".encode()).hexdigest()[:16]
+def run_id_for(scenario_name: str, scenario_hash: str, seed: int) -> str:
+    """Deterministic run id: the same scenario (name and content), seed and version always
+    get the same id; two scenarios with equal content but different names do not collide."""
+    return hashlib.sha256(f"{scenario_name}:{scenario_hash}:{seed}:{__version__}".encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -127,7 +128,7 @@ def simulate(
     tech_columns = recorder.technology_table()
     macro_columns = recorder.macro_table()
     indicators.finalise(tech_columns, macro_columns, config.assumptions["indicators"].parity)
-    run_id = run_id_for(digest, seed)
+    run_id = run_id_for(loaded.name, digest, seed)  # type: ignore[attr-defined]
     technology_year = pd.DataFrame(tech_columns)
     catalog_info = _catalog_frame()
     groups = technology_year["technology_id"].map(catalog_info["group"])
@@ -168,3 +169,47 @@ def open_results(directory: str | Path) -> Any:
     from nswn.storage.store import ResultsStore
 
     return ResultsStore(directory, create=False)
+
+
+def compare(
+    scenario_a: ScenarioLike,
+    scenario_b: ScenarioLike,
+    seeds: int = 5,
+    firms: int | None = None,
+    end_year: int | None = None,
+    level: float = 0.9,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Run two scenarios on the same seeds (common random numbers) and compare key indicators.
+
+    Returns
+    -------
+    table
+        One row per key indicator: mean of A, mean of B, paired difference B − A and its
+        ``level`` interval over seeds.
+    info
+        Scenario names, seeds, firms and the controlled technologies used.
+    """
+    from nswn.analysis import compare as cmp
+
+    loaded = [_as_scenario(s) for s in (scenario_a, scenario_b)]
+    if firms is not None or end_year is not None:
+        loaded = [with_overrides(s, firms=firms, end_year=end_year) for s in loaded]
+    runs: list[list[Result]] = [[], []]
+    for seed in range(seeds):
+        for arm, scenario in enumerate(loaded):
+            runs[arm].append(simulate(scenario, seed=seed))
+            if progress is not None:
+                progress(scenario.name, seed)  # type: ignore[attr-defined]
+    controlled = cmp.controlled_technologies(*(r.technology_year for arm in runs for r in arm))
+    values = [[cmp.key_indicators(r.technology_year, r.macro_year, controlled) for r in arm] for arm in runs]
+    table = cmp.paired_table(values[0], values[1], level)
+    info = {
+        "a": loaded[0].name,
+        "b": loaded[1].name,
+        "seeds": seeds,  # type: ignore[attr-defined]
+        "firms": runs[0][0].manifest["firms"],
+        "controlled": controlled,
+        "level": level,
+    }
+    return table, info

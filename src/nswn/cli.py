@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -129,6 +130,7 @@ def validate(
         console.print(
             f"[green]ok[/] {name}: scenario {loaded.name!r}, hash {scenario_hash(loaded)}",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -181,6 +183,81 @@ def catalog(
             t.basis,
         )
     console.print(table)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios with what each represents and the claim it serves."""
+    from nswn.scenario.io import ScenarioError, load, shipped_scenarios
+
+    table = Table(title="Shipped scenarios (nswn run NAME)", show_lines=True)
+    table.add_column("name", style="bold")
+    table.add_column("what it represents", ratio=3)
+    table.add_column("claim it serves", ratio=2)
+    for name in shipped_scenarios():
+        try:
+            scenario = load(name)
+        except ScenarioError as exc:
+            table.add_row(name, f"[red]invalid: {exc.problems[0]}[/]", "")
+            continue
+        table.add_row(name, " ".join(scenario.description.split()), scenario.claim)
+    console.print(table)
+
+
+@app.command()
+def compare(
+    scenario_a: Annotated[str, typer.Argument(help="First scenario (reference arm).")],
+    scenario_b: Annotated[str, typer.Argument(help="Second scenario.")],
+    seeds: Annotated[int, typer.Option(min=1, max=1000, help="Seeds per arm (the same seeds in both).")] = 5,
+    firms: Annotated[int | None, typer.Option(help="Override the number of firms.")] = None,
+    end_year: Annotated[int | None, typer.Option(help="Override the last year.")] = None,
+) -> None:
+    """Run two scenarios with common random numbers; print key indicators side by side."""
+    from rich.progress import Progress
+
+    from nswn import api
+    from nswn.scenario.io import ScenarioError
+
+    a, b = _scenario_or_fail(scenario_a), _scenario_or_fail(scenario_b)
+    try:
+        with Progress(console=errors, transient=True) as bar:
+            task = bar.add_task(f"{a.name} vs {b.name}", total=2 * seeds)
+            table, info = api.compare(
+                a,
+                b,
+                seeds=seeds,
+                firms=firms,
+                end_year=end_year,
+                progress=lambda name, seed: bar.update(task, advance=1),
+            )
+    except ScenarioError as exc:
+        fail("; ".join(str(p) for p in exc.problems))
+    out = Table(
+        title=f"{info['a']} (A) vs {info['b']} (B): {seeds} paired seeds, {info['firms']:,} firms; "
+        f"B − A with a {info['level']:.0%} interval"
+    )
+    out.add_column("indicator")
+    out.add_column(f"A: {info['a']}", justify="right")
+    out.add_column(f"B: {info['b']}", justify="right")
+    out.add_column("B − A", justify="right")
+    out.add_column("interval", justify="right")
+    for row in table.itertuples():
+        interval = "—" if not np.isfinite(row.low) else f"[{_num(row.low)}, {_num(row.high)}]"
+        out.add_row(row.label, _num(row.a), _num(row.b), _num(row.difference), interval)
+    console.print(out)
+    controlled = ", ".join(info["controlled"]) or "none"
+    console.print(f"Controlled technologies (either arm): {controlled}", highlight=False, soft_wrap=True)
+
+
+def _num(value: float) -> str:
+    if not np.isfinite(value):
+        return "—"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """The budget ledger: every yuan spent is booked to one source, instrument, technology and
 recipient type, and the books must balance each year.
 
-Sources are the central S&T budget and the local budgets; instruments are the policy
-lines that spend them (``basic_research``, ``local_discretion`` …). A mechanism first
+Sources are the central S&T budget (``central``), the local budgets (``local``) and
+industrial policy for traditional industry (``industrial_policy``); instruments are the
+lines that spend them (``basic_research``, ``local_discretion``, ``keep_manufacturing`` …). A mechanism first
 *credits* the amount a source makes available, then *books* what each instrument pays out;
 :meth:`Ledger.imbalance` is what was made available but not booked (zero when balanced).
 """
@@ -59,9 +60,10 @@ class Ledger:
         sums = self.payments.sum(axis=(1, 2))
         return {name: float(sums[i]) for i, name in enumerate(self.instruments)}
 
-    def by_technology(self) -> NDArray[np.float64]:
-        """Payments per technology this year (all instruments and recipients)."""
-        out: NDArray[np.float64] = self.payments.sum(axis=(0, 1))
+    def by_technology(self, exclude: tuple[str, ...] = ()) -> NDArray[np.float64]:
+        """Payments per technology this year, all recipients, over every instrument not in ``exclude``."""
+        keep = [i for i, name in enumerate(self.instruments) if name not in exclude]
+        out: NDArray[np.float64] = self.payments[keep].sum(axis=(0, 1))
         return out
 
     def by_recipient(self) -> dict[str, float]:

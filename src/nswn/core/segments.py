@@ -53,6 +53,26 @@ def group_argmax(values: NDArray[np.floating], groups: NDArray[np.integer], n_gr
     return out
 
 
+def group_rank(values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> IntArray:
+    """Rank of each element within its group, 0 for the largest value (ties: lower index first)."""
+    order = np.lexsort((np.arange(len(values)), -values, groups))
+    sorted_groups = groups[order]
+    bounds = np.zeros(n_groups + 1, dtype=np.intp)
+    np.cumsum(np.bincount(sorted_groups, minlength=n_groups), out=bounds[1:])
+    ranks = np.empty(len(values), dtype=np.intp)
+    ranks[order] = np.arange(len(values)) - bounds[sorted_groups]
+    return ranks
+
+
+def group_top(
+    values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int, k: NDArray[np.integer] | int
+) -> NDArray[np.bool_]:
+    """Mask of the ``k`` largest values of each group (``k`` a number or one per group)."""
+    limit = np.broadcast_to(np.asarray(k), (n_groups,))
+    mask: NDArray[np.bool_] = group_rank(values, groups, n_groups) < limit[groups]
+    return mask
+
+
 def group_softmax(scores: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> FloatArray:
     """Softmax of ``scores`` within each group: weights are positive and sum to 1 per group."""
     peak = group_max(scores, groups, n_groups)

@@ -1,7 +1,8 @@
 """Central allocation: the central S&T budget split over instruments and technologies.
 
 What it models (model.md §6.3)
-    ``B(y) = β_B · GDP(y)``. Instrument shares (summing to 1) split ``B``; each instrument
+    ``B(y) = β_B · GDP(y − 1)`` (the budget is set on last year's GDP; the macro step
+    that computes this year's GDP runs last). Instrument shares (summing to 1) split ``B``; each instrument
     spreads its part across technologies in proportion to ``w_t · D0_t^ψ`` (ψ = 0.5:
     bigger markets get more, less than proportionally) and then inside each technology
     by its own rule (``nswn.instruments``). A share ``debt_financed_share`` of ``B`` is

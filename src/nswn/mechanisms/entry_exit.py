@@ -12,7 +12,8 @@ What it models (model.md §6.9)
     ``loss_streak ≥ 3`` loss-making years; SOEs never exit (soft budget: their losses go to
     debt in the macro step). Entrants' provinces are drawn ∝ GDP share × pilot multiplier.
 
-Differences from the shared specification: the entry rate is per incumbent (``ν · n_t``)
+Differences from the shared specification: the entry rate is per incumbent
+(``ν · max(n_t, 1)``, so an emptied technology can be re-entered)
 so that results do not depend on how many firms represent the economy; ``c_best`` is the
 best capability the technology has reached (kept when all its firms have exited).
 
@@ -41,20 +42,7 @@ from nswn.core.state import (
     State,
     firm_rows,
 )
-
-
-@dataclass(frozen=True)
-class PatentReformParams:
-    """Inventor ownership of patents (a lever, not a budget line; model.md §6.3)."""
-
-    inventor_share: float = param(
-        0.3,
-        lo=0.0,
-        hi=1.0,
-        unit="share",
-        basis="policy",
-        doc="ω, inventors' ownership share of patents from state research",
-    )
+from nswn.instruments.patent_reform import PatentReformParams
 
 
 @dataclass(frozen=True)
@@ -113,7 +101,8 @@ class EntryExit:
         best = segments.group_max(firms.capability, t, n_tech)
         tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability), tech.best_capability)
 
-        # exits first (decided on this year's accounts)
+        # who leaves is decided on this year's accounts; entry is driven by the same year's
+        # incumbents (leavers included) and the new firms join after the leavers are removed
         leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)
         tech.exits = segments.group_sum(leaving, t, n_tech)
 

@@ -3,7 +3,8 @@
 Per technology: best and median capability, gap ``F − c_best``, relative capability
 ``exp(c_best − F)``, whether the bottleneck is broken (relative capability ≥ ``parity``)
 and the first year it was, Chinese firms' domestic share, exports, funding (total and by
-instrument), publications, patents, usable knowledge, firm count, entries, exits, the
+instrument), publications, patents, usable knowledge relative to what firms need
+(``knowledge`` = ``U_t / U_req,t``, 1 at the start), firm count, entries, exits, the
 foreign competitor's Chinese sales and exports, priority weight and fence height.
 
 Macro: GDP, manufacturing share, debt/GDP, exports, TFP index and growth, publications and
@@ -35,6 +36,10 @@ class IndicatorParams:
         unit="relative capability",
         doc="Relative capability at which a bottleneck counts as broken",
     )
+
+
+# support to traditional industry is booked in the ledger but is not S&T funding
+INDUSTRIAL_POLICY = ("keep_manufacturing", "upgrade_traditional")
 
 
 def _best(state: State) -> np.ndarray:
@@ -71,9 +76,11 @@ def technology_indicators(instruments: tuple[str, ...]) -> dict[str, TechnologyI
         "foreign_china_sales": lambda s: s.technologies.foreign_share * s.technologies.demand,
         "foreign_exports": lambda s: s.technologies.foreign_exports.copy(),
         "demand": lambda s: s.technologies.demand.copy(),
-        "funding_total": lambda s: s.ledger.by_technology(),
+        "funding_total": lambda s: s.ledger.by_technology(exclude=INDUSTRIAL_POLICY),
     }
     for i, name in enumerate(instruments):
+        if name in INDUSTRIAL_POLICY:
+            continue
         columns[f"funding_{name}"] = (lambda idx: lambda s: s.ledger.payments[idx].sum(axis=0))(i)
     columns.update(
         {
@@ -92,7 +99,9 @@ def technology_indicators(instruments: tuple[str, ...]) -> dict[str, TechnologyI
 
 
 def _funding_share_soe(state: State) -> float:
+    """SOE firms' share of S&T funding (central and local; industrial policy excluded)."""
     by = state.ledger.by_recipient()
+    by.pop("traditional_sector", None)
     total = sum(by.values())
     return by["soe_firm"] / total if total > 0 else 0.0
 
@@ -111,7 +120,7 @@ def macro_indicators() -> dict[str, MacroIndicator]:
         "publications": lambda s: float(s.institutions.publications.sum()),
         "patents": lambda s: float(s.institutions.patents.sum()),
         "hhi_priority": lambda s: segments.herfindahl(s.technologies.priority),
-        "hhi_funding": lambda s: segments.herfindahl(s.ledger.by_technology()),
+        "hhi_funding": lambda s: segments.herfindahl(s.ledger.by_technology(exclude=INDUSTRIAL_POLICY)),
         "soe_funding_share": _funding_share_soe,
         "central_budget": lambda s: s.macro.central_budget,
         "local_budget": lambda s: s.macro.local_budget,

@@ -3,8 +3,9 @@
 * Firms are spread over simulated technologies ∝ ``D0`` (largest remainder, at least
   ``min_firms_per_technology`` each) and over provinces ∝ GDP share; SOE share by group.
 * The best firm of each technology has ``c = ln R0``; the others ``ln R0 − Exponential(spread)``.
-* Chinese firms share the catalog's Chinese part of the market (``1 − foreign_share0``)
-  ∝ ``exp(σ_c c)``; they start with ``experience_years`` of output behind them.
+* Chinese firms start with ``experience_years`` of output behind them (from provisional
+  shares ∝ ``exp(σ_c c)``), then share the catalog's Chinese part of the market
+  (``1 − foreign_share0``) ∝ their competitiveness ``E_i`` — the logit rest point.
 * Closures, so that the start year reproduces the catalog and ``macro.csv`` exactly:
   the foreign competitor's appeal in China is set so that its competitiveness equals the
   Chinese firms' share-weighted mean (the 2024 shares are a resting point of the

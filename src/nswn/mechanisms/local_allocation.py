@@ -1,7 +1,7 @@
 """Local allocation and centralisation: who gets the local S&T subsidies.
 
 What it models (model.md §6.4)
-    The local budget ``L = β_L · GDP`` is split over provinces by GDP share. A share ``χ``
+    The local budget ``L = β_L · GDP(y − 1)`` is split over provinces by GDP share. A share ``χ``
     (centralisation) is pooled and allocated nationally in proportion to the
     export-discipline score ``S_i = x_i + λ_s · s_i · D_t``, measured by a trusted referee
     with multiplicative noise ``exp(σ_ref · ε)``. The rest stays local: each province

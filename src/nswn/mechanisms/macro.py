@@ -13,8 +13,9 @@ What it models (model.md §6.10)
     Debt rises by the borrowed parts of central and local S&T spending, SOE losses (soft
     budgets), the keep/upgrade subsidies and baseline credit growth ``κ_credit · GDP``.
 
-    TFP index: the value-added-weighted mean of ``exp(c_i)`` over firms (relative to the
-    start), chained with the traditional sector's productivity, weighted by value added.
+    TFP index: the value-added-weighted average of two level indices (start = 1): strategic
+    productivity, the value-added-weighted mean of ``exp(c_i)`` over firms relative to the
+    start, and the traditional sector's productivity, weighted by current value added.
 
 Difference from the shared specification: TFP uses ``exp(c)`` (absolute capability; the
 frontier starts at 0) instead of ``exp(c − F)``, so the index grows when the frontier moves
@@ -22,7 +23,8 @@ and Chinese firms keep pace, as measured TFP does.
 
 State read: firms' revenue and capability; budgets; SOE losses.
 State written: ``macro`` (all value-added components, GDP, debt, productivity, TFP).
-Ledger: credits and books ``manufacturing_support`` to the traditional sector.
+Ledger: credits ``industrial_policy`` and books ``keep_manufacturing`` and
+``upgrade_traditional`` to the traditional sector.
 
 Brief: the sections on the modernised industrial base — upgrading rather than pushing out
 low-grade industries, refusing to outsource, and the share held up at the cost of debt.
@@ -37,28 +39,8 @@ import numpy as np
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
-
-
-@dataclass(frozen=True)
-class ManufacturingPolicyParams:
-    """Levers on the traditional industrial base."""
-
-    keep: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share",
-        basis="policy",
-        doc="Share of labour-cost-driven decline of traditional industry refused (paid by subsidy)",
-    )
-    upgrade: float = param(
-        0.0,
-        lo=0.0,
-        hi=0.05,
-        unit="share of traditional VA",
-        basis="policy",
-        doc="Yearly upgrading subsidy to traditional industry",
-    )
+from nswn.instruments.keep_manufacturing import KeepManufacturingParams, keep_subsidy
+from nswn.instruments.upgrade_traditional import UpgradeTraditionalParams
 
 
 @dataclass(frozen=True)
@@ -95,43 +77,42 @@ class MacroParams:
     )
 
 
+@dataclass(frozen=True)
+class MacroPolicy:
+    """What the macro step needs from the levers and the other mechanisms."""
+
+    keep: KeepManufacturingParams
+    upgrade: UpgradeTraditionalParams
+    central_debt_share: float
+    local_debt_share: float
+    labour_cost_growth: float
+
+
 class Macro:
     """GDP, manufacturing share, debt and TFP."""
 
     name = "macro"
 
-    def __init__(
-        self,
-        params: MacroParams,
-        policy: ManufacturingPolicyParams,
-        central_debt_share: float,
-        local_debt_share: float,
-        labour_cost_growth: float,
-    ) -> None:
+    def __init__(self, params: MacroParams, policy: MacroPolicy) -> None:
         self.params = params
-        self.labour_cost_growth = labour_cost_growth
         self.policy = policy
-        self.central_debt_share = central_debt_share
-        self.local_debt_share = local_debt_share
 
     def step(self, state: State, ctx: Context) -> None:
         m, p, policy = state.macro, self.params, self.policy
         firms, tech = state.firms, state.technologies
-        drag = p.labour_cost_elasticity * self.labour_cost_growth
-        keep_subsidy = policy.keep * max(drag, 0.0) * m.va_traditional * p.keep_cost
-        upgrade_subsidy = policy.upgrade * m.va_traditional
-        support = keep_subsidy + upgrade_subsidy
-        traditional = int(np.argmax(~tech.simulated)) if (~tech.simulated).any() else 0
-        ctx.ledger.credit("industrial_policy", support)
-        ctx.ledger.book(
-            "manufacturing_support",
-            "traditional_sector",
-            np.array([traditional]),
-            np.array([support]),
-        )
+        keep, upgrade = policy.keep.keep, policy.upgrade.upgrade
+        drag = p.labour_cost_elasticity * policy.labour_cost_growth
+        keep_cost = keep_subsidy(policy.keep, drag, m.va_traditional, p.keep_cost)
+        upgrade_cost = upgrade * m.va_traditional
+        traditional = np.array([int(np.argmax(~tech.simulated)) if (~tech.simulated).any() else 0])
+        ctx.ledger.credit("industrial_policy", keep_cost + upgrade_cost)
+        ctx.ledger.book("keep_manufacturing", "traditional_sector", traditional, np.array([keep_cost]))
+        ctx.ledger.book("upgrade_traditional", "traditional_sector", traditional, np.array([upgrade_cost]))
+        support = keep_cost + upgrade_cost
         m.manufacturing_subsidy = support
 
-        m.va_traditional *= 1.0 + p.traditional_growth + p.upgrade_return * policy.upgrade - drag * (1.0 - policy.keep)
+        # keep refuses only declines: with falling labour costs there is nothing to refuse
+        m.va_traditional *= 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)
         value_added = tech.value_added_ratio[firms.technology] * firms.revenue
         m.va_strategic = float(value_added.sum())
         m.va_services *= 1.0 + p.services_growth
@@ -139,14 +120,14 @@ class Macro:
         m.gdp = m.va_traditional + m.va_strategic + m.va_services + m.va_other
 
         m.debt += (
-            self.central_debt_share * m.central_budget
-            + self.local_debt_share * m.local_budget
+            policy.central_debt_share * m.central_budget
+            + policy.local_debt_share * m.local_budget
             + m.soe_losses
             + support
             + p.credit_growth * m.gdp
         )
 
-        m.productivity_traditional *= 1.0 + p.traditional_productivity_growth + p.upgrade_return * policy.upgrade
+        m.productivity_traditional *= 1.0 + p.traditional_productivity_growth + p.upgrade_return * upgrade
         previous = m.tfp_index
         m.tfp_index = tfp_index(state)
         m.tfp_growth = m.tfp_index / previous - 1.0

@@ -19,8 +19,9 @@ What it models (model.md §6.7)
 
     Both keep shares non-negative and summing to one per technology, and both cut the
     foreign share when its access falls. Exports: China's share of the world market outside China is
-    ``C_t / (C_t + n_f (E^f_t)^σ_w (1 + fric_t))`` with ``C_t = Σ ŝ_i E_i^σ_w`` over Chinese
-    firms weighted by their share ``ŝ_i`` of the Chinese total, and each firm's exports are
+    ``C_t / (C_t + ω_f (E^f_t)^σ_w (1 + fric_t))`` with ``C_t = Σ ŝ_i E_i^σ_w`` over Chinese
+    firms weighted by their share ``ŝ_i`` of the Chinese total, ``ω_f`` the foreign
+    weight abroad calibrated at the start (``foreign_log_weight``), and each firm's exports are
     its part of ``C_t``. Trade friction ``fric_t = κ_fric · max(0, share_t − θ_fric)`` rises
     once China's world share (last year's) passes ``θ_fric``. Everything is computed in log
     space relative to each technology's maximum, so nothing overflows.

@@ -8,9 +8,12 @@ What it models (model.md §6.5)
     Publications can grow fast while ``U_t`` grows slowly when alignment ``a_k`` is low —
     the academia–industry "two layers" gap, visible in the outputs.
 
+    New R&D institutes ease transfer: a field's firms get ``τ + Δτ_inst × (share of the
+    field's institutes that are new-type)`` (``technologies.transfer_bonus``).
+
 State read: ``institutions.funding``, ``quality``, ``alignment``, ``kind``;
 ``technologies.knowhow_access``. State written: institutions' ``output``,
-``publications``, ``patents``; ``technologies.knowledge``.
+``publications``, ``patents``; ``technologies.knowledge``, ``transfer_bonus``.
 
 Brief: the two-layers section — top-cited papers without matching productivity growth.
 """
@@ -24,7 +27,9 @@ import numpy as np
 from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
-from nswn.core.state import State
+from nswn.core.state import INSTITUTION_TYPES, State
+
+NEW_INSTITUTE = INSTITUTION_TYPES.index("new_rd_institute")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class ResearchParams:
         doc="U_intl, foreign knowledge inflow at full access",
     )
 
+    institute_transfer_bonus: float = param(
+        0.2, lo=0.0, hi=1.0, unit="share", doc="Δτ_inst: extra transfer where a whole field's institutes are new-type"
+    )
+
     def patents_by_kind(self) -> np.ndarray:
         return np.array(
             [
@@ -102,3 +111,5 @@ class Research:
         aligned = segments.group_sum(inst.alignment * inst.output, inst.field, len(tech))
         foreign = tech.knowhow_access * p.international_knowledge * tech.research_reference
         tech.knowledge = (1.0 - p.knowledge_depreciation) * tech.knowledge + aligned + foreign
+        new_type = segments.group_mean((inst.kind == NEW_INSTITUTE).astype(float), inst.field, len(tech))
+        tech.transfer_bonus = p.institute_transfer_bonus * np.nan_to_num(new_type)

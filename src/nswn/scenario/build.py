@@ -9,10 +9,11 @@ import numpy as np
 from pydantic import BaseModel
 
 from nswn import catalog
-from nswn.core.model import Mechanism, Model
+from nswn.core.model import Context, Mechanism, Model
 from nswn.core.random import stream
 from nswn.core.state import GROUPS, OWNER_TYPES, Provinces, Technologies
-from nswn.instruments import REGISTRY
+from nswn.instruments import registry
+from nswn.instruments.national_teams import NationalTeams, select_team
 from nswn.mechanisms import indicators
 from nswn.mechanisms.central_budget import CentralBudget
 from nswn.mechanisms.entry_exit import EntryExit
@@ -20,14 +21,14 @@ from nswn.mechanisms.environment import Environment
 from nswn.mechanisms.initialisation import InitialSettings, StartMacro, initial_state
 from nswn.mechanisms.innovation import Innovation
 from nswn.mechanisms.local_allocation import LocalAllocation
-from nswn.mechanisms.macro import Macro
+from nswn.mechanisms.macro import Macro, MacroPolicy
 from nswn.mechanisms.markets import Markets
 from nswn.mechanisms.priorities import Priorities
 from nswn.mechanisms.research import Research
 from nswn.scenario.schema import ASSUMPTIONS, LEVERS, to_params
 
 # ledger lines that are not central-budget instruments
-OTHER_LINES = ("export_discipline", "local_discretion", "manufacturing_support")
+OTHER_LINES = ("export_discipline", "local_discretion", "keep_manufacturing", "upgrade_traditional")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def to_config(scenario: BaseModel) -> Config:
     chosen = scenario.levers.instruments  # type: ignore[attr-defined]
     instruments = {
         name: to_params(cls.Params, getattr(chosen, name))
-        for name, cls in REGISTRY.items()
+        for name, cls in registry().items()
         if getattr(chosen, name) is not None
     }
     return Config(
@@ -114,14 +115,16 @@ def start_macro() -> StartMacro:
     )
 
 
-def ledger_lines(config: Config) -> tuple[str, ...]:
-    return (*config.instruments, *OTHER_LINES)
+def ledger_lines() -> tuple[str, ...]:
+    """Every ledger line: all registered instruments (enabled or not, so every run's tables
+    have the same ``funding_*`` columns) and the non-central lines."""
+    return (*registry(), *OTHER_LINES)
 
 
 def build_model(config: Config, seed: int) -> Model:
     """Initialise the state and assemble the mechanisms in the order of model.md §3."""
     lv, asm = config.levers, config.assumptions
-    lines = ledger_lines(config)
+    lines = ledger_lines()
     settings = InitialSettings(
         firms=config.firms,
         institutions=config.institutions,
@@ -143,23 +146,37 @@ def build_model(config: Config, seed: int) -> Model:
         settings,
         stream(seed, "initialisation", config.start_year),
     )
-    instruments = [(REGISTRY[name](params), params.share) for name, params in config.instruments.items()]
+    instruments = [(registry()[name](params), params.share) for name, params in config.instruments.items()]
+    priorities = Priorities(lv["priorities"])
+    # the start state gets its priorities (the shortlist is chosen from it) ...
+    priorities.step(state, Context(year=state.year, rng=stream(seed, priorities.name, state.year), ledger=state.ledger))
+    selection: list[Mechanism] = []
+    for instrument, _ in instruments:
+        if isinstance(instrument, NationalTeams):
+            # ... and, with national teams, its first tournament
+            select_team(state, instrument.params, stream(seed, "tournament", state.year))
+            selection.append(instrument.tournament())
+    macro_policy = MacroPolicy(
+        keep=lv["keep_manufacturing"],
+        upgrade=lv["upgrade_traditional"],
+        central_debt_share=lv["central_budget"].debt_financed_share,
+        local_debt_share=lv["local_allocation"].debt_financed_share,
+        labour_cost_growth=asm["markets"].labour_cost_growth,
+    )
     mechanisms: list[Mechanism] = [
         Environment(asm["environment"], lv["export_controls"]),
-        Priorities(lv["priorities"]),
+        priorities,
         CentralBudget(lv["central_budget"], instruments, seed),
         LocalAllocation(lv["local_allocation"], asm["local_behaviour"]),
         Research(asm["research"]),
         Innovation(asm["innovation"]),
         Markets(asm["markets"]),
+        *selection,
         EntryExit(asm["entry_exit"], lv["patent_reform"], asm["local_behaviour"].pilot_entry_boost),
-        Macro(
-            asm["macro"],
-            lv["manufacturing"],
-            lv["central_budget"].debt_financed_share,
-            lv["local_allocation"].debt_financed_share,
-            asm["markets"].labour_cost_growth,
-        ),
+        Macro(asm["macro"], macro_policy),
     ]
+    names = [m.name for m in mechanisms] + [i.name for i, _ in instruments] + ["initialisation"]
+    if len(set(names)) != len(names):
+        raise ValueError(f"mechanism and instrument names must be unique (they key random streams): {names}")
     recorder = indicators.make_recorder(lines)
     return Model(state, mechanisms, seed=seed, end_year=config.end_year, recorder=recorder)

@@ -10,7 +10,7 @@ import dataclasses
 import typing
 from typing import Any, Literal
 
-from nswn.instruments import REGISTRY
+from nswn.instruments import registry
 from nswn.scenario.schema import ASSUMPTIONS, LEVERS, LIMITS
 
 
@@ -51,7 +51,7 @@ def rows() -> list[dict[str, str]]:
 
     for key, params_type in LEVERS.items():
         add("levers", f"levers.{key}", params_type)
-    for name, cls in REGISTRY.items():
+    for name, cls in registry().items():
         add("levers", f"levers.instruments.{name}", cls.Params)
     for key, params_type in ASSUMPTIONS.items():
         add("assumptions", f"assumptions.{key}", params_type)

@@ -16,15 +16,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from nswn import catalog
-from nswn.instruments import REGISTRY
+from nswn.instruments import registry
+from nswn.instruments.keep_manufacturing import KeepManufacturingParams
+from nswn.instruments.patent_reform import PatentReformParams
+from nswn.instruments.upgrade_traditional import UpgradeTraditionalParams
 from nswn.mechanisms.central_budget import CentralBudgetParams
-from nswn.mechanisms.entry_exit import EntryExitParams, PatentReformParams
+from nswn.mechanisms.entry_exit import EntryExitParams
 from nswn.mechanisms.environment import EnvironmentParams, ExportControlBatch, ExportControlParams
 from nswn.mechanisms.indicators import IndicatorParams
 from nswn.mechanisms.initialisation import InitialParams
 from nswn.mechanisms.innovation import InnovationParams
 from nswn.mechanisms.local_allocation import LocalBehaviourParams, LocalPolicyParams
-from nswn.mechanisms.macro import MacroParams, ManufacturingPolicyParams
+from nswn.mechanisms.macro import MacroParams
 from nswn.mechanisms.markets import MarketParams
 from nswn.mechanisms.priorities import PriorityParams
 from nswn.mechanisms.research import ResearchParams
@@ -37,8 +40,9 @@ LEVERS: dict[str, type] = {
     "central_budget": CentralBudgetParams,
     "local_allocation": LocalPolicyParams,
     "export_controls": ExportControlParams,
-    "manufacturing": ManufacturingPolicyParams,
     "patent_reform": PatentReformParams,
+    "keep_manufacturing": KeepManufacturingParams,
+    "upgrade_traditional": UpgradeTraditionalParams,
 }
 ASSUMPTIONS: dict[str, type] = {
     "environment": EnvironmentParams,
@@ -165,10 +169,10 @@ def _section(name: str, members: dict[str, type], doc: str) -> type[BaseModel]:
 @cache
 def instruments_model() -> type[BaseModel]:
     """The ``levers.instruments`` section: one optional entry per registered instrument."""
-    fields: dict[str, Any] = {name: (model_for(cls.Params) | None, None) for name, cls in REGISTRY.items()}
+    fields: dict[str, Any] = {name: (model_for(cls.Params) | None, None) for name, cls in registry().items()}
 
     def shares_sum_to_one(model: BaseModel) -> BaseModel:
-        total = sum(getattr(model, name).share for name in REGISTRY if getattr(model, name) is not None)
+        total = sum(getattr(model, name).share for name in registry() if getattr(model, name) is not None)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"instrument shares must sum to 1 (they sum to {total:.4f})")
         return model

@@ -5,10 +5,18 @@ wall seconds …), ``technology_year`` (keyed by ``run_id, technology_id, year``
 ``macro_year`` (keyed by ``run_id, year``). A run is written in one transaction: a process
 killed mid-way leaves either the whole run or none of it. Writing a run id that is already
 stored replaces it (same scenario, seed and version ⇒ same id ⇒ same rows).
+
+Ensembles (``nswn sweep``) add two tables: ``design_runs`` (the plan: which run is which arm,
+replicate and sampled point of a design; written before any run) and ``designs`` (one row
+per design, the manifest: written first with ``completed_at`` empty and completed last, when
+every planned run is stored). A sweep that is killed and re-run skips the runs already
+stored (:meth:`ResultsStore.finished_run_ids`) and ends with the same tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,35 @@ RUN_COLUMNS = {
     "firms_final": "BIGINT",
     "scenario_json": "VARCHAR",
 }
+
+
+DESIGN_COLUMNS = {
+    "design_hash": "VARCHAR PRIMARY KEY",
+    "name": "VARCHAR",
+    "description": "VARCHAR",
+    "source": "VARCHAR",
+    "runs_planned": "BIGINT",
+    "package_version": "VARCHAR",
+    "design_json": "VARCHAR",
+    "started_at": "VARCHAR",
+    "completed_at": "VARCHAR",
+}
+
+DESIGN_RUN_COLUMNS = {
+    "design_hash": "VARCHAR",
+    "run_id": "VARCHAR",
+    "arm": "VARCHAR",
+    "scenario_name": "VARCHAR",
+    "scenario_hash": "VARCHAR",
+    "lever_point": "BIGINT",
+    "uncertainty_point": "BIGINT",
+    "replicate": "BIGINT",
+    "seed": "BIGINT",
+    "overrides_json": "VARCHAR",
+}
+
+# columns that record when or how fast, not what: they differ between two identical sweeps
+TIMING_COLUMNS = ("created_at", "wall_seconds", "started_at", "completed_at")
 
 
 class StoreError(RuntimeError):
@@ -62,35 +99,110 @@ class ResultsStore:
 
     def write(self, result: Any) -> None:
         """Write one run (manifest + both tables) in a single transaction."""
-        runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS}])
-        tech = result.technology_year
-        macro = result.macro_year
+        con = self._connect()
+        try:
+            _write_run(con, result)
+        finally:
+            con.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[RunWriter]:
+        """Keep one connection open for many writes (a sweep); each run is still its own transaction.
+
+        While the writer is open no other process can open the database.
+        """
+        con = self._connect()
+        try:
+            yield RunWriter(con)
+        finally:
+            con.close()
+
+    def tables(self) -> set[str]:
+        """Names of the tables in the database (empty when there is no database yet)."""
+        if not self.path.is_file():
+            return set()
+        con = self._connect(read_only=True)
+        try:
+            return {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        finally:
+            con.close()
+
+    def finished_run_ids(self) -> set[str]:
+        """Ids of the runs stored completely (a run is stored in one transaction, manifest included)."""
+        if "runs" not in self.tables():
+            return set()
+        return set(self.query("SELECT run_id FROM runs")["run_id"])
+
+    def begin_design(self, design: dict[str, Any], plan: pd.DataFrame) -> None:
+        """Record a design and its plan (``design_runs``) before its runs, in one transaction.
+
+        Re-recording the same design replaces its plan, keeps its first ``started_at`` and
+        clears ``completed_at`` until :meth:`complete_design`.
+        """
         con = self._connect()
         try:
             con.execute("BEGIN TRANSACTION")
+            _create(con, "designs", DESIGN_COLUMNS)
+            _create(con, "design_runs", DESIGN_RUN_COLUMNS)
+            digest = design["design_hash"]
+            previous = con.execute("SELECT started_at FROM designs WHERE design_hash = ?", [digest]).fetchone()
+            row = {key: design.get(key) for key in DESIGN_COLUMNS}
+            row["completed_at"] = None
+            if previous is not None and previous[0] is not None:
+                row["started_at"] = previous[0]
+            con.execute("DELETE FROM designs WHERE design_hash = ?", [digest])
+            con.execute("DELETE FROM design_runs WHERE design_hash = ?", [digest])
             con.execute(
-                "CREATE TABLE IF NOT EXISTS runs (" + ", ".join(f"{k} {v}" for k, v in RUN_COLUMNS.items()) + ")"
+                f"INSERT INTO designs VALUES ({', '.join('?' * len(DESIGN_COLUMNS))})",
+                [row[key] for key in DESIGN_COLUMNS],
             )
-            con.register("tech_frame", tech)
-            con.register("macro_frame", macro)
-            con.execute("CREATE TABLE IF NOT EXISTS technology_year AS SELECT * FROM tech_frame WHERE false")
-            con.execute("CREATE TABLE IF NOT EXISTS macro_year AS SELECT * FROM macro_frame WHERE false")
-            run_id = result.manifest["run_id"]
-            for table in ("technology_year", "macro_year", "runs"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-            con.register("runs_frame", runs)
-            con.execute("INSERT INTO runs SELECT * FROM runs_frame")
-            con.execute("INSERT INTO technology_year BY NAME SELECT * FROM tech_frame")
-            con.execute("INSERT INTO macro_year BY NAME SELECT * FROM macro_frame")
+            frame = plan.assign(design_hash=digest)[list(DESIGN_RUN_COLUMNS)]
+            con.register("plan_frame", frame)
+            con.execute("INSERT INTO design_runs SELECT * FROM plan_frame")
             con.execute("COMMIT")
         except BaseException:
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
+            _rollback(con)
             raise
         finally:
             con.close()
+
+    def complete_design(self, design_hash: str, completed_at: str) -> None:
+        """Mark a design complete: every planned run is stored (the manifest, written last)."""
+        con = self._connect()
+        try:
+            con.execute("UPDATE designs SET completed_at = ? WHERE design_hash = ?", [completed_at, design_hash])
+        finally:
+            con.close()
+
+    def designs(self) -> pd.DataFrame:
+        """One row per design recorded by ``nswn sweep`` (empty when there is none)."""
+        if "designs" not in self.tables():
+            return pd.DataFrame(columns=list(DESIGN_COLUMNS))
+        return self.query("SELECT * FROM designs ORDER BY started_at, design_hash")
+
+    def design_runs(self, design_hash: str | None = None) -> pd.DataFrame:
+        """The plan of one design (or of all): run id, arm, replicate, sampled points."""
+        if "design_runs" not in self.tables():
+            return pd.DataFrame(columns=list(DESIGN_RUN_COLUMNS))
+        order = "ORDER BY design_hash, arm, uncertainty_point, replicate"
+        if design_hash is None:
+            return self.query(f"SELECT * FROM design_runs {order}")
+        return self.query(f"SELECT * FROM design_runs WHERE design_hash = ? {order}", [design_hash])
+
+    def export_parquet(self, directory: str | Path) -> list[Path]:
+        """Write every table to ``directory/<table>.parquet`` (for tools that do not read DuckDB)."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        con = self._connect(read_only=True)
+        try:
+            for table in sorted(self.tables()):
+                path = target / f"{table}.parquet"
+                con.execute(f"COPY {table} TO '{path.as_posix()}' (FORMAT parquet)")
+                written.append(path)
+        finally:
+            con.close()
+        return written
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run a read-only SQL query and return a DataFrame."""
@@ -112,3 +224,58 @@ class ResultsStore:
         if run_id is None:
             return self.query("SELECT * FROM macro_year ORDER BY run_id, year")
         return self.query("SELECT * FROM macro_year WHERE run_id = ? ORDER BY year", [run_id])
+
+
+class RunWriter:
+    """Writes runs over one open connection (see :meth:`ResultsStore.writer`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def write(self, result: Any) -> None:
+        """Write one run (manifest + both tables) in a single transaction."""
+        _write_run(self._con, result)
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(f"{k} {v}" for k, v in columns.items()) + ")")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
+    """Write one run in one transaction, replacing a stored run with the same id."""
+    runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS}])
+    tech = result.technology_year
+    macro = result.macro_year
+    try:
+        con.execute("BEGIN TRANSACTION")
+        _create(con, "runs", RUN_COLUMNS)
+        con.register("tech_frame", tech)
+        con.register("macro_frame", macro)
+        con.execute("CREATE TABLE IF NOT EXISTS technology_year AS SELECT * FROM tech_frame WHERE false")
+        con.execute("CREATE TABLE IF NOT EXISTS macro_year AS SELECT * FROM macro_frame WHERE false")
+        run_id = result.manifest["run_id"]
+        # a run's rows are only ever written together with its runs row, so without one there is nothing to replace
+        if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone() != (0,):
+            for table in ("technology_year", "macro_year", "runs"):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        con.register("runs_frame", runs)
+        con.execute("INSERT INTO runs SELECT * FROM runs_frame")
+        con.execute("INSERT INTO technology_year BY NAME SELECT * FROM tech_frame")
+        con.execute("INSERT INTO macro_year BY NAME SELECT * FROM macro_frame")
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+    finally:
+        for name in ("tech_frame", "macro_frame", "runs_frame"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                pass

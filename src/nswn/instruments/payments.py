@@ -1,0 +1,71 @@
+"""Paying recipients inside each technology, booking every yuan in the ledger.
+
+Instruments decide *who* may receive money (weights per firm or institution); these
+helpers turn a per-technology budget into payments proportional to the weights, book
+them by recipient type, and — so that no yuan is ever lost — send the budget of a
+technology with no eligible recipient to that field's institutions by quality (every
+simulated field has institutions).
+
+``efficiency`` is the share of a yuan that reaches the recipient's R&D or research
+(issue owners differ in how well they spend); the ledger books what was spent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nswn.core import segments
+from nswn.core.model import Context
+from nswn.core.state import State
+
+
+def pay_firms(
+    state: State,
+    ctx: Context,
+    instrument: str,
+    budget: np.ndarray,
+    weights: np.ndarray,
+    efficiency: np.ndarray | float = 1.0,
+) -> np.ndarray:
+    """Pay ``budget[t]`` to the firms of each technology ∝ ``weights``; return what was unpaid per technology."""
+    firms = state.firms
+    t = firms.technology
+    n_tech = state.n_technologies
+    share = segments.group_share(weights, t, n_tech)
+    amount = budget[t] * share
+    firms.subsidy += amount * (np.asarray(efficiency)[t] if np.ndim(efficiency) else efficiency)
+    soe = firms.soe
+    ctx.ledger.book(instrument, "soe_firm", t[soe], amount[soe])
+    ctx.ledger.book(instrument, "private_firm", t[~soe], amount[~soe])
+    paid = segments.group_sum(amount, t, n_tech)
+    return np.asarray(budget - paid)
+
+
+def pay_institutions(
+    state: State,
+    ctx: Context,
+    instrument: str,
+    budget: np.ndarray,
+    weights: np.ndarray,
+    efficiency: np.ndarray | float = 1.0,
+) -> np.ndarray:
+    """Pay ``budget[t]`` to the institutions of each field ∝ ``weights``; return what was unpaid."""
+    inst = state.institutions
+    field = inst.field
+    share = segments.group_share(weights, field, state.n_technologies)
+    amount = budget[field] * share
+    inst.funding += amount * (np.asarray(efficiency)[field] if np.ndim(efficiency) else efficiency)
+    ctx.ledger.book(instrument, "institution", field, amount)
+    paid = segments.group_sum(amount, field, state.n_technologies)
+    return np.asarray(budget - paid)
+
+
+def pay_leftover(
+    state: State, ctx: Context, instrument: str, leftover: np.ndarray, efficiency: np.ndarray | float = 1.0
+) -> None:
+    """Send budgets nobody eligible could take to the field's institutions by quality."""
+    rest = np.where(leftover > 1e-12 * max(1.0, float(np.abs(leftover).max(initial=0.0))), leftover, 0.0)
+    if rest.any():
+        unpaid = pay_institutions(state, ctx, instrument, rest, state.institutions.quality, efficiency)
+        if np.any(unpaid > 1e-9):
+            raise RuntimeError(f"{instrument}: {unpaid.sum():.3g} bn CNY found no recipient")

@@ -1,0 +1,209 @@
+"""Interactive runs for the service: a worker pool, a deadline, and an LRU cache.
+
+Each run goes through :func:`nswn.api.simulate` in a worker (a process pool by default, or
+threads). A run that passes the run-time limit stops at the next simulated year
+(:class:`RunTimeExceeded`). Finished tables are turned once into per-column JSON text and
+kept in a least-recently-used cache keyed by the canonical scenario JSON and the seed;
+cached values are immutable (strings in read-only mappings), so concurrent requests share
+nothing they could change. Identical requests that arrive while a run is in flight wait
+for that run instead of starting another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+
+class RunTimeExceeded(RuntimeError):
+    """A run went past the service's run-time limit."""
+
+    def __init__(self, limit_seconds: float) -> None:
+        super().__init__(limit_seconds)
+        self.limit_seconds = limit_seconds
+
+    def __str__(self) -> str:
+        return (
+            f"the run exceeded the service's run-time limit of {self.limit_seconds:g} s; use fewer firms or fewer years"
+        )
+
+
+class Busy(RuntimeError):
+    """Too many runs are waiting."""
+
+
+@dataclass(frozen=True)
+class Tables:
+    """One run's indicator tables as per-column JSON arrays, plus its manifest."""
+
+    manifest: Mapping[str, Any]
+    technology_year: Mapping[str, str]
+    macro_year: Mapping[str, str]
+
+
+def _column_json(values: Any) -> str:
+    """A pandas column → JSON array text; NaN and ±inf become null."""
+    items = values.tolist()
+    if values.dtype.kind == "f":
+        items = [v if math.isfinite(v) else None for v in items]
+    return json.dumps(items, allow_nan=False, separators=(",", ":"))
+
+
+def compute(scenario: dict[str, Any], seed: int, limit_seconds: float) -> dict[str, Any]:
+    """Run one validated scenario (as JSON data) in a worker; return plain, picklable data."""
+    from nswn import api
+
+    deadline = time.monotonic() + limit_seconds
+
+    def check(_year: int) -> None:
+        if time.monotonic() > deadline:
+            raise RunTimeExceeded(limit_seconds)
+
+    result = api.simulate(scenario, seed=seed, progress=check)
+    manifest = {k: v for k, v in result.manifest.items() if k != "scenario_json"}
+    return {
+        "manifest": manifest,
+        "technology_year": {c: _column_json(result.technology_year[c]) for c in result.technology_year.columns},
+        "macro_year": {c: _column_json(result.macro_year[c]) for c in result.macro_year.columns},
+    }
+
+
+def _freeze(data: dict[str, Any]) -> Tables:
+    return Tables(
+        manifest=MappingProxyType(dict(data["manifest"])),
+        technology_year=MappingProxyType(dict(data["technology_year"])),
+        macro_year=MappingProxyType(dict(data["macro_year"])),
+    )
+
+
+def _warm() -> int:
+    """Import the engine in a worker so the first request does not pay for it."""
+    from nswn import api  # noqa: F401
+
+    return 0
+
+
+class Runner:
+    """Runs scenarios on a pool with a shared, immutable-valued LRU cache.
+
+    Parameters
+    ----------
+    processes
+        Worker processes; 0 runs in threads of this process (tests, small machines).
+    threads
+        Worker threads when ``processes`` is 0.
+    cache_size
+        Runs kept in the cache.
+    limit_seconds
+        Run-time limit of one run.
+    max_pending
+        Distinct runs allowed to wait or run at once; more raise :class:`Busy`.
+    """
+
+    def __init__(
+        self,
+        *,
+        processes: int = 0,
+        threads: int = 2,
+        cache_size: int = 128,
+        limit_seconds: float = 10.0,
+        max_pending: int = 64,
+    ) -> None:
+        self.processes = processes
+        self.threads = threads
+        self.cache_size = cache_size
+        self.limit_seconds = limit_seconds
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, Tables] = OrderedDict()
+        self._pending: dict[str, Future[Tables]] = {}
+        self._executor: Executor | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def start(self) -> None:
+        """Create the pool (and, for processes, import the engine in each worker)."""
+        with self._lock:
+            if self._executor is not None:
+                return
+            if self.processes > 0:
+                import multiprocessing
+
+                # spawn: the server has threads, and forked children of threaded parents can deadlock
+                self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+                for _ in range(self.processes):
+                    self._executor.submit(_warm)
+            else:
+                self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="nswn-run")
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def key(scenario: dict[str, Any], seed: int) -> str:
+        """The cache key: canonical JSON of everything that changes results, and the seed."""
+        content = {k: v for k, v in scenario.items() if k not in ("name", "description", "claim", "base")}
+        return json.dumps({"scenario": content, "seed": seed}, sort_keys=True, separators=(",", ":"))
+
+    def submit(self, scenario: dict[str, Any], seed: int) -> tuple[Future[Tables], bool]:
+        """A future for the run's tables, and whether it came from the cache."""
+        key = self.key(scenario, seed)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                done: Future[Tables] = Future()
+                done.set_result(cached)
+                return done, True
+            pending = self._pending.get(key)
+            if pending is not None:
+                self.hits += 1
+                return pending, True
+            if len(self._pending) >= self.max_pending:
+                raise Busy(f"{self.max_pending} runs are already waiting (the service's limit); retry shortly")
+            if self._executor is None:
+                raise RuntimeError("the runner has not been started")
+            self.misses += 1
+            raw = self._executor.submit(compute, scenario, seed, self.limit_seconds)
+            frozen: Future[Tables] = Future()
+            self._pending[key] = frozen
+        raw.add_done_callback(lambda f: self._finish(key, f, frozen))
+        return frozen, False
+
+    def _finish(self, key: str, raw: Future[dict[str, Any]], frozen: Future[Tables]) -> None:
+        try:
+            tables = _freeze(raw.result())
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+            with self._lock:
+                self._pending.pop(key, None)
+            frozen.set_exception(exc)
+            return
+        with self._lock:
+            self._pending.pop(key, None)
+            self._cache[key] = tables
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        frozen.set_result(tables)
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "cached_runs": len(self._cache),
+                "cache_size": self.cache_size,
+                "pending": len(self._pending),
+                "hits": self.hits,
+                "misses": self.misses,
+            }
