@@ -294,8 +294,13 @@ _register_commands()
 
 def main() -> None:
     """Entry point that turns stray user errors into clean messages."""
+    from nswn.instruments import PluginError
+
     try:
         app()
+    except PluginError as exc:
+        errors.print(f"[bold red]error:[/] a third-party instrument is broken: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(USAGE_ERROR)
     except KeyboardInterrupt:
         errors.print("interrupted")
         sys.exit(130)
