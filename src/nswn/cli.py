@@ -142,6 +142,7 @@ def catalog(
         typer.Option(help="Only this group (stranglehold, bottleneck, competitive_advantage, future, traditional)."),
     ] = None,
     lang: Annotated[str, typer.Option(help="Names in en or zh.")] = "en",
+    rationale: Annotated[bool, typer.Option("--rationale", help="Show the rationale of judged values.")] = False,
 ) -> None:
     """Print the technology catalog."""
     from nswn import catalog as cat
@@ -152,38 +153,28 @@ def catalog(
         fail(f"--group must be one of {', '.join(cat.GROUPS)}, not {group!r}")
     rows = [t for t in cat.technologies() if group is None or t.group == group]
     table = Table(title=f"nswn catalog: {len(rows)} technologies" + (f" ({group})" if group else ""))
-    for header in (
-        "id",
-        "name",
-        "group",
-        "R0",
-        "e",
-        "ρ",
-        "b",
-        "g_F",
-        "D0 bn",
-        "foreign 0",
-        "owner",
-        "basis",
-    ):
-        table.add_column(header, overflow="fold")
+    table.add_column("id", min_width=12, overflow="fold")
+    table.add_column("name", min_width=12, max_width=26)
+    if group is None:
+        table.add_column("group", no_wrap=True)
+    for header in ("R0", "e", "ρ", "b", "g_F", "D0 bn", "for. 0"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("owner", overflow="fold")
+    if rationale:
+        table.add_column("rationale (judged values)", min_width=30, overflow="fold")
+    else:
+        table.add_column("basis", no_wrap=True)
     for t in rows:
         name = t.name_zh if lang == "zh" else t.name_en
-        table.add_row(
-            t.id,
-            name,
-            t.group,
-            f"{t.rel_capability0:.2f}",
-            f"{t.emulability:.2f}",
-            f"{t.entrepreneurship:.2f}",
-            f"{t.science_intensity:.2f}",
-            f"{t.frontier_growth:.3f}",
-            f"{t.demand0:,.0f}",
-            f"{t.foreign_share0:.2f}",
-            t.issue_owner_type,
-            t.basis,
-        )
+        cells = [t.id, name] + ([t.group] if group is None else [])
+        cells += [f"{t.rel_capability0:.2f}", f"{t.emulability:.2f}", f"{t.entrepreneurship:.2f}",
+                  f"{t.science_intensity:.2f}", f"{t.frontier_growth:.3f}", f"{t.demand0:,.0f}",
+                  f"{t.foreign_share0:.2f}", t.issue_owner_type, t.rationale if rationale else t.basis]
+        table.add_row(*cells)
     console.print(table)
+    console.print("R0 relative capability 2024; e emulability; ρ entrepreneurship; b science intensity; g_F frontier "
+                  "growth/yr; D0 Chinese market 2024 (bn CNY); for. 0 foreign share of it. Sources: docs/model.md §5.",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command()
