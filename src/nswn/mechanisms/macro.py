@@ -13,13 +13,10 @@ What it models (model.md §6.10)
     Debt rises by the borrowed parts of central and local S&T spending, SOE losses (soft
     budgets), the keep/upgrade subsidies and baseline credit growth ``κ_credit · GDP``.
 
-    TFP index: the value-added-weighted average of two level indices (start = 1): strategic
-    productivity, the value-added-weighted mean of ``exp(c_i)`` over firms relative to the
-    start, and the traditional sector's productivity, weighted by current value added.
-
-Difference from the shared specification: TFP uses ``exp(c)`` (absolute capability; the
-frontier starts at 0) instead of ``exp(c − F)``, so the index grows when the frontier moves
-and Chinese firms keep pace, as measured TFP does.
+    TFP index (start = 1): the value-added-weighted mean of ``exp(c_i − F_t)`` over firms —
+    productivity relative to the foreign frontier, so it rises only with catch-up — relative
+    to its start value, and the traditional sector's productivity index, the two weighted by
+    current value added.
 
 State read: firms' revenue and capability; budgets; SOE losses.
 State written: ``macro`` (all value-added components, GDP, debt, productivity, TFP).
@@ -134,11 +131,12 @@ class Macro:
 
 
 def strategic_productivity(state: State) -> float:
-    """Value-added-weighted mean of ``exp(c_i)`` over firms."""
-    firms = state.firms
-    va = state.technologies.value_added_ratio[firms.technology] * firms.revenue
+    """Value-added-weighted mean of ``exp(c_i − F_t)`` over firms (model.md §6.10)."""
+    firms, tech = state.firms, state.technologies
+    va = tech.value_added_ratio[firms.technology] * firms.revenue
     total = va.sum()
-    return float((va * np.exp(firms.capability)).sum() / total) if total > 0 else 0.0
+    relative = np.exp(firms.capability - tech.frontier[firms.technology])
+    return float((va * relative).sum() / total) if total > 0 else 0.0
 
 
 def tfp_index(state: State) -> float:
