@@ -123,6 +123,8 @@ def macro_indicators() -> dict[str, MacroIndicator]:
         "hhi_funding": lambda s: segments.herfindahl(s.ledger.by_technology(exclude=INDUSTRIAL_POLICY)),
         "soe_funding_share": _funding_share_soe,
         "central_budget": lambda s: s.macro.central_budget,
+        "firm_rd": lambda s: float(s.firms.rd.sum()),
+        "institution_funding": lambda s: float(s.institutions.funding.sum()),
         "local_budget": lambda s: s.macro.local_budget,
         "manufacturing_subsidy": lambda s: s.macro.manufacturing_subsidy,
         "ledger_imbalance": lambda s: s.ledger.imbalance(),
