@@ -68,7 +68,7 @@ def test_installed_plugin_is_registered_and_runs(plugin_site: Path) -> None:
         print(json.dumps({
             "params": [p for p in paths if "innovation_prize" in p],
             "prize": float(tech["funding_innovation_prize"].sum()),
-            "budget": float(macro["central_budget"].iloc[1:].sum()),
+            "budget": float(macro["central_budget"].sum()),
             "imbalance": float(np.abs(macro["ledger_imbalance"]).max()),
         }))
         """,

@@ -9,9 +9,20 @@ from nswn import api
 from nswn.scenario.io import load, shipped_scenarios
 
 REQUIRED = {
-    "baseline", "shortlist5", "broad50", "no_priorities", "market_led", "state_led", "export_discipline",
-    "local_discretion", "two_layers_fix", "keep_manufacturing", "let_it_decline", "no_controls",
-    "small_yard_high_fence", "broad_controls",
+    "baseline",
+    "shortlist5",
+    "broad50",
+    "no_priorities",
+    "market_led",
+    "state_led",
+    "export_discipline",
+    "local_discretion",
+    "two_layers_fix",
+    "keep_manufacturing",
+    "let_it_decline",
+    "no_controls",
+    "small_yard_high_fence",
+    "broad_controls",
 }
 
 
@@ -31,8 +42,9 @@ def test_shipped_scenario_runs_with_a_balanced_ledger(name: str) -> None:
     # every yuan of every year is booked to one instrument, technology and recipient type
     assert np.all(np.abs(macro.ledger_imbalance) <= 1e-9 * np.maximum(budgets, 1.0))
     booked = result.technology_year.groupby("year")["funding_total"].sum()
-    np.testing.assert_allclose(booked.loc[2025:].to_numpy(),
-                               (macro.central_budget + macro.local_budget).iloc[1:].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(
+        booked.loc[2025:].to_numpy(), (macro.central_budget + macro.local_budget).iloc[1:].to_numpy(), rtol=1e-9
+    )
     assert np.isfinite(result.technology_year.select_dtypes("number").drop(columns=["first_parity_year"])).all().all()
 
 

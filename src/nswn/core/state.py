@@ -83,7 +83,7 @@ class Firms(Population):
     profit: F64  # bn CNY
     loss_streak: I8
     national_team: B8
-    partner: I32  # index-free partner id: institution id, or -1
+    partner: I32  # position of the partner institution in the institution arrays, or -1
     age: I16
 
     @classmethod
@@ -178,6 +178,7 @@ class Technologies:
     output_scale: F64 = field(default_factory=lambda: np.zeros(0))
     fixed_cost0: F64 = field(default_factory=lambda: np.zeros(0))
     research_reference: F64 = field(default_factory=lambda: np.zeros(0))
+    reference_funding: F64 = field(default_factory=lambda: np.zeros(0))  # mean per institution, start
     transfer_bonus: F64 = field(default_factory=lambda: np.zeros(0))
     entries: F64 = field(default_factory=lambda: np.zeros(0))
     exits: F64 = field(default_factory=lambda: np.zeros(0))

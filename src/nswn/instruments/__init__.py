@@ -2,8 +2,9 @@
 
 An instrument receives its slice of the central S&T budget already split across
 technologies (∝ ``w_t · D0_t^ψ``) and spends it inside each technology by its own rule,
-booking every yuan in the ledger. Built-in instruments are listed in :data:`BUILT_IN`; :func:`registry` adds
-third-party instruments join through the ``nswn.instruments`` entry-point group.
+booking every yuan in the ledger. Built-in instruments are listed in :data:`BUILT_IN`;
+:func:`registry` adds the third-party instruments installed through the ``nswn.instruments``
+entry-point group.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ What it models (model.md §6.3)
     funds the new-type institutes. Each year ``n_t ~ Poisson(budget_t / cost_t)`` legacy
     institutes of the field (drawn ∝ quality) become new R&D institutes with alignment at
     least ``new_alignment`` (0.55); ``cost_t`` is ``upgrade_cost`` × the field's mean
-    institution funding. The budget is then paid to the field's new-type institutes ∝
-    quality. Where new-type institutes make up a larger part of a field, its firms absorb
-    more knowledge (the transfer bonus set by the research mechanism).
+    institution funding in the start year's reference funding. The budget is then paid to
+    the field's new-type institutes ∝ quality. Where new-type institutes make up a larger
+    part of a field, its firms absorb more knowledge (the research mechanism's transfer bonus).
 
     Difference from the shared specification: institutes are upgraded rather than
     created, so the institution population keeps its size (legacy institutes are pressed
@@ -70,11 +70,9 @@ class NewRDInstitutes:
         p, inst = self.params, state.institutions
         n_tech = state.n_technologies
         field = inst.field
-        count = segments.group_count(field, n_tech)
-        mean_funding = np.divide(
-            segments.group_sum(inst.funding, field, n_tech), count, out=np.zeros(n_tech), where=count > 0
-        )
-        cost = p.upgrade_cost * np.maximum(mean_funding, 1e-9)
+        # priced on the start year's reference funding per institution, not on what other
+        # instruments happened to pay this year (which may be nothing)
+        cost = p.upgrade_cost * np.maximum(state.technologies.reference_funding, 1e-9)
         upgrades = ctx.rng.poisson(np.where(budget > 0, budget / cost, 0.0))
         gumbel = -np.log(-np.log(ctx.rng.random(len(inst)).clip(1e-300, 1.0 - 1e-16)))
         legacy = inst.kind != NEW_INSTITUTE

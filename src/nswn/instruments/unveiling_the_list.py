@@ -5,8 +5,9 @@ What it models (model.md §6.3)
     Bidders are the field's institutions and the technology's firms; each bidder's score
     is ``quality + alignment + noise``, where quality is the bidder's percentile within
     its own kind in the field (institutions by ``q_k``, firms by capability), alignment is
-    ``a_k`` for institutions and ``firm_alignment`` for firms (a firm's research is aimed
-    at its market by definition), and the noise ``N(0, σ_chal)`` is the jury's. The
+    ``a_k`` for institutions and ``firm_alignment`` for firms (judged 0.3: challenges are
+    posted for knowledge institutions; firms may bid, but their bids are judged as fitting a
+    research problem less well), and the noise ``N(0, σ_chal)`` is the jury's. The
     ``winners`` highest scores share the award equally. A winning institution's alignment
     rises by ``Δa_chal`` (research aimed at a stated industrial need), capped at 1.
 
@@ -45,7 +46,7 @@ class ChallengeParams:
     winners: int = param(3, lo=1, hi=100, unit="bidders per technology", doc="Winners sharing each challenge")
     jury_noise: float = param(0.3, lo=0.0, hi=5.0, unit="score sd", doc="σ_chal, noise in judging bids")
     alignment_gain: float = param(0.05, lo=0.0, hi=1.0, unit="alignment", doc="Δa_chal, a winner's rise in alignment")
-    firm_alignment: float = param(0.8, lo=0.0, hi=1.0, unit="alignment", doc="Alignment credited to firm bidders")
+    firm_alignment: float = param(0.3, lo=0.0, hi=1.0, unit="alignment", doc="Alignment credited to firm bidders")
 
 
 def percentile_in_group(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:

@@ -136,6 +136,11 @@ class EntryExit:
         tech.entries = (entrants + spinoffs).astype(float)
         if n_new:
             self._add(state, rng, entrants, spinoffs, province_weights / mean_pilot)
+        # leavers' shares go and entrants' come: renormalise Chinese plus foreign shares to one
+        total = segments.group_sum(firms.share, firms.technology, n_tech) + tech.foreign_share
+        safe = np.where(total > 0, total, 1.0)
+        firms.share = firms.share / safe[firms.technology]
+        tech.foreign_share = tech.foreign_share / safe
         state.sort_firms()
 
     def _add(
@@ -175,8 +180,3 @@ class EntryExit:
                 share=start_share[tech_of],
             )
         )
-        # renormalise Chinese and foreign shares to sum to one per technology
-        total = segments.group_sum(firms.share, firms.technology, len(tech)) + tech.foreign_share
-        safe = np.where(total > 0, total, 1.0)
-        firms.share = firms.share / safe[firms.technology]
-        tech.foreign_share = tech.foreign_share / safe

@@ -7,17 +7,21 @@
   shares ∝ ``exp(σ_c c)``), then share the catalog's Chinese part of the market
   (``1 − foreign_share0``) ∝ their competitiveness ``E_i`` — the logit rest point.
 * Closures, so that the start year reproduces the catalog and ``macro.csv`` exactly:
-  the foreign competitor's appeal in China is set so that its competitiveness equals the
-  Chinese firms' share-weighted mean (the 2024 shares are a resting point of the
-  replicator, before controls); its weight abroad so that China's 2024 world share is the
-  catalog's ``world_share0``; the traditional sector's value added is manufacturing value
-  added minus the firms' value added, so the 2024 manufacturing share is the sourced one.
+  the foreign competitor's appeal in China is set so that its logit share equals the
+  catalog's 2024 foreign share (with ``share_dynamics: replicator``: so that its
+  competitiveness equals the Chinese firms' share-weighted mean), before controls; its
+  weight abroad so that China's 2024 world share is the catalog's ``world_share0``; the
+  traditional sector's value added is manufacturing value added minus the firms' value
+  added, so the 2024 manufacturing share is the sourced one.
 * Institutions are spread over fields ∝ ``science_intensity × D0`` (at least
   ``min_institutions_per_field`` each), type by the mix below, quality lognormal with mean 1,
-  alignment by type. The start year's research flows (funding, output, papers, patents)
-  are those of the reference funding below. Usable knowledge starts at the steady state of a reference funding
-  (the default central budget as block grants) without controls, and the knowledge a firm
-  needs, ``U_req``, is that same level — so the gate starts at ``τ`` in every scenario.
+  alignment by type. Usable knowledge starts at the steady state of a reference funding —
+  the default central budget (0.5 % of GDP) as block grants, the same in every scenario —
+  without controls, and the knowledge a firm needs, ``U_req``, is that same level, so the
+  gate starts at ``τ`` in every scenario.
+* The start year's flows (funding by instrument, subsidies, papers, patents) are the
+  scenario's own: ``scenario.build.build_model`` runs the central and local allocation and
+  the research output once on the start state, without changing knowledge or capability.
 """
 
 from __future__ import annotations
@@ -321,12 +325,20 @@ def _knowledge(state: State, settings: InitialSettings) -> None:
     tech, inst = state.technologies, state.institutions
     n_tech = len(tech)
     rp = settings.research
-    weights = tech.simulated * np.power(tech.demand0, settings.central.allocation_exponent)
-    budget = settings.central.share_of_gdp * state.macro.gdp * weights / weights.sum()
+    # a fixed reference (the default central budget as block grants), the same in every
+    # scenario, so that the knowledge firms need does not move with the levers
+    reference = CentralBudgetParams()
+    weights = tech.simulated * np.power(tech.demand0, reference.allocation_exponent)
+    budget = reference.share_of_gdp * state.macro.gdp * weights / weights.sum()
     funding = budget[inst.field] * segments.group_share(inst.quality, inst.field, n_tech)
     output = research_output(inst.quality, funding, rp.elasticity)
     aligned = segments.group_sum(inst.alignment * output, inst.field, n_tech)
     tech.research_reference = aligned
+    # provisional start-year flows; build_model replaces them with the scenario's own
+    count = segments.group_count(inst.field, n_tech)
+    tech.reference_funding = np.divide(
+        segments.group_sum(funding, inst.field, n_tech), count, out=np.zeros(n_tech), where=count > 0
+    )
     # the start year's research flows are the reference ones (recorded for 2024)
     inst.funding = funding
     inst.output = output

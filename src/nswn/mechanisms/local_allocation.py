@@ -9,8 +9,9 @@ What it models (model.md §6.4)
     ``softmax(β_loc · (ln revenue_i + b_SOE · SOE_i + ε_i))``, ``ε_i ~ N(0, σ_loc)`` — noisy,
     self-reported local data. The pilot-zone entry boost ``1 + ε_pilot · z_p · (1 − χ)`` is
     applied by the entry mechanism; centralisation is published on ``macro.centralisation``.
-    Allocation quality, the correlation across firms between support received and true
-    capability relative to the frontier, is recorded (claim C8).
+    Allocation quality, the correlation across firms between all support received this year
+    (central instruments included) and true capability relative to the frontier, is recorded
+    (claim C8).
 
 State read: firms' exports, shares, revenue, ownership, province; ``macro.gdp``.
 State written: ``firms.subsidy`` (adds), ``macro.local_budget``, ``macro.centralisation``,

@@ -141,7 +141,10 @@ class Priorities:
             target = top_k(progress, state.technologies.simulated, self.params.shortlist_size)
             rate = self.params.adaptation_rate
             self._base = (1.0 - rate) * self._base / self._base.sum() + rate * target / target.sum()
-        self._previous_gap = gap
+        if state.year > state.start_year:
+            # gaps are compared between simulated years only (the start-year call precedes
+            # the first year's frontier step, so its gap is not comparable)
+            self._previous_gap = gap
         weights = self._base * (1.0 + self.params.control_reaction * (state.technologies.fence > 0))
         total = weights.sum()
         state.technologies.priority = weights / total if total > 0 else weights

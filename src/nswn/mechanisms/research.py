@@ -4,7 +4,9 @@ What it models (model.md §6.5)
     Output ``o_k = q_k · f_k^β`` (β = 0.8); publications ``π_pub · o_k``; patents
     ``π_pat,type · o_k``. Usable knowledge of a field accumulates only through aligned
     output plus what flows in from abroad:
-    ``U_t ← (1 − δ_U) U_t + Σ_{k∈t} a_k o_k + A_t · U_intl,t``.
+    ``U_t ← (1 − δ_U) U_t + Σ_{k∈t} a_k o_k + A_t · U_intl,t`` with
+    ``U_intl,t = international_knowledge × R_t`` (``R_t`` the field's aligned output under the
+    start year's reference funding).
     Publications can grow fast while ``U_t`` grows slowly when alignment ``a_k`` is low —
     the academia–industry "two layers" gap, visible in the outputs.
 
@@ -95,6 +97,14 @@ def research_output(inst_quality: np.ndarray, funding: np.ndarray, elasticity: f
     return np.asarray(inst_quality * np.power(np.maximum(funding, 0.0), elasticity))
 
 
+def research_flows(state: State, params: ResearchParams) -> None:
+    """This year's output, publications and patents of every institution from its funding."""
+    inst = state.institutions
+    inst.output = research_output(inst.quality, inst.funding, params.elasticity)
+    inst.publications = params.publications_per_output * inst.output
+    inst.patents = params.patents_by_kind()[inst.kind] * inst.output
+
+
 class Research:
     """Institutions' research and the accumulation of usable knowledge."""
 
@@ -105,9 +115,7 @@ class Research:
 
     def step(self, state: State, ctx: Context) -> None:
         inst, tech, p = state.institutions, state.technologies, self.params
-        inst.output = research_output(inst.quality, inst.funding, p.elasticity)
-        inst.publications = p.publications_per_output * inst.output
-        inst.patents = p.patents_by_kind()[inst.kind] * inst.output
+        research_flows(state, p)
         aligned = segments.group_sum(inst.alignment * inst.output, inst.field, len(tech))
         foreign = tech.knowhow_access * p.international_knowledge * tech.research_reference
         tech.knowledge = (1.0 - p.knowledge_depreciation) * tech.knowledge + aligned + foreign

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from nswn import catalog
 from nswn.core.model import Context, Mechanism, Model
 from nswn.core.random import stream
-from nswn.core.state import GROUPS, OWNER_TYPES, Provinces, Technologies
+from nswn.core.state import GROUPS, OWNER_TYPES, Provinces, State, Technologies
 from nswn.instruments import registry
 from nswn.instruments.national_teams import NationalTeams, select_team
 from nswn.mechanisms import indicators
@@ -19,12 +19,12 @@ from nswn.mechanisms.central_budget import CentralBudget
 from nswn.mechanisms.entry_exit import EntryExit
 from nswn.mechanisms.environment import Environment
 from nswn.mechanisms.initialisation import InitialSettings, StartMacro, initial_state
-from nswn.mechanisms.innovation import Innovation
+from nswn.mechanisms.innovation import Innovation, rd_spend
 from nswn.mechanisms.local_allocation import LocalAllocation
 from nswn.mechanisms.macro import Macro, MacroPolicy
 from nswn.mechanisms.markets import Markets
 from nswn.mechanisms.priorities import Priorities
-from nswn.mechanisms.research import Research
+from nswn.mechanisms.research import Research, research_flows
 from nswn.scenario.schema import ASSUMPTIONS, LEVERS, to_params
 
 # ledger lines that are not central-budget instruments
@@ -156,6 +156,9 @@ def build_model(config: Config, seed: int) -> Model:
             # ... and, with national teams, its first tournament
             select_team(state, instrument.params, stream(seed, "tournament", state.year))
             selection.append(instrument.tournament())
+    central = CentralBudget(lv["central_budget"], instruments, seed)
+    local = LocalAllocation(lv["local_allocation"], asm["local_behaviour"])
+    _opening_flows(state, central, local, asm, seed)
     macro_policy = MacroPolicy(
         keep=lv["keep_manufacturing"],
         upgrade=lv["upgrade_traditional"],
@@ -166,8 +169,8 @@ def build_model(config: Config, seed: int) -> Model:
     mechanisms: list[Mechanism] = [
         Environment(asm["environment"], lv["export_controls"]),
         priorities,
-        CentralBudget(lv["central_budget"], instruments, seed),
-        LocalAllocation(lv["local_allocation"], asm["local_behaviour"]),
+        central,
+        local,
         Research(asm["research"]),
         Innovation(asm["innovation"]),
         Markets(asm["markets"]),
@@ -180,3 +183,17 @@ def build_model(config: Config, seed: int) -> Model:
         raise ValueError(f"mechanism and instrument names must be unique (they key random streams): {names}")
     recorder = indicators.make_recorder(lines)
     return Model(state, mechanisms, seed=seed, end_year=config.end_year, recorder=recorder)
+
+
+def _opening_flows(
+    state: State, central: CentralBudget, local: LocalAllocation, asm: dict[str, Any], seed: int
+) -> None:
+    """The start year's own flows: allocate the budgets once and turn funding into research
+    output, so the recorded start year shows the scenario's funding, subsidies and papers.
+    Knowledge, capabilities and markets are not touched."""
+    year = state.year
+    state.ledger.reset()
+    for mechanism in (central, local):
+        mechanism.step(state, Context(year=year, rng=stream(seed, mechanism.name, year), ledger=state.ledger))
+    research_flows(state, asm["research"])
+    state.firms.rd = rd_spend(state, asm["innovation"])
