@@ -20,6 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/nswn run baseline --out nswn-results
+	$(BIN)/nswn report nswn-results
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -171,6 +171,13 @@ def open_results(directory: str | Path) -> Any:
     return ResultsStore(directory, create=False)
 
 
+def report(results: str | Path, out: str | Path | None = None) -> Path:
+    """Write the offline HTML report of a results directory (needs the ``report`` extra)."""
+    from nswn.report import build_report
+
+    return build_report(results, out)
+
+
 def compare(
     scenario_a: ScenarioLike,
     scenario_b: ScenarioLike,

@@ -167,14 +167,25 @@ def catalog(
     for t in rows:
         name = t.name_zh if lang == "zh" else t.name_en
         cells = [t.id, name] + ([t.group] if group is None else [])
-        cells += [f"{t.rel_capability0:.2f}", f"{t.emulability:.2f}", f"{t.entrepreneurship:.2f}",
-                  f"{t.science_intensity:.2f}", f"{t.frontier_growth:.3f}", f"{t.demand0:,.0f}",
-                  f"{t.foreign_share0:.2f}", t.issue_owner_type, t.rationale if rationale else t.basis]
+        cells += [
+            f"{t.rel_capability0:.2f}",
+            f"{t.emulability:.2f}",
+            f"{t.entrepreneurship:.2f}",
+            f"{t.science_intensity:.2f}",
+            f"{t.frontier_growth:.3f}",
+            f"{t.demand0:,.0f}",
+            f"{t.foreign_share0:.2f}",
+            t.issue_owner_type,
+            t.rationale if rationale else t.basis,
+        ]
         table.add_row(*cells)
     console.print(table)
-    console.print("R0 relative capability 2024; e emulability; ρ entrepreneurship; b science intensity; g_F frontier "
-                  "growth/yr; D0 Chinese market 2024 (bn CNY); for. 0 foreign share of it. Sources: docs/model.md §5.",
-                  highlight=False, soft_wrap=True)
+    console.print(
+        "R0 relative capability 2024; e emulability; ρ entrepreneurship; b science intensity; g_F frontier "
+        "growth/yr; D0 Chinese market 2024 (bn CNY); for. 0 foreign share of it. Sources: docs/model.md §5.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

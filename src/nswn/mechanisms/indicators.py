@@ -50,8 +50,7 @@ def _best(state: State) -> np.ndarray:
 
 def _median(state: State) -> np.ndarray:
     firms = state.firms
-    bounds = segments.segment_bounds(firms.technology, state.n_technologies)
-    return segments.segment_quantile(firms.capability, bounds, 0.5)
+    return segments.group_median(firms.capability, firms.technology, state.n_technologies)
 
 
 def _by_tech(state: State, values: np.ndarray) -> np.ndarray:

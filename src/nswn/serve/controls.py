@@ -30,13 +30,15 @@ CURATED: dict[str, list[dict[str, Any]]] = {
             "paths": ["levers.priorities.mode"],
             "en": (
                 "Priority mode",
-                "Which areas the state names as priorities: none, a broad list (~50) or a shortlist",
+                "How the state picks its priority areas: none, a broad list (~50), a shortlist, …",
             ),
-            "zh": ("重点领域模式", "国家确定的重点：不设重点、宽泛清单（约50个领域）或短名单"),
+            "zh": ("重点领域模式", "国家如何确定重点领域：不设重点、宽泛清单（约50个领域）、短名单等"),
             "choice_labels": {
                 "none": ("no priorities", "不设重点"),
                 "broad": ("broad (~50 areas)", "宽泛（约50个领域）"),
                 "shortlist": ("shortlist", "短名单"),
+                "lobbying": ("set by issue owners' lobbying", "由议题主导方游说决定"),
+                "adaptive": ("adaptive (towards the fastest-closing gaps)", "自适应（向差距缩小最快的领域倾斜）"),
             },
         },
         {
@@ -190,6 +192,15 @@ INSTRUMENT_LABELS_ZH = {
     "new_rd_institutes": "新型研发机构",
     "guidance_funds": "政府引导基金",
     "national_teams": "国家队",
+}
+
+# Ledger lines that are not central-budget instruments, for the funding chart.
+FUNDING_LINE_LABELS = {
+    "export_discipline": ("local money by export discipline", "地方资金（按出口业绩集中分配）"),
+    "local_discretion": ("local money at local discretion", "地方资金（地方自主裁量）"),
+    "keep_manufacturing": ("keeping manufacturing", "保留制造业补贴"),
+    "upgrade_traditional": ("upgrading traditional industry", "传统产业升级补贴"),
+    "manufacturing_support": ("manufacturing support", "制造业扶持"),
 }
 
 GROUP_LABELS = {
@@ -367,4 +378,14 @@ def scenario_values(scenario: BaseModel) -> dict[str, Any]:
 
 
 def group_labels() -> dict[str, list[str]]:
+    """Technology groups → [English, Chinese] labels."""
     return {k: list(v) for k, v in GROUP_LABELS.items()}
+
+
+def funding_labels() -> dict[str, list[str]]:
+    """Funding lines (instruments and other ledger lines) → [English, Chinese] labels."""
+    from nswn.instruments import registry
+
+    out = {name: [_words(name), INSTRUMENT_LABELS_ZH.get(name, _words(name))] for name in registry()}
+    out.update({k: list(v) for k, v in FUNDING_LINE_LABELS.items()})
+    return out

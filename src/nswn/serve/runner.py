@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -84,6 +85,20 @@ def _freeze(data: dict[str, Any]) -> Tables:
     )
 
 
+def _watch_parent(parent: int) -> None:
+    """Worker initialiser: end this worker when the server that started it is gone."""
+    import os
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="nswn-parent-watch", daemon=True).start()
+
+
 def _warm() -> int:
     """Import the engine in a worker so the first request does not pay for it."""
     from nswn import api  # noqa: F401
@@ -138,7 +153,12 @@ class Runner:
                 import multiprocessing
 
                 # spawn: the server has threads, and forked children of threaded parents can deadlock
-                self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
+                )
                 for _ in range(self.processes):
                     self._executor.submit(_warm)
             else:
@@ -148,17 +168,20 @@ class Runner:
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            # waiting ends the worker processes too; a running run stops within the run-time limit
+            executor.shutdown(wait=True, cancel_futures=True)
 
     @staticmethod
     def key(scenario: dict[str, Any], seed: int) -> str:
-        """The cache key: canonical JSON of everything that changes results, and the seed."""
-        content = {k: v for k, v in scenario.items() if k not in ("name", "description", "claim", "base")}
+        """The cache key: canonical JSON of everything that changes results or the run id, and the seed."""
+        content = {k: v for k, v in scenario.items() if k not in ("description", "claim", "base")}
         return json.dumps({"scenario": content, "seed": seed}, sort_keys=True, separators=(",", ":"))
 
     def submit(self, scenario: dict[str, Any], seed: int) -> tuple[Future[Tables], bool]:
         """A future for the run's tables, and whether it came from the cache."""
         key = self.key(scenario, seed)
+        if self._executor is None:
+            self.start()
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -174,7 +197,7 @@ class Runner:
             if len(self._pending) >= self.max_pending:
                 raise Busy(f"{self.max_pending} runs are already waiting (the service's limit); retry shortly")
             if self._executor is None:
-                raise RuntimeError("the runner has not been started")
+                raise RuntimeError("the runner is closed")
             self.misses += 1
             raw = self._executor.submit(compute, scenario, seed, self.limit_seconds)
             frozen: Future[Tables] = Future()

@@ -1,0 +1,209 @@
+"""Render the report: figures and tables into one self-contained HTML file.
+
+plotly.js comes from the installed ``plotly`` package and is embedded in the file, so the
+report opens offline and never fetches anything.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nswn import __version__
+from nswn.report import figures
+from nswn.report.data import ReportData, load
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+MAX_MANIFEST_ROWS = 500
+MANIFEST_COLUMNS = (
+    "run_id",
+    "scenario_name",
+    "scenario_hash",
+    "seed",
+    "firms",
+    "institutions",
+    "start_year",
+    "end_year",
+    "package_version",
+    "numpy_version",
+    "python_version",
+    "created_at",
+    "wall_seconds",
+)
+
+
+def _figure_html(fig: Any, div_id: str) -> str:
+    import plotly.io as pio
+
+    html = pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOT_CONFIG, div_id=div_id, validate=False)
+    return str(html)
+
+
+def _number(value: float) -> str:
+    if pd.isna(value):
+        return "—"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _table(frame: pd.DataFrame) -> str:
+    def fmt(value: Any) -> str:
+        return _number(value) if isinstance(value, float) else str(value)
+
+    return str(
+        frame.to_html(index=False, escape=True, border=0, na_rep="—", formatters={c: fmt for c in frame.columns})
+    )
+
+
+def _arms_table(data: ReportData) -> pd.DataFrame:
+    rows = []
+    for arm in data.arms:
+        runs = data.runs[data.runs["scenario_hash"] == arm.key]
+        rows.append(
+            {
+                "scenario": arm.label,
+                "scenario hash": arm.key,
+                "seeds": ", ".join(str(s) for s in arm.seeds),
+                "firms": ", ".join(f"{int(f):,}" for f in sorted(runs["firms"].unique())),
+                "years": f"{int(runs['start_year'].min())}–{int(runs['end_year'].max())}",
+                "nswn version": ", ".join(sorted(runs["package_version"].astype(str).unique())),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sections(data: ReportData) -> list[dict[str, Any]]:
+    sections: list[dict[str, Any]] = [
+        {
+            "id": "capability",
+            "title": "Stranglehold technologies: relative capability",
+            "lead": "Best Chinese firm ÷ foreign frontier for each of the 35 stranglehold technologies; "
+            f"the dotted line is parity ({data.parity}).",
+            "figures": [_figure_html(figures.capability_grid(data), "fig-capability")],
+        },
+        {
+            "id": "parity",
+            "title": "Parity timeline: which bottlenecks break, and when",
+            "lead": "First year at parity for every technology that starts below it (median over seeds; "
+            "whiskers: 10–90 % of seeds). Points at the right edge never reach parity in the run.",
+            "figures": [_figure_html(figures.parity_timeline(data), "fig-parity")],
+        },
+        {
+            "id": "markets",
+            "title": "Chinese firms' domestic share and exports by group",
+            "lead": "Domestic share is weighted by each technology's domestic demand; exports are summed.",
+            "figures": [_figure_html(figures.groups_figure(data), "fig-groups")],
+        },
+        {
+            "id": "two-layers",
+            "title": "The two layers: papers and patents against productivity",
+            "lead": "If research and industry are two separate layers, publications and patents grow "
+            "while total factor productivity does not follow.",
+            "figures": [_figure_html(figures.two_layers(data), "fig-layers")],
+        },
+        {
+            "id": "macro",
+            "title": "Macro economy",
+            "figures": [_figure_html(figures.macro(data), "fig-macro")],
+        },
+    ]
+    if data.funding_lines:
+        sections.append(
+            {
+                "id": "funding",
+                "title": "Funding by instrument and technology",
+                "lead": "Central budget lines and local money, summed over the run (mean over seeds); "
+                "HHI is the Herfindahl–Hirschman index of concentration (1 = everything in one place).",
+                "figures": [
+                    _figure_html(figures.funding_by_instrument(data), "fig-funding-lines"),
+                    _figure_html(figures.funding_by_technology(data), "fig-funding-techs"),
+                    _figure_html(figures.concentration(data), "fig-concentration"),
+                ],
+                "tables": [_table(figures.funding_summary(data))],
+            }
+        )
+    if data.claims is not None:
+        sections.append(
+            {
+                "id": "claims",
+                "title": "Claims",
+                "lead": "The brief's claims tested as experiments, as stored in the results' claims table.",
+                "tables": [_table(data.claims)],
+            }
+        )
+    runs = data.runs[[c for c in MANIFEST_COLUMNS if c in data.runs.columns]]
+    more = len(runs) - MAX_MANIFEST_ROWS
+    sections.append(
+        {
+            "id": "manifest",
+            "title": "Run manifest",
+            "lead": "Versions, scenario hashes and seeds: the same scenario hash, seed and version reproduce a run.",
+            "tables": [_table(_arms_table(data))],
+            "details": _table(runs.head(MAX_MANIFEST_ROWS)),
+            "details_title": f"All runs ({len(runs)}{f'; first {MAX_MANIFEST_ROWS} shown' if more > 0 else ''})",
+        }
+    )
+    return sections
+
+
+def render(data: ReportData, source: str) -> str:
+    """The report as one HTML document."""
+    import jinja2
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("nswn.report", "templates"),
+        autoescape=jinja2.select_autoescape(("html", "j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    names = list(dict.fromkeys(a.label for a in data.arms))
+    title = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return env.get_template("report.html.j2").render(
+        title=title,
+        source=source,
+        version=__version__,
+        created=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        runs_count=len(data.runs),
+        arms=data.arms,
+        notes=data.notes,
+        parity=data.parity,
+        sections=_sections(data),
+        plotly_js=get_plotlyjs(),
+        plotly_version=plotly.__version__,
+    )
+
+
+def build_report(results: str | Path, out: str | Path | None = None) -> Path:
+    """Write the HTML report of a results directory; return the file's path.
+
+    Parameters
+    ----------
+    results
+        A results directory written by ``nswn run`` (or any runner writing the store).
+    out
+        The HTML file to write (default: ``report.html`` inside ``results``).
+
+    Raises
+    ------
+    nswn.storage.store.StoreError
+        ``results`` holds no results database.
+    nswn.report.data.ReportError
+        The database holds no runs.
+    """
+    # the store directly, not nswn.api: a report never loads the engine
+    from nswn.storage.store import ResultsStore
+
+    store = ResultsStore(results, create=False)
+    html = render(load(store), str(store.path))
+    target = Path(out) if out is not None else Path(results) / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(target)
+    return target
