@@ -47,6 +47,10 @@ class Ledger:
         r = RECIPIENT_TYPES.index(recipient_type)
         self.payments[i, r] += np.bincount(technologies, weights=amounts, minlength=self.n_technologies)
 
+    def book_totals(self, instrument: str, recipient_type: str, per_technology: NDArray[np.floating]) -> None:
+        """Book payments already summed per technology."""
+        self.payments[self._instrument_index[instrument], RECIPIENT_TYPES.index(recipient_type)] += per_technology
+
     def total(self) -> float:
         """All payments booked this year, bn CNY."""
         return float(self.payments.sum())

@@ -53,23 +53,59 @@ def group_argmax(values: NDArray[np.floating], groups: NDArray[np.integer], n_gr
     return out
 
 
+def _sorted_bounds(groups: NDArray[np.integer], n_groups: int) -> IntArray | None:
+    """Segment offsets when ``groups`` is sorted (firms by technology, institutions by field), else ``None``."""
+    if len(groups) > 1 and np.any(groups[1:] < groups[:-1]):
+        return None
+    return segment_bounds(groups, n_groups)
+
+
 def group_rank(values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> IntArray:
     """Rank of each element within its group, 0 for the largest value (ties: lower index first)."""
+    bounds = _sorted_bounds(groups, n_groups)
+    ranks = np.empty(len(values), dtype=np.intp)
+    if bounds is not None:
+        # contiguous groups: one stable sort per group (the loop is over groups, not agents)
+        for g in range(n_groups):
+            lo, hi = bounds[g], bounds[g + 1]
+            if hi > lo:
+                ranks[lo + np.argsort(-values[lo:hi], kind="stable")] = np.arange(hi - lo)
+        return ranks
     order = np.lexsort((-values, groups))  # stable: ties keep index order
     sorted_groups = groups[order]
-    bounds = np.zeros(n_groups + 1, dtype=np.intp)
-    np.cumsum(np.bincount(sorted_groups, minlength=n_groups), out=bounds[1:])
-    ranks = np.empty(len(values), dtype=np.intp)
-    ranks[order] = np.arange(len(values)) - bounds[sorted_groups]
+    starts = np.zeros(n_groups + 1, dtype=np.intp)
+    np.cumsum(np.bincount(sorted_groups, minlength=n_groups), out=starts[1:])
+    ranks[order] = np.arange(len(values)) - starts[sorted_groups]
     return ranks
 
 
 def group_top(
     values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int, k: NDArray[np.integer] | int
 ) -> NDArray[np.bool_]:
-    """Mask of the ``k`` largest values of each group (``k`` a number or one per group)."""
+    """Mask of the ``k`` largest values of each group (``k`` a number or one per group).
+
+    Ties at the k-th value are broken by index order, exactly as ``group_rank(...) < k``.
+    """
     limit = np.broadcast_to(np.asarray(k), (n_groups,))
-    mask: NDArray[np.bool_] = group_rank(values, groups, n_groups) < limit[groups]
+    bounds = _sorted_bounds(groups, n_groups)
+    if bounds is None:
+        by_rank: NDArray[np.bool_] = group_rank(values, groups, n_groups) < limit[groups]
+        return by_rank
+    mask = np.zeros(len(values), dtype=bool)
+    for g in range(n_groups):
+        lo, hi = bounds[g], bounds[g + 1]
+        size, want = hi - lo, int(min(limit[g], hi - lo))
+        if want <= 0:
+            continue
+        if want == size:
+            mask[lo:hi] = True
+            continue
+        segment = values[lo:hi]
+        threshold = np.partition(segment, size - want)[size - want]  # the want-th largest value
+        above = np.flatnonzero(segment > threshold)
+        ties = np.flatnonzero(segment == threshold)[: want - len(above)]
+        mask[lo + above] = True
+        mask[lo + ties] = True
     return mask
 
 
@@ -132,16 +168,23 @@ def segment_weighted_median(sorted_values_by_group: FloatArray, weights: FloatAr
 
 
 def group_median(values: FloatArray, groups: NDArray[np.integer], n_groups: int) -> FloatArray:
-    """Median of ``values`` per group (NaN for an empty group), by one sort — no loop over groups.
-
-    Equals ``np.median`` of each group (the mean of the two middle values for an even count).
-    """
+    """Median of ``values`` per group (NaN for an empty group), as ``np.median`` of each group
+    (the mean of the two middle values for an even count)."""
+    out = np.full(n_groups, np.nan)
+    bounds = _sorted_bounds(groups, n_groups)
+    if bounds is not None:
+        for g in range(n_groups):
+            lo, hi = bounds[g], bounds[g + 1]
+            if hi > lo:
+                size = hi - lo
+                middle = np.partition(values[lo:hi], [(size - 1) // 2, size // 2])
+                out[g] = 0.5 * (middle[(size - 1) // 2] + middle[size // 2])
+        return out
     order = np.lexsort((values, groups))
     ordered = values[order]
     counts = np.bincount(groups, minlength=n_groups)
     starts = np.zeros(n_groups, dtype=np.intp)
     np.cumsum(counts[:-1], out=starts[1:])
-    out = np.full(n_groups, np.nan)
     present = counts > 0
     low = starts[present] + (counts[present] - 1) // 2
     high = starts[present] + counts[present] // 2

@@ -100,21 +100,18 @@ class Megaprojects:
         firm_budget = budget - inst_budget
 
         t = firms.technology
-        firm_owner = owner[t]
+        # per-technology routes, looked up per firm (no per-firm strings)
+        soe_route = np.isin(owner, ("military_research", "soe"))[t]
+        champion_route = (owner == "private_champion")[t]
         revenue = np.maximum(firms.revenue, 0.0)
         leaders = segments.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)
-        eligible = np.select(
-            [np.isin(firm_owner, ("military_research", "soe")), firm_owner == "private_champion"],
-            [firms.soe, leaders & ~firms.soe],
-            default=np.ones(len(firms), dtype=bool),
-        )
+        eligible = np.where(soe_route, firms.soe, np.where(champion_route, leaders & ~firms.soe, True))
         leftover = pay_firms(state, ctx, self.name, firm_budget, revenue * eligible + 1e-12 * eligible, eta)
 
-        field_owner = owner[inst.field]
-        preferred = np.select(
-            [field_owner == "military_research", field_owner == "new_rd_institute"],
-            [inst.kind == MILITARY_INSTITUTE, inst.kind == NEW_INSTITUTE],
-            default=np.ones(len(inst), dtype=bool),
+        military_route = (owner == "military_research")[inst.field]
+        institute_route = (owner == "new_rd_institute")[inst.field]
+        preferred = np.where(
+            military_route, inst.kind == MILITARY_INSTITUTE, np.where(institute_route, inst.kind == NEW_INSTITUTE, True)
         )
         has_preferred = segments.group_sum(preferred, inst.field, len(tech))[inst.field] > 0
         weights = inst.quality * np.where(has_preferred, preferred, True)

@@ -34,11 +34,18 @@ def pay_firms(
     share = segments.group_share(weights, t, n_tech)
     amount = budget[t] * share
     firms.subsidy += amount * (np.asarray(efficiency)[t] if np.ndim(efficiency) else efficiency)
-    soe = firms.soe
-    ctx.ledger.book(instrument, "soe_firm", t[soe], amount[soe])
-    ctx.ledger.book(instrument, "private_firm", t[~soe], amount[~soe])
-    paid = segments.group_sum(amount, t, n_tech)
+    paid = book_firm_payments(ctx, instrument, t, firms.soe, amount, n_tech)
     return np.asarray(budget - paid)
+
+
+def book_firm_payments(
+    ctx: Context, instrument: str, technology: np.ndarray, soe: np.ndarray, amount: np.ndarray, n_tech: int
+) -> np.ndarray:
+    """Book firm payments to ``soe_firm`` or ``private_firm`` with one bincount; return the total per technology."""
+    by_owner = np.bincount(technology * 2 + soe, weights=amount, minlength=2 * n_tech).reshape(n_tech, 2)
+    ctx.ledger.book_totals(instrument, "private_firm", by_owner[:, 0])
+    ctx.ledger.book_totals(instrument, "soe_firm", by_owner[:, 1])
+    return np.asarray(by_owner.sum(axis=1))
 
 
 def pay_institutions(

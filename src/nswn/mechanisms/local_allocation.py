@@ -32,6 +32,7 @@ from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
+from nswn.instruments.payments import book_firm_payments
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,7 @@ def export_score(state: State, domestic_weight: float) -> np.ndarray:
 def book_by_owner(ctx: Context, instrument: str, state: State, amounts: np.ndarray) -> None:
     """Book firm payments to ``soe_firm`` or ``private_firm`` by ownership."""
     firms = state.firms
-    soe = firms.soe
-    ctx.ledger.book(instrument, "soe_firm", firms.technology[soe], amounts[soe])
-    ctx.ledger.book(instrument, "private_firm", firms.technology[~soe], amounts[~soe])
+    book_firm_payments(ctx, instrument, firms.technology, firms.soe, amounts, state.n_technologies)
 
 
 class LocalAllocation:
