@@ -56,6 +56,26 @@ def percentile_in_group(values: np.ndarray, groups: np.ndarray, n_groups: int) -
     return np.asarray(np.where(size > 1, 1.0 - rank / np.maximum(size - 1, 1), 1.0))
 
 
+def top_bids(
+    inst_score: np.ndarray, field: np.ndarray, firm_score: np.ndarray, technology: np.ndarray, n_tech: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best bids per technology among institutions and firms together.
+
+    The winners are among each population's own ``k`` best, so only those candidates are
+    ranked jointly (ties: institutions first, then by position, as in one concatenated list).
+    """
+    inst_top = np.flatnonzero(segments.group_top(inst_score, field, n_tech, k))
+    firm_top = np.flatnonzero(segments.group_top(firm_score, technology, n_tech, k))
+    scores = np.concatenate([inst_score[inst_top], firm_score[firm_top]])
+    groups = np.concatenate([field[inst_top], technology[firm_top]])
+    won = segments.group_top(scores, groups, n_tech, k)
+    won_inst = np.zeros(len(inst_score), dtype=bool)
+    won_firm = np.zeros(len(firm_score), dtype=bool)
+    won_inst[inst_top[won[: len(inst_top)]]] = True
+    won_firm[firm_top[won[len(inst_top) :]]] = True
+    return won_inst, won_firm
+
+
 class UnveilingTheList:
     """Open challenges: the best bids (with jury noise) win the award."""
 
@@ -77,11 +97,10 @@ class UnveilingTheList:
             + p.firm_alignment
             + p.jury_noise * noise_firm
         )
-        scores = np.concatenate([inst_score, firm_score])
-        groups = np.concatenate([inst.field, firms.technology])
-        won = segments.group_top(scores, groups, n_tech, p.winners)
-        won_inst, won_firm = won[: len(inst)], won[len(inst) :]
-        winners = segments.group_count(groups[won], n_tech)
+        won_inst, won_firm = top_bids(inst_score, inst.field, firm_score, firms.technology, n_tech, p.winners)
+        winners = segments.group_count(inst.field[won_inst], n_tech) + segments.group_count(
+            firms.technology[won_firm], n_tech
+        )
         per_winner = np.divide(budget, winners, out=np.zeros(n_tech), where=winners > 0)
 
         leftover = np.where(winners == 0, budget, 0.0)
