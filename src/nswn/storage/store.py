@@ -145,7 +145,8 @@ class ResultsStore:
             _create(con, "designs", DESIGN_COLUMNS)
             _create(con, "design_runs", DESIGN_RUN_COLUMNS)
             digest = design["design_hash"]
-            previous = con.execute("SELECT started_at FROM designs WHERE design_hash = ?", [digest]).fetchone()
+            rows = con.execute("SELECT started_at FROM designs WHERE design_hash = ?", [digest]).fetchall()
+            previous = rows[0] if rows else None
             row = {key: design.get(key) for key in DESIGN_COLUMNS}
             row["completed_at"] = None
             if previous is not None and previous[0] is not None:
@@ -188,6 +189,25 @@ class ResultsStore:
         if design_hash is None:
             return self.query(f"SELECT * FROM design_runs {order}")
         return self.query(f"SELECT * FROM design_runs WHERE design_hash = ? {order}", [design_hash])
+
+    def snapshot(self, timing: bool = False) -> dict[str, pd.DataFrame]:
+        """Every table in a canonical row order, to compare two results directories.
+
+        Parameters
+        ----------
+        timing
+            Keep the columns that record when or how fast (:data:`TIMING_COLUMNS`); they
+            differ between two otherwise identical sweeps.
+        """
+        out = {}
+        for table in sorted(self.tables()):
+            frame = self.query(f"SELECT * FROM {table}")
+            if not timing:
+                frame = frame.drop(columns=[c for c in TIMING_COLUMNS if c in frame.columns])
+            keys = [c for c in ("design_hash", "run_id", "arm", "technology_id", "year") if c in frame.columns]
+            rest = [c for c in frame.columns if c not in keys]
+            out[table] = frame.sort_values([*keys, *rest], kind="stable").reset_index(drop=True)
+        return out
 
     def export_parquet(self, directory: str | Path) -> list[Path]:
         """Write every table to ``directory/<table>.parquet`` (for tools that do not read DuckDB)."""
@@ -262,7 +282,7 @@ def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
         con.execute("CREATE TABLE IF NOT EXISTS macro_year AS SELECT * FROM macro_frame WHERE false")
         run_id = result.manifest["run_id"]
         # a run's rows are only ever written together with its runs row, so without one there is nothing to replace
-        if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone() != (0,):
+        if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchall()[0][0]:
             for table in ("technology_year", "macro_year", "runs"):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
         con.register("runs_frame", runs)
