@@ -270,7 +270,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Research output grows without matching productivity (two layers)",
         "two-layers section (top-cited papers without TFP growth)",
         ("baseline",),
-        "baseline, 2024–2050",
+        "baseline, 2025–2050",
         "publication growth minus TFP growth (annual)",
         "per year",
         lambda w: annual_growth(w["baseline"][1], "publications") - annual_growth(w["baseline"][1], "tfp_index"),
@@ -281,7 +281,7 @@ CLAIMS: tuple[Claim, ...] = (
         "two-layers section (open challenges, associations, new institutes, patent ownership)",
         ("baseline", "two_layers_fix"),
         "two_layers_fix vs baseline",
-        "TFP gain per million publications 2024–2050, fix minus baseline",
+        "TFP gain 2024–2050 per million publications 2025–2050, fix minus baseline",
         "TFP index points",
         lambda w: tfp_per_million_papers(w["two_layers_fix"][1]) - tfp_per_million_papers(w["baseline"][1]),
     ),
@@ -739,17 +739,28 @@ def best_box(trajectory: list[Box], threshold: float = 0.8) -> Box:
     return max(trajectory, key=lambda b: (b.density, b.coverage))
 
 
+MIN_FAILURES = 3  # fewer failing worlds than this are reported as isolated, not boxed
+MIN_DENSITY = 0.8  # a box is reported only if at least this share of its worlds fail
+
+
 def discover(report: ClaimsReport, claim_id: str) -> tuple[Box, pd.DataFrame] | None:
-    """Scenario discovery for one claim: the box of assumptions where it fails."""
+    """Scenario discovery for one claim: the box of assumptions where it fails.
+
+    Returns ``None`` when the claim never fails, when it fails in fewer than
+    :data:`MIN_FAILURES` sampled worlds (isolated failures, nothing to box), or when no box
+    is at least :data:`MIN_DENSITY` dense.
+    """
     if report.holds_by_point.empty or claim_id not in report.holds_by_point:
         return None
     holds = report.holds_by_point[claim_id].dropna()
     x = report.points.loc[holds.index]
     fails = (~holds.astype(bool)).to_numpy().astype(float)
-    if fails.sum() == 0:
+    if fails.sum() < MIN_FAILURES:
         return None
     trajectory = prim(x, fails)
-    box = best_box(trajectory)
+    box = best_box(trajectory, MIN_DENSITY)
+    if box.density < MIN_DENSITY:
+        return None
     full = {c: (float(x[c].min()), float(x[c].max())) for c in x.columns}
     restricted = {c: lim for c, lim in box.limits.items() if lim != full[c]}
     rows = pd.DataFrame(

@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         "same seeds (common random numbers). The *effect* is signed so that a positive value is what the brief",
         "asserts. **holds**: the whole 90 % interval over seeds is above zero; **does not hold**: the whole",
         "interval is at or below zero (the effect is absent or reversed); **inconclusive**: the interval contains",
-        "zero. The last",
-        "column is the share of Latin-hypercube samples of the uncertain assumptions (the ranges in",
+        "zero. The last column is the share of Latin-hypercube samples of the uncertain assumptions (the ranges in",
         "`nswn/experiments/claims.py::UNCERTAINTIES`) in which the mean effect over that world's seeds is positive.",
         "No parameter, seed or branch was chosen to make a claim come out either way.",
         "",
@@ -70,18 +69,30 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "For claims that hold in some sampled worlds and fail in others, a PRIM box search (Friedman and Fisher",
         "1999) over the sampled assumptions gives the ranges in which the claim fails, with coverage (share of all",
-        "failing worlds inside the box) and density (share of worlds inside the box that fail).",
+        "failing worlds inside the box) and density (share of worlds inside the box that fail). Claims that",
+        f"fail in fewer than {cl.MIN_FAILURES} sampled worlds, or whose failures form no region at least",
+        f"{cl.MIN_DENSITY:.0%} dense, are listed without a box.",
         "",
     ]
-    if discovery:
-        lines += ["| claim | fails mostly when | coverage | density |", "|---|---|---|---|"]
-        for claim, box in discovery.items():
-            limits = "; ".join(
+    lines += ["| claim | fails in | fails mostly when | coverage | density |", "|---|---|---|---|---|"]
+    for verdict in report.verdicts:
+        if not np.isfinite(verdict.robustness) or verdict.robustness == 1.0:
+            continue
+        failing = round((1 - verdict.robustness) * verdict.worlds)
+        box = discovery.get(verdict.claim.id)
+        if verdict.robustness == 0.0:
+            where, coverage, density = "every sampled world", "100%", "100%"
+        elif box is None:
+            where, coverage, density = "no concentrated region (isolated or scattered failures)", "—", "—"
+        else:
+            where = "; ".join(
                 f"`{k.split('.', 1)[1]}` in [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in box["limits"].items()
             )
-            lines.append(f"| {claim} | {limits or 'no narrower box'} | {box['coverage']:.0%} | {box['density']:.0%} |")
-    else:
-        lines.append("No claim is mixed across the sampled worlds.")
+            where = where or "the whole sampled range"
+            coverage, density = f"{box['coverage']:.0%}", f"{box['density']:.0%}"
+        lines.append(
+            f"| {verdict.claim.id} | {failing} of {verdict.worlds} worlds | {where} | {coverage} | {density} |"
+        )
     lines += [
         "",
         "## Sensitivity",
