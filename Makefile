@@ -34,6 +34,8 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/scale.py --sizes 10k,100k
+	$(BIN)/python benchmarks/ensemble.py --runs 40 --firms 5000
 
 clean:
 	rm -rf $(VENV) nswn-results .pytest_cache .mypy_cache .ruff_cache

@@ -14,15 +14,25 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "ScenarioError", "__version__", "compare", "load_scenario", "open_results", "report", "simulate"]
+__all__ = [
+    "Result",
+    "ScenarioError",
+    "__version__",
+    "compare",
+    "load_scenario",
+    "open_results",
+    "report",
+    "run_ensemble",
+    "simulate",
+]
 
 if TYPE_CHECKING:
-    from nswn.api import Result, compare, load_scenario, open_results, report, simulate
+    from nswn.api import Result, compare, load_scenario, open_results, report, run_ensemble, simulate
     from nswn.scenario.io import ScenarioError
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Result", "load_scenario", "simulate", "open_results", "compare", "report"):
+    if name in ("Result", "load_scenario", "simulate", "open_results", "compare", "report", "run_ensemble"):
         from nswn import api
 
         return getattr(api, name)

@@ -171,6 +171,15 @@ def open_results(directory: str | Path) -> Any:
     return ResultsStore(directory, create=False)
 
 
+def run_ensemble(
+    design: str | Path, out: str | Path, runner: str = "processes", workers: int | None = None, **options: Any
+) -> Any:
+    """Run (or resume) an experiment design file into a results directory; see docs/ensembles.md."""
+    from nswn.experiments.sweep import run_ensemble as run
+
+    return run(design, out, runner=runner, workers=workers, **options)
+
+
 def report(results: str | Path, out: str | Path | None = None) -> Path:
     """Write the offline HTML report of a results directory (needs the ``report`` extra)."""
     from nswn.report import build_report
