@@ -39,3 +39,11 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) nswn-results .pytest_cache .mypy_cache .ruff_cache
+
+# Regenerate docs/claims.md (the full claims run, sensitivity screen and calibration; about
+# half an hour on 2 cores; interrupted runs resume). `make docs-quick` for an indicative version.
+docs: $(VENV)/.installed
+	$(BIN)/python -m nswn.experiments.claims_doc docs/claims.md
+
+docs-quick: $(VENV)/.installed
+	$(BIN)/python -m nswn.experiments.claims_doc docs/claims.md --quick

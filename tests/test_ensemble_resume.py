@@ -73,7 +73,7 @@ def signal_after_first_stored_run(process: subprocess.Popen[str], delay: float, 
         os.killpg(process.pid, signum)
     else:
         os.kill(process.pid, signum)
-    process.wait(timeout=60)
+    process.wait(timeout=180)  # generous: a loaded CI machine is slow, a hang still fails
 
 
 def session_members(session: int) -> list[str]:

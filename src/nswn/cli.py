@@ -55,7 +55,7 @@ def _scenario_or_fail(name_or_path: str) -> Any:
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="Shipped scenario name or path to a YAML file.")] = "baseline",
-    seed: Annotated[int, typer.Option(min=0, help="Run seed (same seed ⇒ identical results).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Run seed (same seed ⇒ identical results).")] = 0,
     firms: Annotated[int | None, typer.Option(help="Override the number of firms (100–10 000 000).")] = None,
     start_year: Annotated[int | None, typer.Option(help="Override the first year.")] = None,
     end_year: Annotated[int | None, typer.Option(help="Override the last year.")] = None,
@@ -77,7 +77,12 @@ def run(
         store = ResultsStore(out)
     except StoreError as exc:
         fail(str(exc))
-    result = _simulate_with_progress(loaded, seed, quiet)
+    from nswn.core.model import SimulationError
+
+    try:
+        result = _simulate_with_progress(loaded, seed, quiet)
+    except SimulationError as exc:
+        fail(str(exc))
     try:
         store.write(result)
     except Exception as exc:  # noqa: BLE001 - report any storage failure plainly

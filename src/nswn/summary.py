@@ -17,6 +17,7 @@ GROUP_ORDER = ("stranglehold", "bottleneck", "competitive_advantage", "future")
 def parity_by_group(technology_year: pd.DataFrame) -> pd.DataFrame:
     """Per group: technologies, how many reached parity by each year, median parity year."""
     last = technology_year.sort_values("year").groupby("technology_id").tail(1)
+    end = int(technology_year["year"].max())
     rows = []
     for group in GROUP_ORDER:
         members = last[last["group"] == group]
@@ -25,7 +26,8 @@ def parity_by_group(technology_year: pd.DataFrame) -> pd.DataFrame:
         first = members["first_parity_year"]
         row: dict[str, Any] = {"group": group, "technologies": len(members)}
         for year in PARITY_YEARS:
-            row[f"parity_by_{year}"] = int((first <= year).sum())
+            if year <= end:
+                row[f"parity_by_{year}"] = int((first <= year).sum())
         row["at_parity_last_year"] = int(members["parity_reached"].sum())
         reached = first.dropna()
         row["median_parity_year"] = float(np.median(reached)) if len(reached) else float("nan")
@@ -71,7 +73,8 @@ def print_summary(result: Any, console: Console) -> None:
     )
     table.add_column("group")
     table.add_column("technologies", justify="right")
-    for year in PARITY_YEARS:
+    shown = [y for y in PARITY_YEARS if f"parity_by_{y}" in parity.columns]
+    for year in shown:
         table.add_column(f"by {year}", justify="right")
     table.add_column("median year", justify="right")
     table.add_column(f"at parity {int(tech['year'].max())}", justify="right")
@@ -79,7 +82,7 @@ def print_summary(result: Any, console: Console) -> None:
         table.add_row(
             row.group,
             str(row.technologies),
-            *[str(getattr(row, f"parity_by_{y}")) for y in PARITY_YEARS],
+            *[str(getattr(row, f"parity_by_{y}")) for y in shown],
             _fmt_year(row.median_parity_year),
             str(row.at_parity_last_year),
         )

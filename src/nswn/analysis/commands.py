@@ -87,7 +87,13 @@ def summarize(
     _print_parity(console, parity, arms, by_year, top)
     _print_sensitivity(console, errors, loaded, indicators[0], chosen_year)
     if csv is not None:
-        written = _write_csv(csv, loaded, macro, ref, by_year)
+        try:
+            written = _write_csv(csv, loaded, macro, ref, by_year)
+        except OSError as exc:
+            errors.print(
+                f"[bold red]error:[/] cannot write CSV tables to {csv}: {exc.strerror or exc}", highlight=False
+            )
+            raise typer.Exit(2) from None
         console.print(f"CSV tables: {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
 
 

@@ -26,16 +26,24 @@ class KeyIndicator:
 
 
 def _at(macro: pd.DataFrame, column: str, year: int) -> float:
-    rows = macro[macro["year"] == min(year, int(macro["year"].max()))]
-    return float(rows[column].iloc[0])
+    """Value in ``year``; NaN when the run does not reach it (shown as "—")."""
+    rows = macro[macro["year"] == year]
+    return float(rows[column].iloc[0]) if len(rows) else float("nan")
 
 
 def _tech_at(tech: pd.DataFrame, year: int) -> pd.DataFrame:
-    return tech[tech["year"] == min(year, int(tech["year"].max()))]
+    """Rows of ``year`` (empty when the run does not reach it)."""
+    return tech[tech["year"] == year]
 
 
 def _stranglehold(tech: pd.DataFrame) -> pd.DataFrame:
     return tech[tech["group"] == "stranglehold"]
+
+
+def _count_at(tech: pd.DataFrame, year: int) -> float:
+    """Stranglehold technologies at parity in ``year`` (NaN when the run does not reach it)."""
+    rows = _stranglehold(_tech_at(tech, year))
+    return float(rows["parity_reached"].sum()) if len(rows) else float("nan")
 
 
 def years_to_parity(tech: pd.DataFrame) -> pd.Series:
@@ -79,12 +87,12 @@ KEY_INDICATORS: tuple[KeyIndicator, ...] = (
     KeyIndicator(
         "stranglehold_parity_2035",
         "stranglehold techs at parity, 2035",
-        lambda t, m, c: float(_stranglehold(_tech_at(t, 2035))["parity_reached"].sum()),
+        lambda t, m, c: _count_at(t, 2035),
     ),
     KeyIndicator(
         "stranglehold_parity_2050",
         "stranglehold techs at parity, 2050",
-        lambda t, m, c: float(_stranglehold(_tech_at(t, 2050))["parity_reached"].sum()),
+        lambda t, m, c: _count_at(t, 2050),
     ),
     KeyIndicator(
         "median_years_to_parity",

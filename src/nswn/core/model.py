@@ -19,6 +19,10 @@ from nswn.core.record import Recorder
 from nswn.core.state import State
 
 
+class SimulationError(RuntimeError):
+    """A run cannot go on within its limits (e.g. the firm population explodes)."""
+
+
 @dataclass(frozen=True)
 class Context:
     """What a mechanism may use besides the state: its random stream, the year, the ledger."""

@@ -45,6 +45,22 @@ def _sweep_progress(bar: Any) -> Any:
     return update
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that come from the user's input or environment: reported plainly, exit status 2."""
+    from nswn.core.model import SimulationError
+    from nswn.experiments.runners import RunnerError
+    from nswn.experiments.sweep import SweepError
+    from nswn.scenario.io import ScenarioError
+    from nswn.storage.store import StoreError
+
+    return (ScenarioError, StoreError, RunnerError, SweepError, SimulationError)
+
+
+def _message(exc: BaseException) -> str:
+    problems = getattr(exc, "problems", None)
+    return "; ".join(str(p) for p in problems) if problems else str(exc)
+
+
 def register(app: typer.Typer) -> None:
     """Add the claims, sensitivity and calibration commands to ``app``."""
 
@@ -58,7 +74,9 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         quick: Annotated[bool, typer.Option("--quick", help="Fewer seeds, samples and firms (says so).")] = False,
-        firms: Annotated[int | None, typer.Option(help="Firms per run (default 20 000; quick 5 000).")] = None,
+        firms: Annotated[
+            int | None, typer.Option(min=100, max=10_000_000, help="Firms per run (default 20 000; quick 5 000).")
+        ] = None,
         only: Annotated[str | None, typer.Option(help="Comma-separated claim ids, e.g. C1,C7b.")] = None,
         runner: Annotated[str, typer.Option(help="serial | processes | dask.")] = "processes",
         workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
@@ -79,7 +97,7 @@ def register(app: typer.Typer) -> None:
             seeds=seeds or base.seeds,
             robustness=base.robustness if robustness is None else robustness,
             robustness_seeds=base.robustness_seeds,
-            firms=firms or base.firms,
+            firms=firms if firms is not None else base.firms,
             end_year=base.end_year,
             root_seed=base.root_seed,
             level=base.level,
@@ -99,10 +117,13 @@ def register(app: typer.Typer) -> None:
                 f"{settings.robustness_seeds} seed, {settings.firms:,} firms — indicative only",
                 highlight=False,
             )
-        with _progress_bar("claims") as bar:
-            report = cl.run_claims(
-                settings, out, runner=runner, workers=workers, claim_ids=chosen, progress=_sweep_progress(bar)
-            )
+        try:
+            with _progress_bar("claims") as bar:
+                report = cl.run_claims(
+                    settings, out, runner=runner, workers=workers, claim_ids=chosen, progress=_sweep_progress(bar)
+                )
+        except _user_errors() as exc:
+            _fail(_message(exc))
         command = (
             "nswn claims"
             + (" --quick" if quick else "")
@@ -135,7 +156,7 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option(min=2, help="Morris trajectories or Sobol base samples (default 10 / 64).")
         ] = None,
         outputs: Annotated[str | None, typer.Option(help="Comma-separated outputs (default all).")] = None,
-        firms: Annotated[int, typer.Option(help="Firms per run.")] = 20_000,
+        firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
         quick: Annotated[bool, typer.Option("--quick", help="4 trajectories, 5 000 firms.")] = False,
         runner: Annotated[str, typer.Option(help="serial | processes | dask.")] = "processes",
         workers: Annotated[int | None, typer.Option(min=1)] = None,
@@ -158,17 +179,22 @@ def register(app: typer.Typer) -> None:
                 _fail(f"--outputs: unknown {', '.join(bad)}; choose from {', '.join(sa.OUTPUTS)}")
         n = samples or (4 if quick else (10 if method == "morris" else 64))
         size = 5000 if quick else firms
-        with _progress_bar("sensitivity") as bar:
-            report = sa.run_sensitivity(
-                out,
-                method=method,
-                samples=n,
-                firms=size,
-                outputs=chosen,
-                runner=runner,  # type: ignore[arg-type]
-                workers=workers,
-                progress=_sweep_progress(bar),
-            )
+        if runner not in ("serial", "processes", "dask"):
+            _fail(f"--runner must be serial, processes or dask, not {runner!r}")
+        try:
+            with _progress_bar("sensitivity") as bar:
+                report = sa.run_sensitivity(
+                    out,
+                    method=method,  # type: ignore[arg-type]
+                    samples=n,
+                    firms=size,
+                    outputs=chosen,
+                    runner=runner,
+                    workers=workers,
+                    progress=_sweep_progress(bar),
+                )
+        except _user_errors() as exc:
+            _fail(_message(exc))
         written = sa.charts(report, Path(out) / "charts")
         report.table.to_csv(Path(out) / f"sensitivity_{method}.csv", index=False)
         if fmt == "json":
@@ -186,7 +212,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def calibrate(
         seeds: Annotated[int, typer.Option(min=1, max=200, help="Seeds for the bands.")] = 10,
-        firms: Annotated[int, typer.Option(help="Firms per run.")] = 20_000,
+        firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
         fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
     ) -> None:
         """Compare the baseline with every calibration target of model.md §11 (misses included)."""
@@ -194,9 +220,12 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in FORMATS:
             _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        with _progress_bar("calibrate") as bar:
-            task = bar.add_task("", total=seeds * 2)
-            table = run(seeds=seeds, firms=firms, progress=lambda s, i: bar.update(task, advance=1))
+        try:
+            with _progress_bar("calibrate") as bar:
+                task = bar.add_task("", total=seeds * 2)
+                table = run(seeds=seeds, firms=firms, progress=lambda s, i: bar.update(task, advance=1))
+        except _user_errors() as exc:
+            _fail(_message(exc))
         if fmt == "json":
             print(table.to_json(orient="records", indent=2))
         elif fmt == "markdown":

@@ -243,6 +243,10 @@ def load_design(path: str | Path) -> Design:
     source = str(file)
     try:
         text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DesignError(
+            [Problem(source, "", _NO_VALUE, "not UTF-8 text: a design must be a YAML text file")]
+        ) from None
     except OSError as exc:
         raise DesignError([Problem(source, "", _NO_VALUE, f"cannot read design file: {exc.strerror}")]) from None
     try:

@@ -85,9 +85,10 @@ class CentralBudget:
     def step(self, state: State, ctx: Context) -> None:
         state.firms.subsidy[:] = 0.0
         state.institutions.funding[:] = 0.0
-        budget = self.params.share_of_gdp * state.macro.gdp
-        state.macro.central_budget = budget
         split = technology_split(state, self.params.allocation_exponent)
+        # with no technology to fund (all weights zero) nothing is spent or borrowed
+        budget = self.params.share_of_gdp * state.macro.gdp * float(split.sum() > 0)
+        state.macro.central_budget = budget
         for instrument, share in self.instruments:
             amount = budget * share * split
             ctx.ledger.credit("central", float(amount.sum()))

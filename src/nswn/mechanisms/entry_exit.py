@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nswn.core import segments
-from nswn.core.model import Context
+from nswn.core.model import Context, SimulationError
 from nswn.core.params import param
 from nswn.core.state import (
     FOUNDER_ENTREPRENEUR,
@@ -87,10 +87,13 @@ class EntryExit:
 
     name = "entry_exit"
 
-    def __init__(self, params: EntryExitParams, patents: PatentReformParams, pilot_boost: float) -> None:
+    def __init__(
+        self, params: EntryExitParams, patents: PatentReformParams, pilot_boost: float, max_firms: int = 200_000_000
+    ) -> None:
         self.params = params
         self.patents = patents
         self.pilot_boost = pilot_boost
+        self.max_firms = max_firms
 
     def step(self, state: State, ctx: Context) -> None:
         firms, tech, p = state.firms, state.technologies, self.params
@@ -133,6 +136,11 @@ class EntryExit:
         firms.take(~leaving)
         firms.age += 1
         n_new = int(entrants.sum() + spinoffs.sum())
+        if len(firms) + n_new > self.max_firms:
+            raise SimulationError(
+                f"in {state.year} the firm population would reach {len(firms) + n_new:,}, more than the limit of "
+                f"{self.max_firms:,} (20 × the start); lower assumptions.entry_exit.entry_rate or spinoff_rate"
+            )
         tech.entries = (entrants + spinoffs).astype(float)
         if n_new:
             self._add(state, rng, entrants, spinoffs, province_weights / mean_pilot)

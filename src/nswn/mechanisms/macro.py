@@ -109,7 +109,8 @@ class Macro:
         m.manufacturing_subsidy = support
 
         # keep refuses only declines: with falling labour costs there is nothing to refuse
-        m.va_traditional *= 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)
+        growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)
+        m.va_traditional *= max(growth, 0.0)  # extreme settings may wipe the sector out, never below zero
         value_added = tech.value_added_ratio[firms.technology] * firms.revenue
         m.va_strategic = float(value_added.sum())
         m.va_services *= 1.0 + p.services_growth

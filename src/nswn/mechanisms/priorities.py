@@ -89,7 +89,8 @@ def capability_gap(state: State) -> np.ndarray:
     """Frontier minus the best Chinese capability per technology (0 where no firms)."""
     tech = state.technologies
     best = segments.group_max(state.firms.capability, state.firms.technology, len(tech))
-    best = np.where(np.isfinite(best), best, tech.frontier)
+    # a technology without firms keeps the best capability it reached (no spurious "progress")
+    best = np.where(np.isfinite(best), best, tech.best_capability)
     return np.asarray(tech.frontier - best)
 
 

@@ -204,6 +204,10 @@ def build_report(results: str | Path, out: str | Path | None = None) -> Path:
     target = Path(out) if out is not None else Path(results) / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(target)
+    try:
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target

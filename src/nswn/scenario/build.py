@@ -175,7 +175,12 @@ def build_model(config: Config, seed: int) -> Model:
         Innovation(asm["innovation"]),
         Markets(asm["markets"]),
         *selection,
-        EntryExit(asm["entry_exit"], lv["patent_reform"], asm["local_behaviour"].pilot_entry_boost),
+        EntryExit(
+            asm["entry_exit"],
+            lv["patent_reform"],
+            asm["local_behaviour"].pilot_entry_boost,
+            max_firms=20 * max(config.firms, 1_000),
+        ),
         Macro(asm["macro"], macro_policy),
     ]
     names = [m.name for m in mechanisms] + [i.name for i, _ in instruments] + ["initialisation"]

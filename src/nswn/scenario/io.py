@@ -107,6 +107,10 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            [Problem(str(path), "", _NO_VALUE, "not UTF-8 text: a scenario must be a YAML text file")]
+        ) from None
     except OSError as exc:
         raise ScenarioError([Problem(str(path), "", _NO_VALUE, f"cannot read file: {exc.strerror}")]) from None
     try:
@@ -259,6 +263,9 @@ def _range_text(loc: tuple[Any, ...]) -> str:
 def scenario_hash(scenario: BaseModel) -> str:
     """SHA-256 (16 hex digits) of everything that changes results (not name or description)."""
     content = scenario.model_dump(mode="json", exclude={"name", "description", "claim", "base"})
+    # instruments that are off do not count, so installing a plug-in changes no existing hash
+    instruments = content["levers"]["instruments"]
+    content["levers"]["instruments"] = {k: v for k, v in instruments.items() if v is not None}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 

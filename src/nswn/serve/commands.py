@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
             processes=workers,
             cache_size=cache,
             run_seconds=run_seconds,
-            allowed_hosts=LOOPBACK_HOSTS if loopback else None,
+            allowed_hosts=(*LOOPBACK_HOSTS, host) if loopback else None,
         )
         shown = f"[{host}]" if ":" in host else host
         print(f"nswn policy simulator: http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)", flush=True)

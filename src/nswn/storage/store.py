@@ -218,7 +218,8 @@ class ResultsStore:
         try:
             for table in sorted(self.tables()):
                 path = target / f"{table}.parquet"
-                con.execute(f"COPY {table} TO '{path.as_posix()}' (FORMAT parquet)")
+                quoted = path.as_posix().replace("'", "''")
+                con.execute(f"COPY {table} TO '{quoted}' (FORMAT parquet)")
                 written.append(path)
         finally:
             con.close()
