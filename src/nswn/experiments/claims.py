@@ -167,8 +167,9 @@ def shortlisted(tech: pd.DataFrame) -> tuple[str, ...]:
 
 
 def annual_growth(macro: pd.DataFrame, column: str) -> float:
-    """Annual growth from the first simulated year to the last (the start year's research
-    flows are a reference level, not the scenario's own, so they are left out)."""
+    """Annual growth from the first simulated year to the last (the start year's flows are a
+    one-off opening allocation on the initial state, so growth is measured from the first
+    simulated year)."""
     first, last = macro[column].iloc[1], macro[column].iloc[-1]
     years = int(macro["year"].iloc[-1] - macro["year"].iloc[1])
     return float((last / first) ** (1.0 / years) - 1.0) if first > 0 and years > 0 else float("nan")

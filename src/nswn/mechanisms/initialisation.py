@@ -139,7 +139,6 @@ class InitialSettings:
     markets: markets.MarketParams
     innovation: InnovationParams
     research: ResearchParams
-    central: CentralBudgetParams
     centralisation: float
     instruments: tuple[str, ...]
 

@@ -135,7 +135,6 @@ def build_model(config: Config, seed: int) -> Model:
         markets=asm["markets"],
         innovation=asm["innovation"],
         research=asm["research"],
-        central=lv["central_budget"],
         centralisation=lv["local_allocation"].centralisation,
         instruments=lines,
     )
