@@ -229,3 +229,17 @@ def test_reductions_of_empty_arrays_give_neutral_values() -> None:
     np.testing.assert_array_equal(bounds, [0, 0, 0, 0])
     assert np.isnan(segments.segment_quantile(values, bounds, 0.5)).all()
     assert np.isnan(segments.segment_weighted_median(values, values, bounds)).all()
+
+
+@given(grouped(), st.booleans())
+def test_group_median_equals_numpy_median_per_group(data: tuple[np.ndarray, np.ndarray, int], contiguous: bool) -> None:
+    values, groups, n = data
+    if contiguous:  # the fast path for groups stored contiguously (firms by technology)
+        values, groups = sort_by_group(values, groups)
+    median = segments.group_median(values, groups, n)
+    for g in range(n):
+        idx = members(groups, g)
+        if idx:
+            assert median[g] == pytest.approx(float(np.median(values[idx])), rel=1e-12, abs=1e-12)
+        else:
+            assert np.isnan(median[g])

@@ -45,6 +45,12 @@ def param(
     )
 
 
+def budget_share(doc: str) -> Any:
+    """The ``share`` parameter every budget instrument has: its part of the central S&T budget
+    (0 = off; the enabled instruments' shares sum to 1)."""
+    return param(0.0, lo=0.0, hi=1.0, unit="share of central budget", basis="policy", doc=doc)
+
+
 def describe(params_type: type) -> list[dict[str, Any]]:
     """List a ``Params`` dataclass's fields with their metadata (for docs and the schema)."""
     rows = []

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nswn.analysis.compare import median_years_to_parity
+
 PARITY_START = 0.9
 
 # Arms: a shipped scenario, or the baseline with one lever changed (written as scenario files).
@@ -128,18 +130,6 @@ def ids_where(condition: Callable[[pd.DataFrame], pd.Series]) -> tuple[str, ...]
     return tuple(cat.index[condition(cat)])
 
 
-def years_to_parity(tech: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray:
-    """Years from the start to first parity; never reaching it counts as horizon + 1 (censored)."""
-    start, end = int(tech["year"].min()), int(tech["year"].max())
-    first = tech[tech["technology_id"].isin(ids)].groupby("technology_id")["first_parity_year"].first()
-    return np.asarray((first - start).fillna(end - start + 1), dtype=float)
-
-
-def median_years_to_parity(tech: pd.DataFrame, ids: tuple[str, ...]) -> float:
-    values = years_to_parity(tech, ids)
-    return float(np.median(values)) if len(values) else float("nan")
-
-
 def mean_at(tech: pd.DataFrame, ids: tuple[str, ...], column: str, year: int) -> float:
     rows = _year(tech, year)
     rows = rows[rows["technology_id"].isin(ids)]
@@ -201,6 +191,15 @@ def entrepreneurial() -> tuple[str, ...]:
 @cache
 def all_ids() -> tuple[str, ...]:
     return ids_where(lambda c: c["entrepreneurship"] >= 0)
+
+
+def _macro_difference(column: str, year: int, first: str, second: str) -> Callable[[World], float]:
+    """Effect = ``column`` in ``year`` of arm ``first`` minus that of arm ``second``."""
+
+    def effect(world: World) -> float:
+        return _macro(world[first][1], column, year) - _macro(world[second][1], column, year)
+
+    return effect
 
 
 def _c3(world: World) -> float:
@@ -307,10 +306,7 @@ CLAIMS: tuple[Claim, ...] = (
         "export_discipline vs local_discretion",
         "strategic exports 2035, difference",
         "bn CNY",
-        lambda w: (
-            _macro(w["export_discipline"][1], "strategic_exports", 2035)
-            - _macro(w["local_discretion"][1], "strategic_exports", 2035)
-        ),
+        _macro_difference("strategic_exports", 2035, "export_discipline", "local_discretion"),
     ),
     Claim(
         "C6a",
@@ -320,10 +316,7 @@ CLAIMS: tuple[Claim, ...] = (
         "keep_manufacturing vs let_it_decline",
         "manufacturing share of GDP 2035, difference",
         "share of GDP",
-        lambda w: (
-            _macro(w["keep_manufacturing"][1], "manufacturing_share", 2035)
-            - _macro(w["let_it_decline"][1], "manufacturing_share", 2035)
-        ),
+        _macro_difference("manufacturing_share", 2035, "keep_manufacturing", "let_it_decline"),
     ),
     Claim(
         "C6b",
@@ -333,10 +326,7 @@ CLAIMS: tuple[Claim, ...] = (
         "keep_manufacturing vs let_it_decline",
         "debt/GDP 2035, difference",
         "ratio to GDP",
-        lambda w: (
-            _macro(w["keep_manufacturing"][1], "debt_to_gdp", 2035)
-            - _macro(w["let_it_decline"][1], "debt_to_gdp", 2035)
-        ),
+        _macro_difference("debt_to_gdp", 2035, "keep_manufacturing", "let_it_decline"),
     ),
     Claim(
         "C7a",

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from nswn.core.model import Context
-from nswn.core.params import param
+from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_leftover
 
@@ -31,14 +31,7 @@ from nswn.instruments.payments import pay_firms, pay_leftover
 class GuidanceFundParams:
     """Guidance funds."""
 
-    share: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share of central budget",
-        basis="policy",
-        doc="Share of the central S&T budget invested by guidance funds",
-    )
+    share: float = budget_share("Share of the central S&T budget invested by guidance funds")
     selection: Literal["size", "performance"] = param(
         "size", unit="choice", basis="policy", doc="size: ∝ revenue^φ; performance: ∝ export score"
     )

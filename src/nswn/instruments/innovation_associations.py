@@ -26,7 +26,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.model import Context
-from nswn.core.params import param
+from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
 
@@ -35,14 +35,7 @@ from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
 class AssociationParams:
     """Innovation associations."""
 
-    share: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share of central budget",
-        basis="policy",
-        doc="Share of the central S&T budget funding firm–institution pairs",
-    )
+    share: float = budget_share("Share of the central S&T budget funding firm–institution pairs")
     pair_cost: float = param(
         0.5,
         lo=0.01,

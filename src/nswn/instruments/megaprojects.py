@@ -36,7 +36,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.model import Context
-from nswn.core.params import param
+from nswn.core.params import budget_share, param
 from nswn.core.state import INSTITUTION_TYPES, OWNER_TYPES, State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
 
@@ -48,14 +48,7 @@ NEW_INSTITUTE = INSTITUTION_TYPES.index("new_rd_institute")
 class MegaprojectParams:
     """Megaprojects through issue owners."""
 
-    share: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share of central budget",
-        basis="policy",
-        doc="Share of the central S&T budget run as megaprojects",
-    )
+    share: float = budget_share("Share of the central S&T budget run as megaprojects")
     efficiency_military_research: float = param(0.8, lo=0.0, hi=1.0, unit="share", doc="η of military owners")
     efficiency_think_tank: float = param(0.7, lo=0.0, hi=1.0, unit="share", doc="η of think-tank owners")
     efficiency_soe: float = param(0.6, lo=0.0, hi=1.0, unit="share", doc="η of SOE owners")

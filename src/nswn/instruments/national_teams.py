@@ -30,7 +30,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.model import Context
-from nswn.core.params import param
+from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_leftover
 
@@ -39,14 +39,7 @@ from nswn.instruments.payments import pay_firms, pay_leftover
 class NationalTeamParams:
     """The national-team tournament and budget."""
 
-    share: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share of central budget",
-        basis="policy",
-        doc="Share of the central S&T budget paid to national teams",
-    )
+    share: float = budget_share("Share of the central S&T budget paid to national teams")
     period: int = param(3, lo=1, hi=20, unit="years", basis="policy", doc="Years between tournaments")
     per_province: int = param(
         2, lo=1, hi=100, unit="firms", basis="policy", doc="Firms advancing from each province's grassroots round"

@@ -28,7 +28,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.model import Context
-from nswn.core.params import param
+from nswn.core.params import budget_share, param
 from nswn.core.state import INSTITUTION_TYPES, State
 from nswn.instruments.payments import pay_institutions, pay_leftover
 
@@ -39,14 +39,7 @@ NEW_INSTITUTE = INSTITUTION_TYPES.index("new_rd_institute")
 class NewInstituteParams:
     """New R&D institutes."""
 
-    share: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share of central budget",
-        basis="policy",
-        doc="Share of the central S&T budget for new R&D institutes",
-    )
+    share: float = budget_share("Share of the central S&T budget for new R&D institutes")
     upgrade_cost: float = param(
         5.0,
         lo=0.1,

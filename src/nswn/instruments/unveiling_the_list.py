@@ -26,7 +26,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.model import Context
-from nswn.core.params import param
+from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
 
@@ -35,14 +35,7 @@ from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
 class ChallengeParams:
     """Open challenges."""
 
-    share: float = param(
-        0.0,
-        lo=0.0,
-        hi=1.0,
-        unit="share of central budget",
-        basis="policy",
-        doc="Share of the central S&T budget awarded through open challenges",
-    )
+    share: float = budget_share("Share of the central S&T budget awarded through open challenges")
     winners: int = param(3, lo=1, hi=100, unit="bidders per technology", doc="Winners sharing each challenge")
     jury_noise: float = param(0.3, lo=0.0, hi=5.0, unit="score sd", doc="σ_chal, noise in judging bids")
     alignment_gain: float = param(0.05, lo=0.0, hi=1.0, unit="alignment", doc="Δa_chal, a winner's rise in alignment")

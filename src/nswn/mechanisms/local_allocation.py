@@ -103,12 +103,6 @@ def export_score(state: State, domestic_weight: float) -> np.ndarray:
     return np.asarray(firms.exports + domestic_weight * firms.share * state.technologies.demand[firms.technology])
 
 
-def book_by_owner(ctx: Context, instrument: str, state: State, amounts: np.ndarray) -> None:
-    """Book firm payments to ``soe_firm`` or ``private_firm`` by ownership."""
-    firms = state.firms
-    book_firm_payments(ctx, instrument, firms.technology, firms.soe, amounts, state.n_technologies)
-
-
 class LocalAllocation:
     """Local subsidies: a centralised export-discipline pool and provincial discretion."""
 
@@ -143,8 +137,8 @@ class LocalAllocation:
 
         firms.subsidy += pool_pay + local_pay
         ctx.ledger.credit("local", float(pool_pay.sum() + local_pay.sum()))
-        book_by_owner(ctx, "export_discipline", state, pool_pay)
-        book_by_owner(ctx, "local_discretion", state, local_pay)
+        book_firm_payments(ctx, "export_discipline", firms.technology, firms.soe, pool_pay, state.n_technologies)
+        book_firm_payments(ctx, "local_discretion", firms.technology, firms.soe, local_pay, state.n_technologies)
         state.macro.local_budget = float(pool_pay.sum() + local_pay.sum())
         state.macro.allocation_quality = allocation_quality(state)
 
