@@ -78,7 +78,7 @@ def test_catalog_and_start_value_overrides_reach_the_engine() -> None:
         ({"catalog": {"lithography_machines": {"emulability": 3.0}}}, "out of range"),
         ({"start_values": {"gdp_growth": 1.0}}, "unknown start value"),
         ({"schedule": {2030: {"levers": {"central_budget": {"share_of_gdp": 0.5}}}}}, "out of range"),
-        ({"schedule": {2060: {"levers": {"central_budget": {"share_of_gdp": 0.01}}}}}, "change year must be in"),
+        ({"schedule": {2024: {"levers": {"central_budget": {"share_of_gdp": 0.01}}}}}, "must be after the start"),
         ({"schedule": {2030: {"firms": 500}}}, "changes only levers and assumptions"),
         ({"schedule": {2030: {"levers": {"priorities": {"mode": "none"}}}}}, "cannot change by year"),
     ],
