@@ -91,7 +91,9 @@ def summarize(
             written = _write_csv(csv, loaded, macro, ref, by_year)
         except OSError as exc:
             errors.print(
-                f"[bold red]error:[/] cannot write CSV tables to {csv}: {exc.strerror or exc}", highlight=False
+                f"[bold red]error:[/] cannot write CSV tables to {_esc(csv)}: {_esc(exc.strerror or exc)}",
+                markup=True,
+                highlight=False,
             )
             raise typer.Exit(2) from None
         console.print(f"CSV tables: {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
@@ -121,11 +123,12 @@ def _print_header(console: Any, loaded: Any) -> None:
         f"{len(loaded.arms)} arm(s) × {worlds} world(s) "
         f"({runs['uncertainty_point'].nunique()} uncertainty point(s) × {runs['replicate'].nunique()} seed(s))"
     )
-    console.print(text, highlight=False, soft_wrap=True)
+    console.print(text, markup=True, highlight=False, soft_wrap=True)
     if not loaded.complete:
         console.print(
             "[yellow]incomplete:[/] the sweep has not finished; summaries cover the stored runs only "
-            f"(`nswn sweep {info.get('source')}` resumes it).",
+            f"(`nswn sweep {_esc(info.get('source'))}` resumes it).",
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )

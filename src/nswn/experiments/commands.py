@@ -39,11 +39,9 @@ def _fail(message: str) -> None:
 
 
 def _problems_or_fail(kind: str, exc: Any) -> None:
-    _, errors = _consoles()
-    count = len(exc.problems)
-    errors.print(f"[bold red]error:[/] invalid {kind} ({count} problem{'s' * (count != 1)}):", highlight=False)
-    for problem in exc.problems:
-        errors.print(f"  {problem}", highlight=False, soft_wrap=True)
+    from nswn.cli import print_problems
+
+    print_problems(kind, exc)
     raise typer.Exit(2)
 
 
@@ -131,7 +129,7 @@ def sweep(
         raise typer.Exit(stop.exit_code) from None
     except SweepError as exc:
         display.close()
-        errors.print(f"[bold red]error:[/] {_esc(str(exc))}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {_esc(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         display.close()
@@ -164,7 +162,8 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
 
     console.print(
         f"design [bold]{_esc(design.name)}[/] ({design.design_hash}): {len(design.runs)} runs = {shape}; "
-        f"{unique} distinct, {stored} already stored in {out}, {unique - stored} to run.",
+        f"{unique} distinct, {stored} already stored in {_esc(out)}, {unique - stored} to run.",
+        markup=True,
         highlight=False,
         soft_wrap=True,
     )
@@ -177,7 +176,7 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
         hashes, n = counts.get(spec.arm, (set(), 0))
         counts[spec.arm] = (hashes | {spec.scenario_hash}, n + 1)
     for arm, (hashes, n) in counts.items():
-        table.add_row(_esc(arm), ", ".join(sorted(hashes))[:60], str(n))
+        table.add_row(arm, ", ".join(sorted(hashes))[:60], str(n))
     console.print(table)
     if design.uncertainties.factors:
         names = ", ".join(f.path for f in design.uncertainties.factors)
@@ -186,7 +185,9 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"seeds: {', '.join(str(s) for s in design.seeds[:6])}{' …' * (len(design.seeds) > 6)}")
+    console.print(
+        f"seeds: {', '.join(str(s) for s in design.seeds[:6])}{' …' * (len(design.seeds) > 6)}", highlight=False
+    )
 
 
 class _SweepDisplay:
@@ -207,7 +208,8 @@ class _SweepDisplay:
         design = self.design
         self.errors.print(
             f"design [bold]{_esc(design.name)}[/] ({design.design_hash}): {len(design.runs)} runs = {self.shape}; "
-            f"{skipped} already stored, running {todo} on {runner.describe()}",
+            f"{skipped} already stored, running {todo} on {_esc(runner.describe())}",
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )
@@ -333,12 +335,14 @@ def _report(console: Any, errors: Any, report: Any, design: Path, out: Path, qui
         if report.complete:
             console.print(f"Next: nswn summarize {out}", highlight=False)
     if failures:
-        errors.print(f"[bold red]error:[/] {len(failures)} run(s) failed:", highlight=False)
+        errors.print(f"[bold red]error:[/] {len(failures)} run(s) failed:", markup=True, highlight=False)
         for failure in failures[:10]:
             errors.print(f"  {failure.arm} seed {failure.seed}: {failure.message}", highlight=False, soft_wrap=True)
         if len(failures) > 10:
             errors.print(f"  … and {len(failures) - 10} more", highlight=False)
-        errors.print(f"Finished runs are kept; `nswn sweep {design} --out {out}` runs the missing ones again.")
+        errors.print(
+            f"Finished runs are kept; `nswn sweep {design} --out {out}` runs the missing ones again.", highlight=False
+        )
         raise typer.Exit(1)
 
 

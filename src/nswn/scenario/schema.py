@@ -13,7 +13,7 @@ import typing
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, create_model, field_validator, model_validator
 
 from nswn import catalog
 from nswn.instruments import registry
@@ -70,10 +70,16 @@ def _check_technologies(value: tuple[str, ...]) -> tuple[str, ...]:
         if tech not in known:
             import difflib
 
-            close = difflib.get_close_matches(tech, known, n=1)
+            close = difflib.get_close_matches(tech, known, n=1) if len(tech) <= 100 else []
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown technology {tech!r}{hint}; see `nswn catalog` for the ids")
+            raise ValueError(f"unknown technology {_shown(tech)}{hint}; see `nswn catalog` for the ids")
     return value
+
+
+def _shown(text: str) -> str:
+    """``repr`` of user text, cut to 60 characters (messages echo at most that much)."""
+    shown = repr(text[:60])
+    return shown if len(text) <= 60 else shown + "..."
 
 
 def _problems_validator(params_type: type) -> Any:
@@ -95,6 +101,9 @@ def model_for(params_type: type) -> type[BaseModel]:
     for f in dataclasses.fields(params_type):
         meta = f.metadata
         annotation = hints[f.name]
+        if annotation in (int, float):
+            # numbers must be numbers: YAML booleans (true → 1) and numeric text (' 5 ') are refused
+            annotation = Annotated[annotation, Strict()]
         origin = typing.get_origin(annotation)
         if origin is tuple and typing.get_args(annotation)[0] is not str:
             inner = typing.get_args(annotation)[0]
@@ -190,8 +199,8 @@ class Years(BaseModel):
     """Simulated calendar years (the catalog's 2024 state is placed at ``start``)."""
 
     model_config = STRICT
-    start: int = Field(2024, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="First (recorded) year")
-    end: int = Field(2050, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="Last simulated year")
+    start: StrictInt = Field(2024, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="First (recorded) year")
+    end: StrictInt = Field(2050, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="Last simulated year")
 
     @model_validator(mode="after")
     def _order(self) -> Years:
@@ -225,7 +234,7 @@ def scenario_model() -> type[BaseModel]:
         base=(str | None, None),
         years=(Years, Years()),
         firms=(
-            int,
+            StrictInt,
             Field(
                 20_000,
                 ge=LIMITS["firms"][0],
@@ -234,7 +243,7 @@ def scenario_model() -> type[BaseModel]:
             ),
         ),
         institutions=(
-            int,
+            StrictInt,
             Field(
                 3_000,
                 ge=LIMITS["institutions"][0],

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         run_seconds: Annotated[float, typer.Option(min=0.1, max=600, help="Run-time limit of one simulation.")] = 10.0,
     ) -> None:
         """Start the interactive policy simulator (page at /, JSON API under /api, OpenAPI at /docs)."""
-        from nswn.cli import errors, fail
+        from nswn.cli import fail, warn
 
         try:
             import uvicorn
@@ -52,16 +52,9 @@ def register(app: typer.Typer) -> None:
             return
         loopback = _is_loopback(host)
         if not loopback:
-            errors.print(
-                f"[bold yellow]warning:[/] listening on {host}: anyone who can reach this machine can run simulations",
-                highlight=False,
-            )
+            warn(f"listening on {host}: anyone who can reach this machine can run simulations")
         if plotly_js_path() is None:
-            errors.print(
-                "[bold yellow]warning:[/] plotly is not installed, so the page cannot draw charts: "
-                "pip install 'nswn[report]'",
-                highlight=False,
-            )
+            warn("plotly is not installed, so the page cannot draw charts: pip install 'nswn[report]'")
         workers = processes if processes is not None else min(4, os.cpu_count() or 1)
         settings = Settings(
             firms=firms,
