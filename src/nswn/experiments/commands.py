@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 LOG_EVERY = 10.0
+DRY_RUN_DETAIL = 5_000  # --dry-run expands designs up to this many runs to show arms and stored runs
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +64,10 @@ def sweep(
         int | None, typer.Option(min=1, help="Runs per task (default: about 1 s of work per task).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the plan; run nothing.")] = False,
+    max_runs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Refuse designs with more runs (default 20 000, or NSWN_MAX_RUNS; at most 1 000 000)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Run an experiment design (seeds × scenarios × levers × uncertainties); resumable.
@@ -71,7 +76,7 @@ def sweep(
     completed last. Running the same design again skips the runs already stored, so a sweep
     that was interrupted or killed resumes where it stopped.
     """
-    from nswn.experiments.design import load_design
+    from nswn.experiments.design import count_design, load_design, max_runs_allowed
     from nswn.experiments.runners import RunnerError, check_runner_options
     from nswn.experiments.sweep import SweepError, SweepStopped
     from nswn.experiments.sweep import sweep as run_sweep
@@ -84,8 +89,26 @@ def sweep(
         check_runner_options(name, workers, scheduler, dask_local)
     except RunnerError as exc:
         _fail(str(exc))
+    if dry_run:
+        # counted arithmetically first: a huge design is described at once, never expanded
+        try:
+            planned, counted_shape = count_design(design)
+        except ScenarioError as exc:
+            _problems_or_fail("design", exc)
+        if planned > DRY_RUN_DETAIL:
+            cap = max_runs_allowed(max_runs)
+            verdict = "within" if planned <= cap else "over"
+            console.print(
+                f"design {design}: {planned:,} runs = {counted_shape}; {verdict} the cap of {cap:,} runs "
+                f"(--max-runs). Nothing was sampled (a design over {DRY_RUN_DETAIL:,} runs is only counted here).",
+                highlight=False,
+                soft_wrap=True,
+            )
+            if planned > cap:
+                raise typer.Exit(2)
+            return
     try:
-        loaded = load_design(design)
+        loaded = load_design(design, max_runs=max_runs)
     except ScenarioError as exc:
         _problems_or_fail("design", exc)
     shape = _shape(loaded)

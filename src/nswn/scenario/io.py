@@ -140,7 +140,7 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
     raise ScenarioError(
         [
             Problem(
-                short_text(text),
+                text,
                 "",
                 _NO_VALUE,
                 f"no such scenario file or shipped scenario{suggestion}; shipped: {', '.join(shipped)}",
