@@ -44,4 +44,3 @@ def test_a_killed_worker_is_retried_and_the_sweep_completes(tmp_path: Path, monk
     assert not flag.exists()  # a worker really was killed
     assert runner.restarts >= 1
     assert report.complete and report.completed == 3
-

@@ -219,9 +219,7 @@ def run_ensemble(
     if isinstance(design, dict):
         design = design_from_dict(design, source="<dict>")
     elif not isinstance(design, str | Path | Design):
-        raise TypeError(
-            f"design must be a design file path, a mapping or a loaded Design, not {type(design).__name__}"
-        )
+        raise TypeError(f"design must be a design file path, a mapping or a loaded Design, not {type(design).__name__}")
 
     return run(design, out, runner=runner, workers=workers, **options)
 

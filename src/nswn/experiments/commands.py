@@ -66,7 +66,9 @@ def sweep(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the plan; run nothing.")] = False,
     max_runs: Annotated[
         int | None,
-        typer.Option(min=1, help="Refuse designs with more runs (default 20 000, or NSWN_MAX_RUNS; at most 1 000 000)."),
+        typer.Option(
+            min=1, help="Refuse designs with more runs (default 20 000, or NSWN_MAX_RUNS; at most 1 000 000)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:

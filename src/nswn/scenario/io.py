@@ -225,7 +225,6 @@ def parse_yaml(text: str) -> Any:
     YamlInputError
         With the line and column of the problem.
     """
-    import yaml
 
     loader = _BoundedLoader(text)
     try:
@@ -249,7 +248,6 @@ def parse_yaml(text: str) -> Any:
 
 def _check_size(root: Any) -> None:
     """Refuse node graphs whose alias expansion exceeds :data:`MAX_NODES` (memoised, no expansion)."""
-    import yaml
 
     sizes: dict[int, int] = {}
 
@@ -286,7 +284,6 @@ def _too_deep(node: Any) -> None:
 
 
 def _loader_class() -> type:
-    import yaml
     from yaml.composer import Composer
     from yaml.constructor import SafeConstructor
     from yaml.resolver import Resolver
@@ -547,7 +544,11 @@ def from_dict(data: dict[str, Any], source: str = "<dict>") -> BaseModel:
     """
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(source, "", _NO_VALUE, f"a scenario must be a mapping of keys to values, not {type(data).__name__}")]
+            [
+                Problem(
+                    source, "", _NO_VALUE, f"a scenario must be a mapping of keys to values, not {type(data).__name__}"
+                )
+            ]
         )
     _check_depth(data, source)
     own = dict(data)
