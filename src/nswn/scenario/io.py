@@ -200,7 +200,7 @@ def read_yaml_file(path: Path, kind: str = "scenario", error: type[ScenarioError
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise error([Problem(where, "", _NO_VALUE, f"cannot read file: {exc.strerror or exc}")]) from None
+        raise error([Problem(where, "", _NO_VALUE, f"cannot read {kind} file: {exc.strerror or exc}")]) from None
     if len(raw) > MAX_FILE_BYTES:
         raise error([Problem(where, "", _NO_VALUE, f"a {kind} file may have at most {MAX_FILE_BYTES:,} bytes")])
     try:
