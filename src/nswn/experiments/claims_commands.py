@@ -19,19 +19,10 @@ def _fail(message: str) -> None:
 
 
 def _progress_bar(label: str) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """A bar on a terminal; log lines on stderr when piped (``claims --quick`` takes minutes)."""
+    from nswn.cli import progress_display
 
-    from nswn.cli import errors
-
-    return Progress(
-        TextColumn(f"[bold]{label}[/] " + "{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-    )
+    return progress_display(label, "runs")
 
 
 def _sweep_progress(bar: Any) -> Any:
@@ -115,6 +106,7 @@ def register(app: typer.Typer) -> None:
             errors.print(
                 f"[yellow]quick mode:[/] {settings.seeds} seeds, {settings.robustness} samples × "
                 f"{settings.robustness_seeds} seed, {settings.firms:,} firms — indicative only",
+                markup=True,
                 highlight=False,
             )
         try:
@@ -207,7 +199,7 @@ def register(app: typer.Typer) -> None:
         from nswn.cli import console
 
         for path in written:
-            console.print(f"chart: [bold]{path}[/]")
+            console.print(f"chart: {path}", highlight=False)
 
     @app.command()
     def calibrate(
@@ -266,6 +258,7 @@ def _discovery(report: Any, out: Path) -> dict[str, Any]:
 
 def _print_claims_table(report: Any, quick: bool) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from nswn.cli import console
     from nswn.experiments.claims import _fmt
@@ -283,11 +276,11 @@ def _print_claims_table(report: Any, quick: bool) -> None:
         c = v.claim
         share = "—" if v.robustness != v.robustness else f"{v.robustness:.0%} of {v.worlds}"
         table.add_row(
-            f"[bold]{c.id}[/] {c.statement}",
+            Text.assemble((c.id, "bold"), f" {c.statement}"),
             f"{c.comparison}; {c.metric} ({c.unit})",
             _fmt(v.effect),
             f"[{_fmt(v.low)}, {_fmt(v.high)}]",
-            f"[{colour[v.verdict]}]{v.verdict}[/]",
+            Text(v.verdict, style=colour[v.verdict]),
             share,
         )
     console.print(table)
@@ -298,7 +291,7 @@ def _print_discovery(discovery: dict[str, Any]) -> None:
 
     if not discovery:
         return
-    console.print("\n[bold]Where claims fail[/] (PRIM boxes over the sampled assumptions):")
+    console.print("\n[bold]Where claims fail[/] (PRIM boxes over the sampled assumptions):", markup=True)
     for claim, box in discovery.items():
         limits = "; ".join(f"{k.split('.')[-1]} in [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in box["limits"].items())
         console.print(
@@ -348,6 +341,7 @@ def sensitivity_markdown(report: Any) -> str:
 
 def _print_calibration(table: Any, seeds: int, firms: int) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from nswn.cli import console
 
@@ -362,7 +356,7 @@ def _print_calibration(table: Any, seeds: int, firms: int) -> None:
             f"{row.observed:g} {row.unit}",
             f"{row.model_p5:.3g} – {row.model_median:.3g} – {row.model_p95:.3g}",
             f"{row.miss:+.3g}",
-            "[green]yes[/]" if row.within_tolerance else "[red]MISS[/]",
+            Text("yes", style="green") if row.within_tolerance else Text("MISS", style="red"),
             f"{row.source}. {row.note}",
         )
     console.print(out)
