@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ class Config:
     institutions: int
     start_year: int
     end_year: int
+    catalog: dict[str, dict[str, float]] = field(default_factory=dict)  # technology id → attribute → value
 
 
 def to_config(scenario: BaseModel) -> Config:
@@ -62,12 +63,15 @@ def to_config(scenario: BaseModel) -> Config:
         institutions=scenario.institutions,  # type: ignore[attr-defined]
         start_year=scenario.years.start,
         end_year=scenario.years.end,
+        catalog={tech: dict(values) for tech, values in scenario.catalog.items()},  # type: ignore[attr-defined]
     )  # type: ignore[attr-defined]
 
 
-def catalog_technologies() -> Technologies:
-    """The catalog's technologies as arrays (static attributes only)."""
-    techs = catalog.technologies()
+def catalog_technologies(overrides: dict[str, dict[str, float]] | None = None) -> Technologies:
+    """The catalog's technologies as arrays (static attributes only), with a scenario's
+    per-technology ``overrides`` (validated by the schema) applied."""
+    overrides = overrides or {}
+    techs = tuple(replace(t, **overrides[t.id]) if t.id in overrides else t for t in catalog.technologies())
 
     def column(name: str) -> np.ndarray:
         return np.array([getattr(t, name) for t in techs], dtype=float)
@@ -139,7 +143,7 @@ def build_model(config: Config, seed: int) -> Model:
         instruments=lines,
     )
     state = initial_state(
-        catalog_technologies(),
+        catalog_technologies(config.catalog),
         catalog_provinces(),
         start_macro(),
         settings,

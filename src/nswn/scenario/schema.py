@@ -186,6 +186,39 @@ def instruments_model() -> type[BaseModel]:
     )
 
 
+def _check_catalog_overrides(value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per-technology overrides of the catalog's numeric attributes (``catalog: {id: {attribute: value}}``)."""
+    known = catalog.technology_ids()
+    problems = []
+    for tech, attributes in value.items():
+        if tech not in known:
+            import difflib
+
+            close = difflib.get_close_matches(tech, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown technology {tech!r}{hint}; see `nswn catalog` for the ids")
+            continue
+        for name, number in attributes.items():
+            if name not in catalog.TECHNOLOGY_RANGES:
+                allowed = ", ".join(catalog.TECHNOLOGY_RANGES)
+                problems.append(f"{tech}.{name}: not an overridable attribute; allowed: {allowed}")
+                continue
+            lo, hi = catalog.TECHNOLOGY_RANGES[name]
+            if not lo <= number <= hi:
+                problems.append(f"{tech}.{name} = {number}: out of range; allowed: {lo} to {hi}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+CatalogOverrides = Annotated[
+    dict[str, dict[str, float]],
+    Field(
+        description="Per-technology overrides of catalog attributes, e.g. {lithography_machines: {emulability: 0.2}}"
+    ),
+]
+
+
 class Years(BaseModel):
     """Simulated calendar years (the catalog's 2024 state is placed at ``start``)."""
 
@@ -244,4 +277,6 @@ def scenario_model() -> type[BaseModel]:
         ),
         levers=(levers, levers()),
         assumptions=(assumptions, assumptions()),
+        catalog=(CatalogOverrides, {}),
+        __validators__={"catalog_overrides": field_validator("catalog")(_check_catalog_overrides)},
     )
