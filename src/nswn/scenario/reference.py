@@ -81,6 +81,9 @@ def markdown() -> str:
         f"| `firms` | 20000 | {LIMITS['firms'][0]:,}–{LIMITS['firms'][1]:,} | simulated firms at the start |",
         f"| `institutions` | 3000 | {LIMITS['institutions'][0]:,}–{LIMITS['institutions'][1]:,} "
         "| knowledge institutions |",
+        "| `catalog` | none | `{technology id: {attribute: number}}`; the numeric attributes of `nswn catalog`, "
+        "each within the catalog's range | per-technology override of catalog attributes (a counterfactual on the "
+        "technologies themselves; `nswn claims` uses it, e.g. C1's emulability) |",
         "",
     ]
     for section, title in (
