@@ -376,6 +376,17 @@ def test_run_claims_end_to_end_stores_a_claims_table_with_knockouts(tmp_path) ->
     assert "`--no_labour_drag`" in text
 
 
+def test_metric_text_with_pipes_stays_inside_its_table_cell() -> None:
+    c3 = cl.claims_by_id()["C3"]
+    assert "|" in c3.metric
+    verdict = cl.Verdict(c3, 1.0, 0.5, 1.5, 3, "holds", float("nan"), 0)
+    report = cl.ClaimsReport(cl.ClaimsSettings(), [verdict], pd.DataFrame(), pd.DataFrame(), 0, "serial")
+    row = cl.markdown(report, "nswn claims").splitlines()[-1]
+    header = cl.markdown(report, "nswn claims").splitlines()[2]
+    unescaped = row.replace("\\|", "")
+    assert unescaped.count("|") == header.count("|")
+
+
 def test_morris_ranks_a_known_analytic_function() -> None:
     from SALib.sample import morris
 

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--runner", default="processes")
     args = parser.parse_args(argv)
+    commit = _commit()  # before anything is written (the charts land in docs/img)
 
     settings = cl.ClaimsSettings.quick() if args.quick else cl.ClaimsSettings()
     claims_out = args.build / ("claims-quick" if args.quick else "claims")
@@ -47,7 +48,6 @@ def main(argv: list[str] | None = None) -> None:
     cal = calibrate(seeds=seeds, firms=cal_firms)
 
     quick = " --quick" if args.quick else ""
-    commit = _commit()
     lines = [
         "# The brief's claims, tested",
         "",
@@ -142,8 +142,11 @@ def main(argv: list[str] | None = None) -> None:
     ]
     args.output.write_text("\n".join(lines), encoding="utf-8")
     held = sum(v.verdict == "holds" for v in report.verdicts)
+    built = sum(v.verdict == "by construction" for v in report.verdicts)
+    passed = sum(v.knockout == "passed" for v in report.verdicts)
     print(
-        f"wrote {args.output}: {held} of {len(report.verdicts)} claims hold at default assumptions "
+        f"wrote {args.output}: {held} of {len(report.verdicts)} claims hold and {built} hold by construction at "
+        f"default assumptions, {passed} knockouts passed "
         f"(mean robustness {np.nanmean([v.robustness for v in report.verdicts]):.0%})"
     )
 

@@ -48,6 +48,9 @@ class Claim:
         mechanism off.
     construction
         The formula the effect follows from, when it is true by construction; else empty.
+    other_channels
+        Channels other than the named mechanism through which the arms' difference can act
+        (from the model's structure, not from results): where to look when the knockout fails.
     """
 
     id: str
@@ -61,6 +64,7 @@ class Claim:
     effect: Callable[[World], float]
     knockout: str
     construction: str = ""
+    other_channels: str = ""
 
     def knockout_arms(self) -> tuple[str, ...]:
         """The arms with the knockout applied, in the order of :attr:`arms`."""
@@ -240,6 +244,8 @@ CLAIMS: tuple[Claim, ...] = (
         "per year",
         c4a_effect,
         "no_research_link",
+        other_channels="alignment also enters the open-challenge jury's score (institutions then win awards that went "
+        "to firms: more research funding and publications, less firm R&D) and the foreign-knowledge reference R_t",
     ),
     Claim(
         "C4b",
@@ -253,6 +259,8 @@ CLAIMS: tuple[Claim, ...] = (
         "TFP index points",
         c4b_effect,
         "no_bridging",
+        other_channels="the bridging arm also moves money from megaprojects and basic research to other instruments "
+        "(the budget mix), which the knockout leaves as it is",
     ),
     Claim(
         "C5a",
@@ -316,6 +324,7 @@ CLAIMS: tuple[Claim, ...] = (
         "relative capability",
         c7_effect("relative_capability", 2035, -1.0),
         "no_knowhow_channel",
+        other_channels="controls also block foreign sales in China (shares, revenue, learning by doing and R&D)",
     ),
     Claim(
         "C7b",
@@ -328,6 +337,8 @@ CLAIMS: tuple[Claim, ...] = (
         "share",
         c7_effect("china_domestic_share", 2035, 1.0),
         "no_blocked_sales",
+        other_channels="controls also cut foreign know-how access and so Chinese capability, which moves "
+        "competitiveness, shares and foreign sales",
     ),
     Claim(
         "C7c",
@@ -340,6 +351,8 @@ CLAIMS: tuple[Claim, ...] = (
         "bn CNY",
         c7c_effect,
         "no_blocked_sales",
+        other_channels="controls also cut foreign know-how access and so Chinese capability, which moves "
+        "competitiveness, shares and foreign sales",
     ),
     Claim(
         "C8a",
@@ -366,6 +379,8 @@ CLAIMS: tuple[Claim, ...] = (
         "no_pilot",
         construction="entrants ~ Poisson(ν·(1 + max(0, π̄_t))·ē_p) with ē_p = 1 + ε_pilot·z_p·(1 − χ): "
         "a lower χ multiplies every province's entry rate",
+        other_channels="χ also moves local money between the export score and local data (subsidies, profits, "
+        "which raise entry through π̄_t)",
     ),
     Claim(
         "C8c",
@@ -378,6 +393,7 @@ CLAIMS: tuple[Claim, ...] = (
         "log capability",
         c8c_effect,
         "no_pilot",
+        other_channels="χ also moves local money between the export score and local data (subsidies, R&D, profits)",
     ),
 )
 

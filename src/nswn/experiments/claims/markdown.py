@@ -23,6 +23,11 @@ def fmt(value: float) -> str:
     return f"{value:.2e}"
 
 
+def cell(text: str) -> str:
+    """Text safe inside a markdown table cell (pipes escaped)."""
+    return text.replace("|", "\\|")
+
+
 def _interval(low: float, high: float) -> str:
     return f"[{fmt(low)}, {fmt(high)}]"
 
@@ -44,7 +49,7 @@ def markdown(report: Any, command: str) -> str:
         c = v.claim
         share = "—" if not np.isfinite(v.robustness) else f"{v.robustness:.0%} of {v.worlds}"
         lines.append(
-            f"| **{c.id}** {c.statement} | {c.mechanism} | {c.metric} ({c.unit}) | {fmt(v.effect)} | "
+            f"| **{c.id}** {cell(c.statement)} | {cell(c.mechanism)} | {cell(c.metric)} ({c.unit}) | {fmt(v.effect)} | "
             f"{_interval(v.low, v.high)} | **{v.verdict}** | {fmt(v.knockout_effect)} "
             f"{_interval(v.knockout_low, v.knockout_high)} | {v.knockout} | {share} |"
         )
@@ -80,6 +85,8 @@ def experiments_markdown(report: Any) -> str:
         ]
         if c.construction:
             lines += [f"*By construction:* {c.construction}.", ""]
+        if c.other_channels:
+            lines += [f"*Other channels the arms touch* (where a failed knockout points): {c.other_channels}.", ""]
     return "\n".join(lines)
 
 
