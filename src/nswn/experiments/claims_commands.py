@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         ),
         fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
     ) -> None:
-        """Test the brief's claims C1–C8: paired effects with 90 % intervals and robustness."""
+        """Test the brief's claims C1–C8 as controlled experiments: effects, knockouts, 90 % intervals, robustness."""
         from nswn.experiments import claims as cl
 
         if fmt not in FORMATS:
@@ -261,7 +261,7 @@ def _print_claims_table(report: Any, quick: bool) -> None:
     from rich.text import Text
 
     from nswn.cli import console
-    from nswn.experiments.claims import _fmt
+    from nswn.experiments.claims import fmt
 
     s = report.settings
     title = (
@@ -269,18 +269,19 @@ def _print_claims_table(report: Any, quick: bool) -> None:
         f"{report.points.shape[0] if not report.points.empty else 0} sampled worlds" + (" (QUICK)" if quick else "")
     )
     table = Table(title=title, show_lines=True)
-    for header in ("claim", "comparison / metric", "effect", "90 % interval", "verdict", "robust"):
+    for header in ("claim", "arms differ only in / metric", "effect", "90 % interval", "verdict", "knockout", "robust"):
         table.add_column(header, overflow="fold")
-    colour = {"holds": "green", "does not hold": "red", "inconclusive": "yellow"}
+    colour = {"holds": "green", "does not hold": "red", "inconclusive": "yellow", "by construction": "blue"}
     for v in report.verdicts:
         c = v.claim
         share = "—" if v.robustness != v.robustness else f"{v.robustness:.0%} of {v.worlds}"
         table.add_row(
             Text.assemble((c.id, "bold"), f" {c.statement}"),
-            f"{c.comparison}; {c.metric} ({c.unit})",
-            _fmt(v.effect),
-            f"[{_fmt(v.low)}, {_fmt(v.high)}]",
+            f"{c.mechanism}; {c.metric} ({c.unit})",
+            fmt(v.effect),
+            f"[{fmt(v.low)}, {fmt(v.high)}]",
             Text(v.verdict, style=colour[v.verdict]),
+            f"{v.knockout}: {fmt(v.knockout_effect)} [{fmt(v.knockout_low)}, {fmt(v.knockout_high)}]",
             share,
         )
     console.print(table)

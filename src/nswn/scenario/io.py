@@ -567,6 +567,9 @@ def scenario_hash(scenario: BaseModel) -> str:
     # instruments that are off do not count, so installing a plug-in changes no existing hash
     instruments = content["levers"]["instruments"]
     content["levers"]["instruments"] = {k: v for k, v in instruments.items() if v is not None}
+    # no catalog override, no change: scenarios without one keep their hashes
+    if not content.get("catalog"):
+        content.pop("catalog", None)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 

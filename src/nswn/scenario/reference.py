@@ -82,6 +82,9 @@ def markdown() -> str:
         "real firm population (fewer: super-individuals, a coarser resolution) |",
         f"| `institutions` | 3000 | {LIMITS['institutions'][0]:,}–{LIMITS['institutions'][1]:,} "
         "| knowledge institutions |",
+        "| `catalog` | none | `{technology id: {attribute: number}}`; the numeric attributes of `nswn catalog`, "
+        "each within the catalog's range | per-technology override of catalog attributes (a counterfactual on the "
+        "technologies themselves; `nswn claims` uses it, e.g. C1's emulability) |",
         "",
     ]
     for section, title in (
