@@ -102,6 +102,13 @@ def test_design_errors_name_field_value_and_range(changes: dict[str, Any], path:
     assert any(p.path == path and words in p.message and p.file == "d.yaml" for p in problems), problems
 
 
+def test_an_unknown_scenario_is_an_error() -> None:
+    with pytest.raises(DeriskError) as info:
+        from_dict(_design(base="no_such_scenario", shipped=["broad_controls", "nor_this"]), source="d.yaml")
+    paths = {p.path for p in info.value.problems}
+    assert {"base", "shipped.1"} <= paths and "shipped.0" not in paths
+
+
 def test_a_missing_space_is_an_error() -> None:
     data = _design()
     del data["controls_space"]
@@ -157,6 +164,17 @@ def test_decode_maps_the_unit_cube_to_a_design() -> None:
         "duration": 3,
     }
     assert derisk.yard_size(x, design) == 3
+
+
+def test_fence_per_technology_gives_one_batch_per_height() -> None:
+    space = {**SPACE, "fence": {"per": "technology", "range": [0.0, 1.0]}, "yard": ["photoresist", "group:future"]}
+    design = from_dict(_design(controls_space=space, max_yard=20))
+    switches = ["in:photoresist", "in:group:future"]
+    assert design.space.variables()[:4] == [*switches, "fence:photoresist", "fence:group:future"]
+    c = derisk.decode(np.array([1.0, 1.0, 0.25, 0.75, 0.0, 0.0, 0.0, 0.0]), design)
+    assert len(c.technologies) == 9 and dict(zip(c.technologies, c.fence, strict=True))["photoresist"] == 0.25
+    heights = [b["fence_height"] for b in c.batches()]
+    assert heights == [0.25, 0.75] and c.batches()[0]["technologies"] == ["photoresist"]
 
 
 def test_fixed_dimensions_are_not_searched() -> None:
@@ -262,6 +280,15 @@ def test_same_seed_same_table_and_a_rerun_reuses_the_store(tmp_path: Path) -> No
     stored = ResultsStore(tmp_path / "a").query(f"SELECT * FROM {derisk.PARETO_TABLE}")
     assert len(stored) == len(first.pareto)
     assert set(first.shipped["scenario"]) == {"baseline", "small_yard_high_fence"}
+    # the command line on the same store: every run reused, the same Pareto designs printed
+    import yaml
+
+    design_file = tmp_path / "tiny.yaml"
+    design_file.write_text(yaml.safe_dump(TINY), encoding="utf-8")
+    cli = CliRunner().invoke(app, ["derisk", str(design_file), "--out", str(tmp_path / "a"), "--seed", "5", "-q"])
+    assert cli.exit_code == 0, cli.output
+    assert "runs: 0 new" in cli.output and f"{len(first.pareto)} non-dominated" in cli.output
+    assert (tmp_path / "a" / "derisk_pareto.csv").is_file()
     from nswn.report.render import build_report
 
     html = build_report(tmp_path / "a").read_text(encoding="utf-8")

@@ -210,7 +210,7 @@ def load(path: str | Path) -> DeriskDesign:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         message = f"invalid YAML: {where}{getattr(exc, 'problem', None) or exc}"
         raise DeriskError([Problem(source, "", _NO_VALUE, message)]) from None
-    return from_dict(data, source=source, default_name=file.stem)
+    return from_dict(data, source=source, default_name=file.stem, base_dir=file.parent)
 
 
 def _int_in(problems: Problems, data: dict[str, Any], key: str, default: Any, lo: int, hi: int, path: str = "") -> Any:
@@ -223,8 +223,14 @@ def _int_in(problems: Problems, data: dict[str, Any], key: str, default: Any, lo
     return value
 
 
-def from_dict(data: Any, source: str = "<design>", default_name: str = "derisk") -> DeriskDesign:
-    """Validate a de-risking design given as a mapping (see :func:`load`)."""
+def from_dict(
+    data: Any, source: str = "<design>", default_name: str = "derisk", base_dir: Path | None = None
+) -> DeriskDesign:
+    """Validate a de-risking design given as a mapping (see :func:`load`).
+
+    Scenario paths are relative to ``base_dir`` (the design file's folder); every scenario the
+    design names is loaded and validated here, so a bad one stops the command before any run.
+    """
     problems = _Problems(source)
     if not isinstance(data, dict):
         problems.add("", _NO_VALUE, f"a design must be a mapping of keys to values, not {type(data).__name__}")
@@ -244,6 +250,9 @@ def from_dict(data: Any, source: str = "<design>", default_name: str = "derisk")
     if not isinstance(shipped_raw, list) or not all(isinstance(s, str) and s for s in shipped_raw):
         problems.add("shipped", shipped_raw, "must be a list of shipped scenario names or paths")
         shipped_raw = []
+    base = _loadable(problems, "base", base, base_dir)
+    reference = _loadable(problems, "reference", reference, base_dir)
+    shipped_raw = [_loadable(problems, f"shipped.{i}", ref, base_dir) for i, ref in enumerate(shipped_raw)]
     root_seed = _int_in(problems, data, "root_seed", 0, 0, 2**63 - 1)
     seeds_value = data.get("seeds", 5)
     if is_int(seeds_value) and 1 <= seeds_value <= MAX_SEEDS:
@@ -317,6 +326,25 @@ def _scenario_name(problems: Problems, data: dict[str, Any], key: str, default: 
         problems.add(key, value, "must be a shipped scenario name or a file path")
         return default
     return value
+
+
+def _loadable(problems: Problems, path: str, ref: str, base_dir: Path | None) -> str:
+    """``ref`` as :func:`nswn.scenario.io.load` takes it (a file near the design wins); problems if it fails."""
+    from nswn.scenario import io
+
+    target = ref
+    if base_dir is not None and not Path(ref).is_absolute():
+        near = base_dir / ref
+        for candidate in (near, near.with_suffix(".yaml")):
+            if candidate.is_file():
+                target = str(candidate)
+                break
+    try:
+        io.load(target)
+    except ScenarioError as exc:
+        problems.add(path, ref, "cannot load this scenario:")
+        problems.extend([Problem(p.file, p.path, p.value, p.message) for p in exc.problems])
+    return target
 
 
 def _mapping(problems: Problems, data: dict[str, Any], key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
