@@ -619,6 +619,9 @@ def _register_commands() -> None:
 
     for module in (hindcast_commands, experiment_commands, claims_commands, report_commands, serve_commands):
         module.register(app)
+    from nswn.analysis import derisk_commands
+
+    derisk_commands.register(app)
 
 
 _register_commands()

@@ -59,6 +59,7 @@ class ReportData:
     funding: pd.DataFrame
     claims: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    derisk: dict[str, pd.DataFrame] | None = None  # the stored `nswn derisk` frontier, if any
 
     def arm(self, key: str) -> Arm:
         return next(a for a in self.arms if a.key == key)
@@ -254,8 +255,15 @@ def load(store: Any) -> ReportData:
         funding_lines=[c[len("funding_") :] for c in lines],
         funding=funding,
         claims=claims,
+        derisk=_derisk_tables(store),
         notes=notes,
     )
+
+
+def _derisk_tables(store: Any) -> dict[str, pd.DataFrame] | None:
+    from nswn.report import derisk
+
+    return derisk.load_tables(store, _table_exists)
 
 
 def hhi(values: Any) -> float:

@@ -106,7 +106,9 @@ def markdown() -> str:
         lines.append("")
     lines += [
         "Export-control batches (`levers.export_controls.batches`) are a list of",
-        "`{technologies: [ids], year: Y, fence_height: h}`; ids are those of `nswn catalog`.",
+        "`{technologies: [ids], year: Y, fence_height: h}`; ids are those of `nswn catalog`. Optional:",
+        "`announced` (year, ≤ Y: buyers may stock up until Y), `coverage` (share of foreign supply",
+        "that follows the batch, default 1) and `duration` (years in force, default: no expiry).",
         "Instrument shares under `levers.instruments` must sum to 1; an instrument left out is off.",
         "",
     ]
