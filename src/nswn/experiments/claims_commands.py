@@ -64,9 +64,10 @@ def register(app: typer.Typer) -> None:
                 min=0, max=1000, help="Latin-hypercube samples of the uncertain assumptions (default 20; 0 = none)."
             ),
         ] = None,
-        quick: Annotated[bool, typer.Option("--quick", help="Fewer seeds, samples and firms (says so).")] = False,
+        quick: Annotated[bool, typer.Option("--quick", help="Fewer seeds and samples (says so).")] = False,
         firms: Annotated[
-            int | None, typer.Option(min=100, max=10_000_000, help="Firms per run (default 20 000; quick 5 000).")
+            int | None,
+            typer.Option(min=100, max=10_000_000, help="Agents per run (default: the whole real firm population)."),
         ] = None,
         only: Annotated[str | None, typer.Option(help="Comma-separated claim ids, e.g. C1,C7b.")] = None,
         runner: Annotated[str, typer.Option(help="serial | processes | dask.")] = "processes",
@@ -135,7 +136,7 @@ def register(app: typer.Typer) -> None:
             return
         if fmt == "markdown":
             if quick:
-                print("> Quick mode: fewer seeds, samples and firms; indicative only.\n")
+                print("> Quick mode: fewer seeds and samples; indicative only.\n")
             print(cl.markdown(report, command), end="")
             return
         _print_claims_table(report, quick)
@@ -148,8 +149,10 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option(min=2, help="Morris trajectories or Sobol base samples (default 10 / 64).")
         ] = None,
         outputs: Annotated[str | None, typer.Option(help="Comma-separated outputs (default all).")] = None,
-        firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
-        quick: Annotated[bool, typer.Option("--quick", help="4 trajectories, 5 000 firms.")] = False,
+        firms: Annotated[
+            int | None, typer.Option(min=100, max=10_000_000, help="Agents per run (default: the real population).")
+        ] = None,
+        quick: Annotated[bool, typer.Option("--quick", help="4 trajectories.")] = False,
         runner: Annotated[str, typer.Option(help="serial | processes | dask.")] = "processes",
         workers: Annotated[int | None, typer.Option(min=1)] = None,
         out: Annotated[Path, typer.Option(help="Results directory; charts go to OUT/charts.")] = Path(
@@ -170,7 +173,9 @@ def register(app: typer.Typer) -> None:
             if bad:
                 _fail(f"--outputs: unknown {', '.join(bad)}; choose from {', '.join(sa.OUTPUTS)}")
         n = samples or (4 if quick else (10 if method == "morris" else 64))
-        size = 5000 if quick else firms
+        from nswn.scenario.build import real_population
+
+        size = firms if firms is not None else real_population()
         if runner not in ("serial", "processes", "dask"):
             _fail(f"--runner must be serial, processes or dask, not {runner!r}")
         try:
@@ -204,12 +209,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def calibrate(
         seeds: Annotated[int, typer.Option(min=1, max=200, help="Seeds for the bands.")] = 10,
-        firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
+        firms: Annotated[
+            int | None, typer.Option(min=100, max=10_000_000, help="Agents per run (default: the real population).")
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
     ) -> None:
         """Compare the baseline with every calibration target of model.md §11 (misses included)."""
         from nswn.experiments.calibration import calibrate as run
+        from nswn.scenario.build import real_population
 
+        firms = firms if firms is not None else real_population()
         if fmt not in FORMATS:
             _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         try:

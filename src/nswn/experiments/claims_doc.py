@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nswn import __version__
+from nswn.scenario.build import real_population
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,13 +38,14 @@ def main(argv: list[str] | None = None) -> None:
     report = cl.run_claims(settings, claims_out, runner=args.runner)
     discovery = cc._discovery(report, claims_out)
 
-    samples, firms = (4, 5_000) if args.quick else (10, 20_000)
+    firms = real_population()  # the converged default of every shell (docs/convergence.md)
+    samples = 4 if args.quick else 10
     sens_out = args.build / ("sensitivity-quick" if args.quick else "sensitivity")
     print(f"sensitivity: morris, {samples} trajectories, {firms} firms → {sens_out}", flush=True)
     sens = sa.run_sensitivity(sens_out, method="morris", samples=samples, firms=firms, runner=args.runner)
     charts = sa.charts(sens, args.output.parent / "img")
 
-    seeds, cal_firms = (3, 5_000) if args.quick else (10, 20_000)
+    seeds, cal_firms = (3 if args.quick else 10), firms
     print(f"calibration: {seeds} seeds, {cal_firms} firms", flush=True)
     cal = calibrate(seeds=seeds, firms=cal_firms)
 

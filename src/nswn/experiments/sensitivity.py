@@ -164,7 +164,7 @@ def run_sensitivity(
     out: str | Path,
     method: Method = "morris",
     samples: int = 10,
-    firms: int = 20_000,
+    firms: int | None = None,
     end_year: int = 2050,
     seeds: int = 1,
     outputs: tuple[str, ...] | None = None,
@@ -175,8 +175,10 @@ def run_sensitivity(
 ) -> SensitivityReport:
     """Run (or resume) the sample into ``out`` and analyse every output."""
     from nswn.experiments.sweep import sweep
+    from nswn.scenario.build import real_population
     from nswn.storage.store import ResultsStore
 
+    firms = firms if firms is not None else real_population()  # the converged default
     chosen = outputs or tuple(OUTPUTS)
     unknown = [o for o in chosen if o not in OUTPUTS]
     if unknown:

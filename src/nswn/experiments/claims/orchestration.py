@@ -9,7 +9,7 @@ reused, so an interrupted ``nswn claims`` resumes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pandas as pd
 from nswn.experiments.claims.arms import is_shipped, write_arm_scenarios
 from nswn.experiments.claims.definitions import CLAIMS, Claim, Tables
 from nswn.experiments.claims.statistics import Verdict, evaluate, point_holds
+from nswn.scenario.build import real_population
 
 # Uncertain assumptions sampled for robustness and sensitivity: judged plausible ranges.
 UNCERTAINTIES: dict[str, tuple[float, float]] = {
@@ -44,14 +45,15 @@ class ClaimsSettings:
     seeds: int = 30
     robustness: int = 20
     robustness_seeds: int = 2
-    firms: int = 20_000
+    # agents per run: the whole real firm population, the converged default of every shell
+    firms: int = field(default_factory=real_population)
     end_year: int = 2050
     root_seed: int = 2024
     level: float = 0.9
 
     @classmethod
     def quick(cls) -> ClaimsSettings:
-        return cls(seeds=8, robustness=8, robustness_seeds=1, firms=5_000)
+        return cls(seeds=8, robustness=8, robustness_seeds=1)
 
 
 def arms_for(claims: tuple[Claim, ...]) -> list[str]:
