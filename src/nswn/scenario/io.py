@@ -541,6 +541,18 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
+def _is_integer(annotation: Any) -> bool:
+    """Whether a field's annotation is an integer (``int``, ``StrictInt``, optional or not)."""
+    import typing
+
+    if annotation is int:
+        return True
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_integer(typing.get_args(annotation)[0])
+    args = typing.get_args(annotation)
+    return bool(args) and all(_is_integer(a) or a is type(None) for a in args) and any(_is_integer(a) for a in args)
+
+
 def _range_text(loc: tuple[Any, ...]) -> str:
     _, info = _walk(loc)
     if info is None:
@@ -551,7 +563,7 @@ def _range_text(loc: tuple[Any, ...]) -> str:
         hi = getattr(item, "le", hi)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     unit = f" {extra.get('unit')}" if extra.get("unit") else ""
-    kind = "integer " if info.annotation in (int, int | None) else ""
+    kind = "integer " if _is_integer(info.annotation) else ""
     if lo is not None and hi is not None:
         return f"{kind}from {lo} to {hi}{unit}"
     if lo is not None:
