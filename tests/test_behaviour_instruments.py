@@ -162,6 +162,13 @@ def test_unveiling_the_list_pays_the_best_bids_equally_and_aligns_winning_instit
     np.testing.assert_allclose(state.institutions.alignment, [0.1, 0.65, 0.25, 0.9])  # t1 had no challenge
     assert booked(state, "unveiling_the_list") == pytest.approx(9.0)
 
+    # two prizes: the best firm (1.3) and institution 2 (1.2)
+    state = bidders()
+    params = ChallengeParams(share=1.0, winners=2, jury_noise=0.0, firm_alignment=0.3)
+    UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
+    np.testing.assert_allclose(state.institutions.funding, [0.0, 0.0, 4.5, 0.0])
+    np.testing.assert_allclose(state.firms.subsidy, [0.0, 0.0, 0.0, 4.5, 0.0])
+
     # firms judged a worse fit (alignment 0, firm 3 scores 1.0) and two prizes: institutions 2 and 1 win
     params = ChallengeParams(share=1.0, winners=2, jury_noise=0.0, firm_alignment=0.0)
     state = bidders()
@@ -171,7 +178,8 @@ def test_unveiling_the_list_pays_the_best_bids_equally_and_aligns_winning_instit
 
 
 def test_innovation_associations_fund_budget_over_pair_cost_pairs() -> None:
-    """pairs = min(n, ⌊budget / (0.5 × mean revenue 1)⌋); the firm gets firm_share of each pair's money."""
+    """pairs = min(n, ⌊budget / (0.5 × mean revenue 1)⌋); the firm gets firm_share (0.8) of each pair's money,
+    its partner institution the rest."""
 
     def run(budget: float):  # type: ignore[no-untyped-def]
         state = tiny_state(
@@ -179,7 +187,7 @@ def test_innovation_associations_fund_budget_over_pair_cost_pairs() -> None:
             firm_values={"technology": [0, 0, 0, 0], "revenue": [1.0, 1.0, 1.0, 1.0]},
             institution_values={"field": [0, 0], "quality": [1.0, 3.0]},
         )
-        InnovationAssociations(AssociationParams(share=1.0, pair_cost=0.5, firm_share=0.5)).allocate(
+        InnovationAssociations(AssociationParams(share=1.0, pair_cost=0.5, firm_share=0.8)).allocate(
             state, ctx(state, SEED), np.array([budget])
         )
         return state
@@ -187,14 +195,14 @@ def test_innovation_associations_fund_budget_over_pair_cost_pairs() -> None:
     state = run(1.0)  # two pairs of 0.5
     paired = state.firms.partner >= 0
     assert paired.sum() == 2
-    np.testing.assert_allclose(state.firms.subsidy, np.where(paired, 0.25, 0.0))
-    assert state.institutions.funding.sum() == pytest.approx(0.5)
-    np.testing.assert_allclose(state.institutions.funding, 0.25 * np.bincount(state.firms.partner[paired], minlength=2))
+    np.testing.assert_allclose(state.firms.subsidy, np.where(paired, 0.4, 0.0))  # 0.8 of 0.5
+    assert state.institutions.funding.sum() == pytest.approx(0.2)
+    np.testing.assert_allclose(state.institutions.funding, 0.1 * np.bincount(state.firms.partner[paired], minlength=2))
     assert booked(state, "innovation_associations") == pytest.approx(1.0)
 
     state = run(2.9)  # ⌊5.8⌋ = 5 pairs wanted, 4 firms: everyone paired, 2.9 / 4 a pair
     assert (state.firms.partner >= 0).all()
-    np.testing.assert_allclose(state.firms.subsidy, 2.9 / 4 * 0.5)
+    np.testing.assert_allclose(state.firms.subsidy, 2.9 / 4 * 0.8)
 
     state = run(0.4)  # less than one pair: nobody paired, the field's institutions get it by quality
     assert (state.firms.partner < 0).all()
