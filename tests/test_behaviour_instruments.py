@@ -22,7 +22,7 @@ from nswn.instruments.basic_research import BasicResearch, BasicResearchParams
 from nswn.instruments.guidance_funds import GuidanceFundParams, GuidanceFunds
 from nswn.instruments.innovation_associations import AssociationParams, InnovationAssociations
 from nswn.instruments.megaprojects import MegaprojectParams, Megaprojects
-from nswn.instruments.national_teams import NationalTeamParams, NationalTeams, select_team
+from nswn.instruments.national_teams import NationalTeamParams, NationalTeams, measured_score, select_team
 from nswn.instruments.new_rd_institutes import NewInstituteParams, NewRDInstitutes
 from nswn.instruments.unveiling_the_list import ChallengeParams, UnveilingTheList
 from tiny_states import MILITARY_INSTITUTE, NEW_INSTITUTE, UNIVERSITY, booked, ctx, tiny_state
@@ -289,3 +289,23 @@ def test_basic_research_grants_follow_quality_within_each_field() -> None:
     BasicResearch(BasicResearchParams()).allocate(state, ctx(state), np.array([8.0, 5.0]))
     np.testing.assert_allclose(state.institutions.funding, [2.0, 6.0, 5.0])
     assert state.ledger.by_recipient()["institution"] == pytest.approx(13.0)
+
+
+def test_the_referee_measures_the_score_with_log_normal_noise() -> None:
+    """Measured S_i = S_i · exp(σ_ref ε_i); the tournament uses fresh noise at each tier (replayed)."""
+    state = team_state()
+    params = NationalTeamParams(share=1.0, per_province=2, team_size=3, referee_noise=0.5)
+    noise = np.array([0.0, 1.0, -1.0, 2.0, 0.0, 0.0])
+    score = np.array([10.0, 5.0, 21.0, 8.0, 2.0, 0.0])
+    np.testing.assert_allclose(measured_score(state, params, noise), score * np.exp(0.5 * noise))
+
+    params = NationalTeamParams(share=1.0, per_province=2, team_size=2, referee_noise=2.0)
+    select_team(state, params, np.random.default_rng(SEED))
+    rng = np.random.default_rng(SEED)
+    local, national = score * np.exp(2.0 * rng.standard_normal(6)), score * np.exp(2.0 * rng.standard_normal(6))
+    advance = [i for p in (0, 1) for i in sorted(range(3 * p, 3 * p + 3), key=lambda i: -local[i])[:2]]
+    team = sorted(sorted(advance, key=lambda i: -national[i])[:2])
+    np.testing.assert_array_equal(np.flatnonzero(state.firms.national_team), team)
+    noiseless = team_state()
+    select_team(noiseless, NationalTeamParams(**{**params.__dict__, "referee_noise": 0.0}), np.random.default_rng(SEED))
+    assert team != list(np.flatnonzero(noiseless.firms.national_team))  # the noise matters for this seed
