@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean docs docs-quick
+.PHONY: run test lint bench clean docs docs-quick reference mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,12 @@ docs: $(VENV)/.installed
 
 docs-quick: $(VENV)/.installed
 	$(BIN)/python -m nswn.experiments.claims_doc docs/claims.md --quick
+
+# Regenerate the frozen reference baseline (tests/reference/*.csv) after a deliberate model
+# change; commit the CSV diff with the change (it is the review of the new numbers).
+reference: $(VENV)/.installed
+	$(BIN)/python tests/reference/regenerate.py
+
+# Mutation score of the test suite (slow: about an hour on 2 cores; not part of make test).
+mutation: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/mutation.py

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from nswn import __version__
+from nswn import __version__, provenance
 from nswn.mechanisms import indicators
 from nswn.scenario import io
 from nswn.scenario.build import build_model, catalog_technologies, to_config
@@ -60,10 +60,13 @@ def with_overrides(
     return io.validate(data, f"{data.get('name', 'scenario')} (command-line overrides)")
 
 
-def run_id_for(scenario_name: str, scenario_hash: str, seed: int) -> str:
-    """Deterministic run id: the same scenario (name and content), seed and version always
-    get the same id; two scenarios with equal content but different names do not collide."""
-    return hashlib.sha256(f"{scenario_name}:{scenario_hash}:{seed}:{__version__}".encode()).hexdigest()[:16]
+def run_id_for(scenario_name: str, scenario_hash: str, seed: int, model: str | None = None) -> str:
+    """Deterministic run id: the same scenario (name and content), seed, version and model
+    (code and catalog, :func:`nswn.provenance.model_hash`, the default for ``model``) always
+    get the same id; two scenarios with equal content but different names do not collide,
+    and a run stored by other model code is never taken for this one."""
+    code = provenance.model_hash() if model is None else model
+    return hashlib.sha256(f"{scenario_name}:{scenario_hash}:{seed}:{__version__}:{code}".encode()).hexdigest()[:16]
 
 
 def resolution_of(agents: int, floor: int | None = None) -> dict[str, Any]:
@@ -180,6 +183,7 @@ def simulate(
         "start_year": config.start_year,
         "end_year": config.end_year,
         "package_version": __version__,
+        "model_hash": provenance.model_hash(),
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
