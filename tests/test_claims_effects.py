@@ -9,8 +9,6 @@ definition changes, its test here changes with it.)
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
@@ -88,21 +86,3 @@ def test_c8b_is_entries_under_decentralisation_minus_centralisation() -> None:
         "decentralised": (EMPTY, macro("entries", [2024, 2025, 2026], [0.0, 10.0, 20.0])),
     }
     assert cl.claims_by_id()["C8b"].effect(world) == pytest.approx(20.0)
-
-
-def test_c4a_growth_runs_from_the_first_simulated_year_to_the_last() -> None:
-    frame = pd.DataFrame(
-        {"year": [2024, 2025, 2035], "publications": [1.0, 100.0, 200.0], "tfp_index": [1.0, 1.0, 1.0]}
-    )
-    assert cl.annual_growth(frame, "publications") == pytest.approx(2 ** (1 / 10) - 1)
-    assert cl.claims_by_id()["C4a"].effect({"baseline": (EMPTY, frame)}) == pytest.approx(2 ** (1 / 10) - 1)
-
-
-def test_c1_compares_two_non_empty_disjoint_emulability_groups() -> None:
-    catalog = cl._catalog()
-    high, low = cl.high_e(), cl.low_e()
-    assert high and low and not set(high) & set(low)
-    assert (catalog.loc[list(high), "emulability"] >= 0.7).all()
-    assert (catalog.loc[list(low), "emulability"] <= 0.4).all()
-    assert (catalog.loc[list(high) + list(low), "rel_capability0"] < cl.PARITY_START).all()
-    assert not math.isnan(len(high) + len(low))

@@ -56,6 +56,7 @@ TECH_DEFAULTS: dict[str, float] = {
     "owner_type": OWNER_TYPES.index("none"),
     "value_added_ratio": 0.3,
     "margin": 0.2,
+    "firms_real": 10.0,
     # dynamic state
     "frontier": 0.0,
     "demand": 100.0,
@@ -84,6 +85,7 @@ TECH_DEFAULTS: dict[str, float] = {
     "foreign_output": 0.0,
     "china_output": 0.0,
     "best_capability": 0.0,
+    "entrant_weight": 1.0,
 }
 _TECH_DTYPES = {"group": np.int8, "simulated": np.bool_, "owner_type": np.int8}
 
