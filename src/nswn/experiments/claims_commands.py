@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "csv", "json", "markdown")
 
 
 def _fail(message: str) -> None:
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Results directory (runs are reused on a re-run).")] = Path(
             "nswn-claims"
         ),
-        fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Test the brief's claims C1–C8: paired effects with 90 % intervals and robustness."""
         from nswn.experiments import claims as cl
@@ -141,6 +141,11 @@ def register(app: typer.Typer) -> None:
             }
             print(json.dumps(payload, indent=2, default=float))
             return
+        if fmt == "csv":
+            from nswn.analysis.export import emit
+
+            emit(report.table(), "csv")
+            return
         if fmt == "markdown":
             if quick:
                 print("> Quick mode: fewer seeds, samples and firms; indicative only.\n")
@@ -163,7 +168,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Results directory; charts go to OUT/charts.")] = Path(
             "nswn-sensitivity"
         ),
-        fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Rank the uncertain assumptions by their effect on headline outputs (SALib)."""
         from nswn.experiments import sensitivity as sa
@@ -213,7 +218,7 @@ def register(app: typer.Typer) -> None:
     def calibrate(
         seeds: Annotated[int, typer.Option(min=1, max=200, help="Seeds for the bands.")] = 10,
         firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
-        fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Compare the baseline with every calibration target of model.md §11 (misses included)."""
         from nswn.experiments.calibration import calibrate as run

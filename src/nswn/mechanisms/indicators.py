@@ -1,15 +1,21 @@
 """The §9 indicators: what every run records per technology and year, and per year.
 
 Per technology: best and median capability, gap ``F − c_best``, relative capability
-``exp(c_best − F)``, whether the bottleneck is broken (relative capability ≥ ``parity``)
-and the first year it was, Chinese firms' domestic share, exports, funding (total and by
-instrument), publications, patents, usable knowledge relative to what firms need
+``exp(c_best − F)``, whether it is at parity that year (relative capability ≥ ``parity``),
+the first year it was, whether it was at parity at the start and the year its bottleneck
+broke (:func:`lasting_parity`: crossed after the start and at parity through the end),
+Chinese firms' domestic share, exports, funding (total and by instrument), publications,
+patents, usable knowledge relative to what firms need
 (``knowledge`` = ``U_t / U_req,t``, 1 at the start), firm count, entries, exits, the
 foreign competitor's Chinese sales and exports, priority weight and fence height.
 
 Macro: GDP, manufacturing share, debt/GDP, exports, TFP index and growth, publications and
 patents (with growth), HHI of priority weights and of funding, share of funding to SOEs,
 budgets, allocation quality, firm count.
+
+Breakdowns (further tidy tables): ``province_year`` (firms, SOE firms, subsidies, revenue,
+exports and R&D by province) and ``technology_ownership_year`` (each technology's outputs
+split between private and SOE firms), all group sums over firms.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.params import param
-from nswn.core.record import MacroIndicator, Recorder, TechnologyIndicator
+from nswn.core.record import Breakdown, MacroIndicator, Recorder, TechnologyIndicator
 from nswn.core.state import State
 
 
@@ -136,28 +142,143 @@ def macro_indicators() -> dict[str, MacroIndicator]:
     }
 
 
+OWNERSHIP = ("private", "soe")  # code 0, 1: ``firms.soe``
+
+
+def _by_province(state: State, values: np.ndarray) -> np.ndarray:
+    return segments.group_sum(values, state.firms.province, len(state.provinces))
+
+
+def province_breakdown() -> Breakdown:
+    """``province_year``: firms, SOE firms, subsidies, revenue, exports and R&D by province (bn CNY)."""
+    return Breakdown(
+        name="province_year",
+        keys=lambda s: {"province_id": np.array(s.provinces.ids, dtype=object)},
+        indicators={
+            "firms": lambda s: segments.group_count(s.firms.province, len(s.provinces)).astype(float),
+            "soe_firms": lambda s: _by_province(s, s.firms.soe),
+            "subsidies": lambda s: _by_province(s, s.firms.subsidy),
+            "revenue": lambda s: _by_province(s, s.firms.revenue),
+            "exports": lambda s: _by_province(s, s.firms.exports),
+            "rd": lambda s: _by_province(s, s.firms.rd),
+        },
+    )
+
+
+def _ownership_codes(state: State) -> np.ndarray:
+    """Technology × ownership cell of each firm: ``2 · technology + soe``."""
+    return 2 * state.firms.technology.astype(np.int64) + state.firms.soe
+
+
+def _by_cell(state: State, values: np.ndarray) -> np.ndarray:
+    return segments.group_sum(values, _ownership_codes(state), 2 * state.n_technologies)
+
+
+def _best_by_cell(state: State) -> np.ndarray:
+    best = segments.group_max(state.firms.capability, _ownership_codes(state), 2 * state.n_technologies)
+    return np.where(np.isfinite(best), best, np.nan)
+
+
+def ownership_breakdown() -> Breakdown:
+    """``technology_ownership_year``: each technology's outputs split between SOE and private firms.
+
+    Per technology and ownership (``private``/``soe``): firms, domestic market share (share
+    of the Chinese market, 0–1), exports, revenue, R&D and subsidies (bn CNY), best
+    capability and its relative capability ``exp(best − F)`` (NaN with no firm).
+    """
+    return Breakdown(
+        name="technology_ownership_year",
+        keys=lambda s: {
+            "technology_id": np.repeat(np.array(s.technologies.ids, dtype=object), 2),
+            "ownership": np.tile(np.array(OWNERSHIP, dtype=object), s.n_technologies),
+        },
+        indicators={
+            "firms": lambda s: segments.group_count(_ownership_codes(s), 2 * s.n_technologies).astype(float),
+            "domestic_share": lambda s: _by_cell(s, s.firms.share),
+            "exports": lambda s: _by_cell(s, s.firms.exports),
+            "revenue": lambda s: _by_cell(s, s.firms.revenue),
+            "rd": lambda s: _by_cell(s, s.firms.rd),
+            "subsidies": lambda s: _by_cell(s, s.firms.subsidy),
+            "best_capability": _best_by_cell,
+            "relative_capability": lambda s: np.exp(_best_by_cell(s) - np.repeat(s.technologies.frontier, 2)),
+        },
+    )
+
+
 def make_recorder(instruments: tuple[str, ...]) -> Recorder:
-    """A recorder declaring every §9 indicator."""
-    return Recorder(technology_indicators(instruments), macro_indicators())
+    """A recorder declaring every §9 indicator and the province and ownership breakdowns."""
+    return Recorder(
+        technology_indicators(instruments), macro_indicators(), (province_breakdown(), ownership_breakdown())
+    )
+
+
+def lasting_parity(keys: np.ndarray, years: np.ndarray, at_parity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one definition of a *broken* bottleneck, used by every shell.
+
+    A technology's bottleneck is **broken** when it is below parity in the start year, crosses
+    parity later and stays at parity in every year through the end of the run; its broken
+    year is the first year of that lasting spell. A technology already at parity in the start
+    year is counted as **at parity at start** and never as broken, even if it falls below
+    later and climbs back (lidar: 1.05 in 2024, 0.68 in 2050).
+
+    Parameters
+    ----------
+    keys
+        Integer code of the series each row belongs to (one per run and technology), ≥ 0.
+    years
+        Calendar year of each row.
+    at_parity
+        Whether the row is at parity (relative capability ≥ the parity threshold).
+
+    Returns
+    -------
+    at_start, broken_year
+        Per row, for the row's series: at parity in its first year (bool); and the broken
+        year (float, NaN when the series is not broken).
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    years = np.asarray(years, dtype=np.int64)
+    hit = np.asarray(at_parity, dtype=bool)
+    if keys.size == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    n = int(keys.max()) + 1
+    start = np.full(n, np.iinfo(np.int64).max)
+    end = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(start, keys, years)
+    np.maximum.at(end, keys, years)
+    last_miss = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last_miss, keys[~hit], years[~hit])
+    at_start = np.zeros(n, dtype=bool)
+    at_end = np.zeros(n, dtype=bool)
+    first_row, last_row = years == start[keys], years == end[keys]
+    at_start[keys[first_row & hit]] = True
+    at_end[keys[last_row & hit]] = True
+    broken = at_end & ~at_start
+    # the spell starts the year after the last year below parity (which exists: not at parity at start)
+    broken_year = np.where(broken, last_miss + 1, np.nan).astype(float)
+    return at_start[keys], broken_year[keys]
 
 
 def finalise(technology: dict[str, Any], macro: dict[str, Any], parity: float) -> None:
-    """Add derived columns in place: parity flags and first year, growth rates.
+    """Add derived columns in place: parity flags, first and broken years, growth rates.
 
     ``technology`` and ``macro`` are the recorder's column dicts (rows ordered by year,
     then technology).
     """
     relative = np.nan_to_num(technology["relative_capability"], nan=0.0)
-    broken = relative >= parity
-    technology["parity_reached"] = broken
+    hit = relative >= parity
+    technology["parity_reached"] = hit
     years = technology["year"]
     ids = technology["technology_id"]
     first = np.full(len(years), np.nan)
     unique_ids, position = np.unique(ids, return_inverse=True)
     earliest = np.full(len(unique_ids), np.inf)
-    np.minimum.at(earliest, position[broken], years[broken])
+    np.minimum.at(earliest, position[hit], years[hit])
     first[:] = np.where(np.isfinite(earliest[position]), earliest[position], np.nan)
     technology["first_parity_year"] = first
+    at_start, broken_year = lasting_parity(position, years, hit)
+    technology["parity_at_start"] = at_start
+    technology["broken_year"] = broken_year
     for name in ("publications", "patents", "gdp"):
         values = np.asarray(macro[name], dtype=float)
         growth = np.full(len(values), np.nan)
