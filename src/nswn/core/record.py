@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,16 +24,14 @@ class Breakdown:
     ----------
     name
         Table name (``province_year``, ``technology_ownership_year``).
-    keys
-        Returns the key columns naming the categories, all of one length ``n``.
-    indicators
-        Name → function returning one value per category (shape ``(n,)``); computed with
-        group sums over firms (``np.bincount``), never a loop over firms.
+    columns
+        Returns the table's columns for one year: the key columns naming the categories,
+        then the indicators, all of one length; computed with group sums over firms
+        (``np.bincount``), never a loop over firms. The recorder adds ``year``.
     """
 
     name: str
-    keys: Callable[[State], dict[str, NDArray[Any]]]
-    indicators: Mapping[str, CategoryIndicator] = field(default_factory=dict)
+    columns: Callable[[State], dict[str, NDArray[Any]]]
 
 
 class Recorder:
@@ -81,16 +79,14 @@ class Recorder:
 
     def _record_breakdown(self, breakdown: Breakdown, state: State) -> None:
         rows = self._breakdown_rows[breakdown.name]
-        keys = breakdown.keys(state)
-        n = len(next(iter(keys.values())))
-        columns: dict[str, NDArray[Any]] = {**keys, "year": np.full(n, state.year, dtype=np.int64)}
-        for name, indicator in breakdown.indicators.items():
-            values = np.asarray(indicator(state))
-            if values.shape != (n,):
-                raise ValueError(f"{breakdown.name} indicator {name!r} returned shape {values.shape}, want ({n},)")
-            columns[name] = values
+        columns = breakdown.columns(state)
+        lengths = {name: np.shape(values) for name, values in columns.items()}
+        n = len(next(iter(columns.values())))
+        if any(shape != (n,) for shape in lengths.values()):
+            raise ValueError(f"{breakdown.name} columns have shapes {lengths}, want ({n},) each")
+        rows.setdefault("year", []).append(np.full(n, state.year, dtype=np.int64))
         for name, values in columns.items():
-            rows.setdefault(name, []).append(values)
+            rows.setdefault(name, []).append(np.asarray(values))
 
     def technology_table(self) -> dict[str, NDArray[Any]]:
         """Columns of the technology-year table (``technology_id``, ``year``, indicators…)."""

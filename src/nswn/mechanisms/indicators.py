@@ -145,38 +145,53 @@ def macro_indicators() -> dict[str, MacroIndicator]:
 OWNERSHIP = ("private", "soe")  # code 0, 1: ``firms.soe``
 
 
-def _by_province(state: State, values: np.ndarray) -> np.ndarray:
-    return segments.group_sum(values, state.firms.province, len(state.provinces))
+def _province_columns(state: State) -> dict[str, np.ndarray]:
+    firms, n = state.firms, len(state.provinces)
+    province = firms.province.astype(np.int64)
+    columns: dict[str, np.ndarray] = {"province_id": np.array(state.provinces.ids, dtype=object)}
+    columns["firms"] = np.bincount(province, minlength=n).astype(float)
+    for name, values in (
+        ("soe_firms", firms.soe),
+        ("subsidies", firms.subsidy),
+        ("revenue", firms.revenue),
+        ("exports", firms.exports),
+        ("rd", firms.rd),
+    ):
+        columns[name] = np.bincount(province, weights=values, minlength=n)
+    return columns
 
 
 def province_breakdown() -> Breakdown:
-    """``province_year``: firms, SOE firms, subsidies, revenue, exports and R&D by province (bn CNY)."""
-    return Breakdown(
-        name="province_year",
-        keys=lambda s: {"province_id": np.array(s.provinces.ids, dtype=object)},
-        indicators={
-            "firms": lambda s: segments.group_count(s.firms.province, len(s.provinces)).astype(float),
-            "soe_firms": lambda s: _by_province(s, s.firms.soe),
-            "subsidies": lambda s: _by_province(s, s.firms.subsidy),
-            "revenue": lambda s: _by_province(s, s.firms.revenue),
-            "exports": lambda s: _by_province(s, s.firms.exports),
-            "rd": lambda s: _by_province(s, s.firms.rd),
-        },
-    )
+    """``province_year``: firms, SOE firms and firms' subsidies, revenue, exports and R&D by province.
+
+    Money in bn CNY (2024 prices); subsidies are what firms received that year (central
+    instruments and local allocation).
+    """
+    return Breakdown(name="province_year", columns=_province_columns)
 
 
-def _ownership_codes(state: State) -> np.ndarray:
-    """Technology × ownership cell of each firm: ``2 · technology + soe``."""
-    return 2 * state.firms.technology.astype(np.int64) + state.firms.soe
-
-
-def _by_cell(state: State, values: np.ndarray) -> np.ndarray:
-    return segments.group_sum(values, _ownership_codes(state), 2 * state.n_technologies)
-
-
-def _best_by_cell(state: State) -> np.ndarray:
-    best = segments.group_max(state.firms.capability, _ownership_codes(state), 2 * state.n_technologies)
-    return np.where(np.isfinite(best), best, np.nan)
+def _ownership_columns(state: State) -> dict[str, np.ndarray]:
+    """Cells ``2 · technology + soe``; sums are ``np.bincount`` over firms, the best a group max."""
+    firms, tech = state.firms, state.technologies
+    n = 2 * state.n_technologies
+    codes = 2 * firms.technology.astype(np.int64) + firms.soe
+    columns: dict[str, np.ndarray] = {
+        "technology_id": np.repeat(np.array(tech.ids, dtype=object), 2),
+        "ownership": np.tile(np.array(OWNERSHIP, dtype=object), state.n_technologies),
+        "firms": np.bincount(codes, minlength=n).astype(float),
+    }
+    for name, values in (
+        ("domestic_share", firms.share),
+        ("exports", firms.exports),
+        ("revenue", firms.revenue),
+        ("rd", firms.rd),
+        ("subsidies", firms.subsidy),
+    ):
+        columns[name] = np.bincount(codes, weights=values, minlength=n)
+    best = segments.group_max(firms.capability, codes, n)
+    columns["best_capability"] = np.where(np.isfinite(best), best, np.nan)
+    columns["relative_capability"] = np.exp(columns["best_capability"] - np.repeat(tech.frontier, 2))
+    return columns
 
 
 def ownership_breakdown() -> Breakdown:
@@ -186,23 +201,7 @@ def ownership_breakdown() -> Breakdown:
     of the Chinese market, 0–1), exports, revenue, R&D and subsidies (bn CNY), best
     capability and its relative capability ``exp(best − F)`` (NaN with no firm).
     """
-    return Breakdown(
-        name="technology_ownership_year",
-        keys=lambda s: {
-            "technology_id": np.repeat(np.array(s.technologies.ids, dtype=object), 2),
-            "ownership": np.tile(np.array(OWNERSHIP, dtype=object), s.n_technologies),
-        },
-        indicators={
-            "firms": lambda s: segments.group_count(_ownership_codes(s), 2 * s.n_technologies).astype(float),
-            "domestic_share": lambda s: _by_cell(s, s.firms.share),
-            "exports": lambda s: _by_cell(s, s.firms.exports),
-            "revenue": lambda s: _by_cell(s, s.firms.revenue),
-            "rd": lambda s: _by_cell(s, s.firms.rd),
-            "subsidies": lambda s: _by_cell(s, s.firms.subsidy),
-            "best_capability": _best_by_cell,
-            "relative_capability": lambda s: np.exp(_best_by_cell(s) - np.repeat(s.technologies.frontier, 2)),
-        },
-    )
+    return Breakdown(name="technology_ownership_year", columns=_ownership_columns)
 
 
 def make_recorder(instruments: tuple[str, ...]) -> Recorder:

@@ -176,15 +176,18 @@ def _arm_members(store: Any, runs: pd.DataFrame) -> pd.DataFrame:
         policies = {str(h): _policy(j) for h, j in zip(unique["scenario_hash"], unique["scenario_json"], strict=True)}
     first = next(iter(policies.values()), {})
     bases: dict[str, dict[str, Any]] = {}
+    # equal content under different names (a scenario named in Python or on the page) stays its own arm
+    names_per_hash = plain.groupby("scenario_hash")["scenario_name"].nunique()
     for row in plain.itertuples():
         name, digest = str(row.scenario_name), str(row.scenario_hash)
+        key = digest if names_per_hash[digest] == 1 else f"{digest}:{name}"
         if name not in bases:
             bases[name] = _shipped_policy(name) or first
         differences = _differences(policies.get(digest, {}), bases[name]) if policies else ()
         members.append(
             {
                 "run_id": row.run_id,
-                "arm": digest,
+                "arm": key,
                 "name": name,
                 "label": _label(name, differences),
                 "differences": differences,
