@@ -315,3 +315,33 @@ def test_run_summary_states_units_in_headers(tmp_path: Path) -> None:
     assert "GDP (bn CNY, 2024 prices)" in done.output and "debt/GDP (ratio)" in done.output
     assert re.search(r"at parity at start", done.output) and "broken by 2030" in done.output
     assert "%" not in done.output.split("Macro")[1]  # ratios, not percentages
+
+
+def test_a_store_written_before_the_new_tables_takes_new_runs(run_result: Any, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    old = replace(
+        run_result,
+        technology_year=run_result.technology_year.drop(columns=["parity_at_start", "broken_year"]),
+        breakdowns={},
+        manifest={**run_result.manifest, "run_id": "old-run"},
+    )
+    store = ResultsStore(tmp_path)
+    store.write(old)
+    store.write(run_result)
+    tech = store.technology_year()
+    assert tech.loc[tech["run_id"] == "old-run", "broken_year"].isna().all()
+    assert len(store.query("SELECT * FROM province_year")) == len(run_result.province_year)
+    store.write(run_result)  # a re-write replaces the run in every table
+    assert len(store.query("SELECT * FROM technology_ownership_year")) == len(run_result.ownership_year)
+
+
+def test_a_breakdown_with_ragged_columns_is_refused() -> None:
+    from nswn.core.record import Breakdown, Recorder
+
+    bad = Breakdown(name="bad", keys=("k",), columns=lambda s: {"k": np.zeros(3), "x": np.zeros(2)})
+    recorder = Recorder({}, {}, (bad,))
+    scenario = nswn.api.with_overrides(nswn.load_scenario("baseline"), firms=200)
+    state = nswn.api.build_model(nswn.api.to_config(scenario), 0).state
+    with pytest.raises(ValueError, match="bad columns have shapes"):
+        recorder.record(state)

@@ -24,6 +24,8 @@ class Breakdown:
     ----------
     name
         Table name (``province_year``, ``technology_ownership_year``).
+    keys
+        The key columns naming the categories (written first, then ``year``).
     columns
         Returns the table's columns for one year: the key columns naming the categories,
         then the indicators, all of one length; computed with group sums over firms
@@ -31,6 +33,7 @@ class Breakdown:
     """
 
     name: str
+    keys: tuple[str, ...]
     columns: Callable[[State], dict[str, NDArray[Any]]]
 
 
@@ -84,8 +87,10 @@ class Recorder:
         n = len(next(iter(columns.values())))
         if any(shape != (n,) for shape in lengths.values()):
             raise ValueError(f"{breakdown.name} columns have shapes {lengths}, want ({n},) each")
-        rows.setdefault("year", []).append(np.full(n, state.year, dtype=np.int64))
-        for name, values in columns.items():
+        keys = {name: columns[name] for name in breakdown.keys}
+        rest = {name: values for name, values in columns.items() if name not in keys}
+        ordered = {**keys, "year": np.full(n, state.year, dtype=np.int64), **rest}
+        for name, values in ordered.items():
             rows.setdefault(name, []).append(np.asarray(values))
 
     def technology_table(self) -> dict[str, NDArray[Any]]:

@@ -167,7 +167,7 @@ def province_breakdown() -> Breakdown:
     Money in bn CNY (2024 prices); subsidies are what firms received that year (central
     instruments and local allocation).
     """
-    return Breakdown(name="province_year", columns=_province_columns)
+    return Breakdown(name="province_year", keys=("province_id",), columns=_province_columns)
 
 
 def _ownership_columns(state: State) -> dict[str, np.ndarray]:
@@ -201,7 +201,7 @@ def ownership_breakdown() -> Breakdown:
     of the Chinese market, 0–1), exports, revenue, R&D and subsidies (bn CNY), best
     capability and its relative capability ``exp(best − F)`` (NaN with no firm).
     """
-    return Breakdown(name="technology_ownership_year", columns=_ownership_columns)
+    return Breakdown(name="technology_ownership_year", keys=("technology_id", "ownership"), columns=_ownership_columns)
 
 
 def make_recorder(instruments: tuple[str, ...]) -> Recorder:
