@@ -60,7 +60,7 @@ def test_specs_are_frozen_hashable_and_self_contained() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.seed = 1  # type: ignore[misc]
     scenario = yaml.safe_load(spec.scenario_json)
-    assert scenario["firms"] == 2000 and scenario["years"]["end"] == 2035
+    assert scenario["firms"] is None and scenario["years"]["end"] == 2035  # the whole real population
     assert scenario["levers"]["priorities"]["mode"] == "broad"
     assert scenario["assumptions"]["innovation"]["emulation_rate"] == spec.overrides[1][1]
 

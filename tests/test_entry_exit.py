@@ -42,6 +42,7 @@ def test_private_loss_makers_leave_and_soes_never_do(
     leaving, soe_losers = tag_and_mark_losers(model, exit_after)
     tags_before = state.firms.partner.copy()
     tech_before = state.firms.technology.copy()
+    weight_before = state.firms.weight.copy()
     age_before = dict(zip(tags_before, state.firms.age, strict=True))
     entry_exit.step(state, ctx)
 
@@ -49,9 +50,12 @@ def test_private_loss_makers_leave_and_soes_never_do(
     survivors = set(firms.partner[firms.partner >= MARK])
     assert survivors == set(tags_before) - set(leaving)
     assert set(soe_losers) <= survivors
-    expected_exits = np.bincount(tech_before[np.isin(tags_before, leaving)], minlength=len(tech))
-    np.testing.assert_array_equal(tech.exits, expected_exits)
-    assert len(firms) == len(tags_before) - len(leaving) + int(tech.entries.sum())
+    # exits count real firms: a leaving super-individual takes all the firms it stands for
+    gone = np.isin(tags_before, leaving)
+    expected_exits = np.bincount(tech_before[gone], weights=weight_before[gone], minlength=len(tech))
+    np.testing.assert_allclose(tech.exits, expected_exits, rtol=1e-12)
+    new_agents = np.round(tech.entries / tech.entrant_weight).sum()
+    assert len(firms) == len(tags_before) - len(leaving) + int(new_agents)
     for tag, age in zip(firms.partner, firms.age, strict=True):
         if tag >= MARK:
             assert age == age_before[tag] + 1
@@ -65,13 +69,16 @@ def test_entrants_are_private_newcomers_below_the_best(model: Model, run_until: 
     entry_exit.step(state, ctx)
     firms = state.firms
     new = firms.partner == -1
-    assert new.sum() == state.technologies.entries.sum() > 0
+    tech = state.technologies
+    # entrants arrive as agents of their technology's entrant weight; entries count real firms
+    np.testing.assert_allclose(firms.weight[new], tech.entrant_weight[firms.technology[new]])
+    assert new.sum() == np.round(tech.entries / tech.entrant_weight).sum() > 0
     assert not firms.soe[new].any()
     assert (firms.age[new] == 0).all()
     assert np.isin(firms.founder[new], (FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE, FOUNDER_SPINOFF)).all()
     assert (firms.capability[new] <= np.maximum(best, state.technologies.best_capability)[firms.technology[new]]).all()
-    np.testing.assert_array_equal(
-        segments.group_count(firms.technology[new], state.n_technologies), state.technologies.entries
+    np.testing.assert_allclose(
+        segments.group_count(firms.technology[new], state.n_technologies) * tech.entrant_weight, tech.entries
     )
 
 
@@ -98,9 +105,11 @@ def test_shares_sum_to_one_after_exits_without_entrants(
     )
     entry_exit, ctx = run_until(model, "entry_exit")
     state = model.state
-    tag_and_mark_losers(model, 3)
+    leaving, _ = tag_and_mark_losers(model, 3)
+    real_leaving = state.firms.weight[np.isin(state.firms.partner, leaving)].sum()
     entry_exit.step(state, ctx)
-    assert state.technologies.entries.sum() == 0 and state.technologies.exits.sum() == 40
+    assert state.technologies.entries.sum() == 0
+    assert state.technologies.exits.sum() == pytest.approx(real_leaving) and len(leaving) == 40
     tech = state.technologies
     total = segments.group_sum(state.firms.share, state.firms.technology, len(tech)) + tech.foreign_share
     np.testing.assert_allclose(total[tech.simulated], 1.0, atol=1e-9)

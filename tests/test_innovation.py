@@ -16,13 +16,13 @@ NO_INVENTION = {"assumptions": {"innovation": {"innovation_rate": 0.0}}}
 
 
 def absorptive_capacity_by_hand(model: Model, i: int) -> float:
-    """α_i = RD_i / (RD_i + RD½_t) from the raw arrays, for firm ``i``."""
+    """α_i = RD_i / (RD_i + RD½_t) from the raw arrays, for agent ``i`` (``RD_i`` per member)."""
     firms, tech = model.state.firms, model.state.technologies
     p = model.mechanisms[[m.name for m in model.mechanisms].index("innovation")].params
     t = firms.technology[i]
     own = p.rd_share_soe if firms.soe[i] else p.rd_share_private
     efficiency = p.soe_rd_efficiency if firms.soe[i] else 1.0
-    rd = (own * firms.revenue[i] + firms.subsidy[i]) * efficiency
+    rd = (own * firms.revenue[i] + firms.subsidy[i]) * efficiency / firms.weight[i]  # one member's R&D
     half = tech.rd_half0[t] * tech.demand[t] / tech.demand0[t]
     return rd / (rd + half)
 

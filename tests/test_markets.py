@@ -74,12 +74,13 @@ def test_foreign_share_falls_when_market_access_falls(
 
 
 def competitiveness_by_hand(state: State, params: Any, i: int) -> float:
-    """ln E_i = σ_c c_i − σ_p (w(y) − ℓ ln(1 + Q^eff_i/Q0_t)), Q^eff = φ Q^CN_t + (1 − φ) n_t Q_i."""
+    """ln E_i = σ_c c_i − σ_p (w(y) − ℓ ln(1 + Q^eff_i/Q0_t)), Q^eff = φ Q^CN_t + (1 − φ) n_t Q_i / w_i
+    (``n_t`` real firms; ``Q_i / w_i`` one member's output)."""
     firms, tech = state.firms, state.technologies
     t = firms.technology[i]
-    n_t = int((firms.technology == t).sum())
+    n_t = float(firms.weight[firms.technology == t].sum())
     phi = params.learning_spillover
-    experience = phi * tech.china_output[t] + (1 - phi) * n_t * firms.output[i]
+    experience = phi * tech.china_output[t] + (1 - phi) * n_t * firms.output[i] / firms.weight[i]
     wage = params.labour_cost0 + params.labour_cost_growth * (state.year - state.start_year)
     cost = wage - params.learning_rate * math.log1p(experience / tech.output_scale[t])
     return params.capability_weight * firms.capability[i] - params.cost_weight * cost
@@ -104,12 +105,15 @@ def test_share_update_by_hand_for_one_technology(
     j = state.technologies.index("high_end_chips")
     members = np.flatnonzero(state.firms.technology == j)
     e_firms = np.exp([competitiveness_by_hand(state, params, i) for i in members])
+    weights = state.firms.weight[members]
+    assert (weights > 1).any()  # the small model groups chip firms into super-individuals
     e_foreign = math.exp(foreign_presence_by_hand(state, params, j))
     s_old, f_old = state.firms.share[members].copy(), state.technologies.foreign_share[j]
     speed = params.replicator_speed
     if rule == "logit":
-        total = e_firms.sum() + e_foreign
-        s_new = (1 - speed) * s_old + speed * e_firms / total
+        # a super-individual holds its w members' logit shares
+        total = (weights * e_firms).sum() + e_foreign
+        s_new = (1 - speed) * s_old + speed * weights * e_firms / total
         f_new = (1 - speed) * f_old + speed * e_foreign / total
     else:
         mean = (s_old * e_firms).sum() + f_old * e_foreign
@@ -156,7 +160,8 @@ def test_settlement_by_hand(model: Model, run_until: Callable[..., Any]) -> None
     revenue = firms.share * tech.demand[t] + firms.exports
     np.testing.assert_allclose(firms.revenue, revenue, rtol=1e-12)
     fixed = tech.fixed_cost0[t] * tech.demand[t] / tech.demand0[t]
-    np.testing.assert_allclose(firms.profit, tech.margin[t] * revenue - fixed, rtol=1e-12, atol=1e-15)
+    # each of an agent's w members pays the fixed cost
+    np.testing.assert_allclose(firms.profit, tech.margin[t] * revenue - fixed * firms.weight, rtol=1e-12, atol=1e-15)
     losing = firms.profit < 0
     assert losing.any() and (~losing).any()
     np.testing.assert_array_equal(firms.loss_streak, np.where(losing, 3, 0))

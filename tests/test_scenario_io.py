@@ -140,16 +140,18 @@ def test_institution_type_shares_must_sum_to_one(tmp_path: Path) -> None:
     assert "share_university" in problem.message and "must sum to 1" in problem.message
 
 
-@pytest.mark.parametrize(("start", "end"), [(2030, 2030), (2030, 2025)])
+@pytest.mark.parametrize(("start", "end"), [(2024, 2024), (2024, 2020), (2006, 2005)])
 def test_years_must_end_after_they_start(tmp_path: Path, start: int, end: int) -> None:
     problem = only_problem(write(tmp_path, "years.yaml", f"years: {{start: {start}, end: {end}}}\n"))
     assert problem.path == "years"
     assert f"end ({end}) must be after start ({start})" in problem.message
 
 
-def test_years_span_is_limited(tmp_path: Path) -> None:
-    problem = only_problem(write(tmp_path, "long.yaml", "years: {start: 1990, end: 2150}\n"))
-    assert problem.path == "years" and "at most 150 years" in problem.message
+@pytest.mark.parametrize("start", [1990, 1999, 2010, 2030])
+def test_a_start_year_without_a_vintage_is_refused_naming_the_vintages(tmp_path: Path, start: int) -> None:
+    problem = only_problem(write(tmp_path, "start.yaml", f"years: {{start: {start}, end: 2040}}\n"))
+    assert problem.path == "years"
+    assert "no data vintage for this start year; available start years: 2006, 2024" in problem.message
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -178,7 +180,7 @@ def test_a_non_mapping_document_is_refused(tmp_path: Path, text: str, kind: str)
 def test_an_empty_file_is_the_default_scenario_named_after_the_file(tmp_path: Path) -> None:
     scenario = io.load(write(tmp_path, "empty_one.yaml", ""))
     assert scenario.name == "empty_one"
-    assert scenario.firms == 20_000
+    assert scenario.firms is None  # the whole real firm population
 
 
 def test_a_missing_file_is_reported(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from nswn import __version__
 from nswn.mechanisms import indicators
 from nswn.scenario import io
-from nswn.scenario.build import build_model, to_config
+from nswn.scenario.build import build_model, catalog_technologies, to_config
 
 ScenarioLike = str | Path | dict[str, Any] | BaseModel
 
@@ -64,6 +64,26 @@ def run_id_for(scenario_name: str, scenario_hash: str, seed: int) -> str:
     """Deterministic run id: the same scenario (name and content), seed and version always
     get the same id; two scenarios with equal content but different names do not collide."""
     return hashlib.sha256(f"{scenario_name}:{scenario_hash}:{seed}:{__version__}".encode()).hexdigest()[:16]
+
+
+def resolution_of(agents: int, floor: int | None = None) -> dict[str, Any]:
+    """What an agent budget means for the catalog's real firm population.
+
+    Returns ``resolution`` (share of the real population simulated one agent per firm, at
+    most 1), ``agents`` (agents at the start: technologies with few real firms are never
+    aggregated, so this can exceed the budget) and ``real_firms`` (the catalog's real
+    population of simulated technologies).
+    """
+    from nswn.mechanisms.initialisation import InitialParams, agent_counts
+
+    tech = catalog_technologies()
+    floor = InitialParams().min_firms_per_technology if floor is None else floor
+    counts, resolution = agent_counts(tech.firms_real, tech.simulated, agents, floor)
+    return {
+        "resolution": resolution,
+        "agents": int(counts.sum()),
+        "real_firms": int(np.round(tech.firms_real[tech.simulated]).sum()),
+    }
 
 
 @dataclass
@@ -167,6 +187,7 @@ def simulate(
         "scenario_hash": digest,
         "seed": seed,
         "firms": config.firms,
+        **resolution_of(config.firms, config.assumptions["initial"].min_firms_per_technology),
         "institutions": config.institutions,
         "start_year": config.start_year,
         "end_year": config.end_year,
@@ -175,7 +196,7 @@ def simulate(
         "python_version": platform.python_version(),
         "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": wall,
-        "firms_final": int(len(model.state.firms)),
+        "firms_final": int(round(float(model.state.firms.weight.sum()))),
         "scenario_json": loaded.model_dump_json(),
     }
     return Result(technology_year=technology_year, macro_year=macro_year, manifest=manifest, breakdowns=breakdowns)

@@ -56,7 +56,13 @@ def _scenario_or_fail(name_or_path: str) -> Any:
 def run(
     scenario: Annotated[str, typer.Argument(help="Shipped scenario name or path to a YAML file.")] = "baseline",
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Run seed (same seed ⇒ identical results).")] = 0,
-    firms: Annotated[int | None, typer.Option(help="Override the number of firms (100–10 000 000).")] = None,
+    firms: Annotated[
+        int | None,
+        typer.Option(
+            help="Agents representing the real firm population (100–10 000 000; default: one per real firm, the "
+            "converged resolution; fewer is faster and coarser)."
+        ),
+    ] = None,
     start_year: Annotated[int | None, typer.Option(help="Override the first year.")] = None,
     end_year: Annotated[int | None, typer.Option(help="Override the last year.")] = None,
     out: Annotated[Path, typer.Option(help="Results directory (DuckDB database inside).")] = Path("nswn-results"),
@@ -93,7 +99,7 @@ def run(
         summary.print_summary(result, console)
         console.print(
             f"\nResults: [bold]{store.path}[/] (run id {result.run_id}); "
-            f"{result.manifest['wall_seconds']:.2f} s for {result.manifest['firms']:,} firms."
+            f"{result.manifest['wall_seconds']:.2f} s for {summary.describe_resolution(result.manifest)}."
         )
 
 

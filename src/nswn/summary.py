@@ -71,13 +71,24 @@ def _fmt_year(value: float) -> str:
     return "—" if not np.isfinite(value) else f"{value:.0f}"
 
 
+def describe_resolution(manifest: dict[str, Any]) -> str:
+    """One phrase for a run's firm population and resolution, e.g. ``29,234 real firms, one
+    agent each`` or ``29,234 real firms as 5,012 agents (resolution 0.17)``."""
+    real = manifest.get("real_firms")
+    if real is None:
+        return f"{manifest['firms']:,} firms"
+    if manifest.get("resolution", 1.0) >= 1.0:
+        return f"{real:,} real firms, one agent each"
+    return f"{real:,} real firms as {manifest['agents']:,} agents (resolution {manifest['resolution']:.2f})"
+
+
 def print_summary(result: Any, console: Console) -> None:
     """Print the three summary tables for one run."""
     tech, macro = result.technology_year, result.macro_year
     manifest = result.manifest
     console.print(
         f"[bold]{manifest['scenario_name']}[/] — seed {manifest['seed']}, "
-        f"{manifest['firms']:,} firms, {manifest['start_year']}–{manifest['end_year']}, "
+        f"{describe_resolution(manifest)}, {manifest['start_year']}–{manifest['end_year']}, "
         f"scenario hash {manifest['scenario_hash']}"
     )
 

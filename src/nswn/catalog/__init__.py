@@ -9,7 +9,7 @@ immutable records and fail with a message naming the file, row and column.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -104,7 +104,10 @@ TECHNOLOGY_RANGES: dict[str, tuple[float, float]] = {
 
 
 def _read(name: str) -> list[dict[str, str]]:
-    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    resource = resources.files(__package__)
+    for part in name.split("/"):
+        resource = resource.joinpath(part)
+    text = resource.read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 
@@ -170,6 +173,127 @@ def macro() -> dict[str, MacroFact]:
             _convert(MacroFact, row, "macro.csv", line) for line, row in enumerate(_read("macro.csv"), start=2)
         )
     }
+
+
+@dataclass(frozen=True)
+class FirmPopulation:
+    """How many Chinese firms compete in a technology's market (``firms_real.csv``)."""
+
+    id: str
+    firms_real: float
+    basis: str
+    source: str
+    rationale: str
+
+
+@cache
+def firm_populations() -> dict[str, FirmPopulation]:
+    """The real Chinese firm population of every technology, keyed by technology id.
+
+    Raises
+    ------
+    CatalogError
+        When a row is malformed, a count is not a positive whole number, a basis is not
+        ``sourced`` or ``judged``, or the ids differ from ``technologies.csv``.
+    """
+    out: dict[str, FirmPopulation] = {}
+    for line, row in enumerate(_read("firms_real.csv"), start=2):
+        record: FirmPopulation = _convert(FirmPopulation, row, "firms_real.csv", line)
+        where = f"firms_real.csv: row {line} ({record.id})"
+        if record.id in out:
+            raise CatalogError(f"{where}: duplicate id")
+        if not (record.firms_real >= 1 and float(record.firms_real).is_integer()):
+            raise CatalogError(f"{where}: firms_real = {record.firms_real}: must be a whole number ≥ 1")
+        if record.basis not in ("sourced", "judged"):
+            raise CatalogError(f"{where}: basis must be 'sourced' or 'judged'")
+        if not record.source.strip() or not record.rationale.strip():
+            raise CatalogError(f"{where}: source and rationale must not be empty")
+        out[record.id] = record
+    ids = set(technology_ids())
+    if set(out) != ids:
+        missing, extra = sorted(ids - set(out)), sorted(set(out) - ids)
+        raise CatalogError(f"firms_real.csv: ids differ from technologies.csv (missing {missing}, unknown {extra})")
+    return out
+
+
+# Start years with a data vintage: the 2024 catalog (technologies.csv, macro.csv) and the
+# 2006 vintage (vintages/2006/: start values of every technology and the macro economy).
+VINTAGES = (2006, 2024)
+LATEST = 2024
+VINTAGE_COLUMNS = ("rel_capability0", "demand0", "world_demand0", "foreign_share0", "world_share0")
+
+
+class VintageError(ValueError):
+    """A start year has no data vintage."""
+
+
+def check_vintage(start_year: int) -> int:
+    """Return ``start_year`` if the catalog has a vintage for it.
+
+    Raises
+    ------
+    VintageError
+        Naming the available vintages, for any other year (a start year is never relabelled).
+    """
+    if start_year not in VINTAGES:
+        raise VintageError(
+            f"no data vintage for start year {start_year}; available start years: {', '.join(str(v) for v in VINTAGES)}"
+        )
+    return start_year
+
+
+@cache
+def technologies_for(start_year: int) -> tuple[Technology, ...]:
+    """The catalog as of ``start_year``: the 2024 rows with the vintage's start values
+    (``rel_capability0``, ``demand0``, ``world_demand0``, ``foreign_share0``,
+    ``world_share0``; basis and rationale from the vintage) over them. Structural attributes
+    (emulability, entrepreneurship, science intensity, growth rates, margins) are the 2024
+    catalog's.
+    """
+    check_vintage(start_year)
+    base = technologies()
+    if start_year == LATEST:
+        return base
+    file = f"vintages/{start_year}/technologies.csv"
+    rows = {row["id"]: (line, row) for line, row in enumerate(_read(file), start=2)}
+    missing = sorted(set(technology_ids()) - set(rows))
+    unknown = sorted(set(rows) - set(technology_ids()))
+    if missing or unknown:
+        raise CatalogError(f"{file}: ids differ from technologies.csv (missing {missing}, unknown {unknown})")
+    out = []
+    for tech in base:
+        line, row = rows[tech.id]
+        values: dict[str, Any] = {}
+        for name in VINTAGE_COLUMNS:
+            try:
+                values[name] = float(row[name])
+            except (KeyError, TypeError, ValueError):
+                raise CatalogError(f"{file}: row {line}: column {name!r}: {row.get(name)!r} is not a number") from None
+            lo, hi = TECHNOLOGY_RANGES[name]
+            if not lo <= values[name] <= hi:
+                raise CatalogError(f"{file}: row {line} ({tech.id}): {name} = {values[name]} outside [{lo}, {hi}]")
+        basis = row.get("basis", "judged").strip()
+        values["basis"] = "sourced" if basis == "sourced" else "judged"
+        values["rationale"] = row.get("rationale", "").strip()
+        out.append(replace(tech, **values))
+    return tuple(out)
+
+
+@cache
+def macro_for(start_year: int) -> dict[str, MacroFact]:
+    """Macro starting values of a vintage, keyed by name (``macro.csv`` for 2024)."""
+    check_vintage(start_year)
+    if start_year == LATEST:
+        return macro()
+    file = f"vintages/{start_year}/macro.csv"
+    facts = {
+        fact.key: fact
+        for fact in (_convert(MacroFact, row, file, line) for line, row in enumerate(_read(file), start=2))
+    }
+    missing = sorted(set(macro()) - set(facts))
+    if missing:
+        raise CatalogError(f"{file}: missing keys {missing}")
+    return facts
 
 
 def technology_ids() -> tuple[str, ...]:

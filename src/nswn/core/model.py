@@ -57,6 +57,10 @@ class Model:
         Last simulated year (inclusive).
     recorder
         Indicator recorder, called once after every year (and once for the start state).
+    schedule
+        Optional: called with each new year before its mechanisms run; a sequence it returns
+        replaces the mechanisms from that year on (time-varying levers, resolved outside
+        ``core``).
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class Model:
         seed: int,
         end_year: int,
         recorder: Recorder,
+        schedule: Callable[[int], Sequence[Mechanism] | None] | None = None,
     ) -> None:
         names = [m.name for m in mechanisms]
         if len(set(names)) != len(names):
@@ -75,12 +80,17 @@ class Model:
         self.seed = seed
         self.end_year = end_year
         self.recorder = recorder
+        self.schedule = schedule
 
     def step(self) -> None:
         """Simulate one year: open the books, run every mechanism in order, record."""
         state = self.state
         state.year += 1
         state.ledger.reset()
+        if self.schedule is not None:
+            changed = self.schedule(state.year)
+            if changed is not None:
+                self.mechanisms = tuple(changed)
         for mechanism in self.mechanisms:
             ctx = Context(
                 year=state.year,

@@ -85,6 +85,10 @@ class Firms(Population):
     national_team: B8
     partner: I32  # position of the partner institution in the institution arrays, or -1
     age: I16
+    # real firms this agent stands for (1: one firm; >1: a super-individual, Scheffer et al. 1995).
+    # Extensive quantities (share, exports, revenue, rd, subsidy, profit, output) are the
+    # group's totals; intensive ones (capability, cost) are each member's.
+    weight: F64
 
     @classmethod
     def empty(cls) -> Firms:
@@ -108,6 +112,7 @@ _FIRM_DTYPES: dict[str, Any] = {
     "national_team": np.bool_,
     "partner": np.int32,
     "age": np.int16,
+    "weight": np.float64,
 }
 
 
@@ -119,6 +124,8 @@ def firm_rows(n: int, **values: NDArray[Any]) -> dict[str, NDArray[Any]]:
             rows[name] = np.asarray(values[name]).astype(dtype)
         elif name == "partner":
             rows[name] = np.full(n, -1, dtype=dtype)
+        elif name == "weight":
+            rows[name] = np.ones(n, dtype=dtype)
         else:
             rows[name] = np.zeros(n, dtype=dtype)
     return rows
@@ -160,6 +167,7 @@ class Technologies:
     owner_type: I8
     value_added_ratio: F64
     margin: F64
+    firms_real: F64  # Chinese firms competing in the market at the start (catalog firms_real.csv)
     # dynamic state, set by initialisation and mechanisms
     frontier: F64 = field(default_factory=lambda: np.zeros(0))
     demand: F64 = field(default_factory=lambda: np.zeros(0))
@@ -188,6 +196,7 @@ class Technologies:
     foreign_output: F64 = field(default_factory=lambda: np.zeros(0))  # cumulative, Wright's law
     china_output: F64 = field(default_factory=lambda: np.zeros(0))  # cumulative, all Chinese firms ever
     best_capability: F64 = field(default_factory=lambda: np.zeros(0))
+    entrant_weight: F64 = field(default_factory=lambda: np.zeros(0))  # real firms per entrant agent
 
     def __len__(self) -> int:
         return len(self.ids)

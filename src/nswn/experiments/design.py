@@ -25,7 +25,7 @@ Example
     scenarios: [baseline]
     seeds: 4
     root_seed: 2024
-    firms: 2000
+
     years: {end: 2035}
     levers:
       sampler: full_factorial

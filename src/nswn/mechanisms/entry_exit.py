@@ -12,6 +12,10 @@ What it models (model.md §6.9)
     ``loss_streak ≥ 3`` loss-making years; SOEs never exit (soft budget: their losses go to
     debt in the macro step). Entrants' provinces are drawn ∝ GDP share × pilot multiplier.
 
+Super-individuals: counts are of real firms (agent weights summed); in an aggregated
+technology, entrants and spin-offs arrive as agents of the technology's entrant weight
+``w_t`` (``Poisson(expected / w_t)`` agents), so expected real entry is unchanged.
+
 Differences from the shared specification: the entry rate is per incumbent
 (``ν · max(n_t, 1)``, so an emptied technology can be re-entered)
 so that results do not depend on how many firms represent the economy; ``c_best`` is the
@@ -100,14 +104,14 @@ class EntryExit:
         n_tech = len(tech)
         rng = ctx.rng
         t = firms.technology
-        count = segments.group_count(t, n_tech)
+        count = segments.group_sum(firms.weight, t, n_tech)  # real firms
         best = segments.group_max(firms.capability, t, n_tech)
         tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability), tech.best_capability)
 
         # who leaves is decided on this year's accounts; entry is driven by the same year's
         # incumbents (leavers included) and the new firms join after the leavers are removed
         leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)
-        tech.exits = segments.group_sum(leaving, t, n_tech)
+        tech.exits = segments.group_sum(leaving * firms.weight, t, n_tech)
 
         revenue = segments.group_sum(firms.revenue, t, n_tech)
         profit = segments.group_sum(firms.profit, t, n_tech)
@@ -117,7 +121,8 @@ class EntryExit:
         mean_pilot = float(province_weights.sum())
         expected = p.entry_rate * np.maximum(count, 1) * (1.0 + np.maximum(0.0, rate)) * mean_pilot
         expected = expected * tech.simulated
-        entrants = rng.poisson(expected)
+        # real entrants are represented by agents of the technology's entrant weight
+        entrants = rng.poisson(expected / tech.entrant_weight)
 
         aligned = segments.group_sum(
             state.institutions.alignment * state.institutions.output,
@@ -131,7 +136,7 @@ class EntryExit:
             where=tech.research_reference > 0,
         )
         spin_expected = p.spinoff_rate * self.patents.inventor_share * np.maximum(count, 1) * relative
-        spinoffs = rng.poisson(spin_expected * tech.simulated)
+        spinoffs = rng.poisson(spin_expected * tech.simulated / tech.entrant_weight)
 
         firms.take(~leaving)
         firms.age += 1
@@ -141,7 +146,7 @@ class EntryExit:
                 f"in {state.year} the firm population would reach {len(firms) + n_new:,}, more than the limit of "
                 f"{self.max_firms:,} (20 × the start); lower assumptions.entry_exit.entry_rate or spinoff_rate"
             )
-        tech.entries = (entrants + spinoffs).astype(float)
+        tech.entries = (entrants + spinoffs) * tech.entrant_weight
         if n_new:
             self._add(state, rng, entrants, spinoffs, province_weights / mean_pilot)
         # leavers' shares go and entrants' come: renormalise Chinese plus foreign shares to one
@@ -176,8 +181,8 @@ class EntryExit:
 
         firms = state.firms
         china_share = segments.group_sum(firms.share, firms.technology, len(tech))
-        count = np.maximum(segments.group_count(firms.technology, len(tech)), 1)
-        start_share = p.entrant_share * np.where(china_share > 0, china_share / count, 1e-3)
+        count = np.maximum(segments.group_sum(firms.weight, firms.technology, len(tech)), 1.0)
+        start_share = p.entrant_share * np.where(china_share > 0, china_share / count, 1e-3) * tech.entrant_weight
         firms.extend(
             firm_rows(
                 len(tech_of),
@@ -186,5 +191,6 @@ class EntryExit:
                 founder=founder,
                 capability=capability,
                 share=start_share[tech_of],
+                weight=tech.entrant_weight[tech_of],
             )
         )

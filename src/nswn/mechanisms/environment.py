@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
@@ -124,6 +125,14 @@ class EnvironmentParams:
         unit="share",
         doc="Foreign firms' access to the Chinese market without controls",
     )
+    foreign_emulation_rate: float = param(
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        unit="1/yr",
+        doc="λ_f, speed at which the foreign frontier learns from a Chinese leader (judged: the specification's "
+        "emulation rate 0.3; incumbent foreign leaders are strong absorbers)",
+    )
     controls_block_sales: float = param(
         0.5,
         lo=0.0,
@@ -158,6 +167,27 @@ def fence_heights(controls: ExportControlParams, ids: tuple[str, ...], year: int
     return fence
 
 
+def foreign_learning(state: State, params: EnvironmentParams) -> np.ndarray:
+    """The foreign frontier's catch-up on a Chinese leader, log capability per year.
+
+    ``ΔF_t = λ_f · e_t · A_t · max(0, c_best,t − F_t)``: when the best Chinese firm leads, the
+    foreign aggregate emulates it as Chinese firms emulate a foreign template, with the same
+    emulability ``e_t`` and through the same channel ``A_t = (1 − h_t)(1 − d(y))`` (controls
+    and decoupling cut know-how flows both ways). A lead is therefore contested: it settles
+    where the leader's own advance ``v`` equals ``g_F + λ_f e A L``, i.e. at
+    ``L* = (v − g_F) / (λ_f e A)`` (docs/model.md §6.1).
+
+    Returns
+    -------
+    array, shape (n_technologies,)
+        Addition to ``F_t`` this year (0 where China does not lead or has no firms).
+    """
+    tech, firms = state.technologies, state.firms
+    best = segments.group_max(firms.capability, firms.technology, len(tech))
+    lead = np.where(np.isfinite(best), np.maximum(0.0, best - tech.frontier), 0.0)
+    return np.asarray(params.foreign_emulation_rate * tech.emulability * tech.knowhow_access * lead)
+
+
 def apply_access(state: State, env: EnvironmentParams, controls: ExportControlParams) -> None:
     """Set fence, know-how access and market access for ``state.year`` (used at start too)."""
     tech = state.technologies
@@ -180,7 +210,7 @@ class Environment:
     def step(self, state: State, ctx: Context) -> None:
         tech = state.technologies
         p = self.params
-        tech.frontier += p.frontier_growth_scale * tech.frontier_growth
+        tech.frontier += p.frontier_growth_scale * tech.frontier_growth + foreign_learning(state, p)
         tech.demand *= 1.0 + demand_growth(p, tech.demand_growth, state.year - state.start_year)
         tech.world_demand *= 1.0 + demand_growth(p, tech.world_demand_growth, state.year - state.start_year)
         apply_access(state, p, self.controls)

@@ -55,8 +55,11 @@ def _best(state: State) -> np.ndarray:
 
 
 def _median(state: State) -> np.ndarray:
+    """Median capability of the real firms of each technology (agents weighted by the firms
+    they stand for; firms are kept sorted by technology)."""
     firms = state.firms
-    return segments.group_median(firms.capability, firms.technology, state.n_technologies)
+    bounds = segments.segment_bounds(firms.technology, state.n_technologies)
+    return segments.segment_weighted_median(firms.capability, firms.weight, bounds)
 
 
 def _by_tech(state: State, values: np.ndarray) -> np.ndarray:
@@ -92,7 +95,7 @@ def technology_indicators(instruments: tuple[str, ...]) -> dict[str, TechnologyI
             "publications": lambda s: _inst_by_field(s, s.institutions.publications),
             "patents": lambda s: _inst_by_field(s, s.institutions.patents),
             "knowledge": lambda s: s.technologies.knowledge / s.technologies.knowledge_required,
-            "firms": lambda s: segments.group_count(s.firms.technology, s.n_technologies).astype(float),
+            "firms": lambda s: segments.group_sum(s.firms.weight, s.firms.technology, s.n_technologies),
             "entries": lambda s: s.technologies.entries.copy(),
             "exits": lambda s: s.technologies.exits.copy(),
             "priority_weight": lambda s: s.technologies.priority.copy(),
@@ -136,7 +139,8 @@ def macro_indicators() -> dict[str, MacroIndicator]:
         "allocation_quality": lambda s: s.macro.allocation_quality,
         "labour_cost": lambda s: s.macro.labour_cost,
         "decoupling": lambda s: s.macro.decoupling,
-        "firms": lambda s: float(len(s.firms)),
+        "firms": lambda s: float(s.firms.weight.sum()),
+        "agents": lambda s: float(len(s.firms)),
         "entries": lambda s: float(s.technologies.entries.sum()),
         "exits": lambda s: float(s.technologies.exits.sum()),
     }

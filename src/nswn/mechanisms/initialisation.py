@@ -67,7 +67,14 @@ class InitialParams:
         unit="log capability",
         doc="Mean gap of a firm below its technology's best at the start",
     )
-    min_firms_per_technology: int = param(20, lo=1, hi=10000, unit="firms", doc="Floor of firms per technology")
+    min_firms_per_technology: int = param(
+        20,
+        lo=1,
+        hi=10000,
+        unit="firms",
+        doc="Technologies with at most this many real firms are simulated one agent per firm; larger ones get at "
+        "least this many agents",
+    )
     min_institutions_per_field: int = param(
         2, lo=1, hi=1000, unit="institutions", doc="Floor of institutions per field"
     )
@@ -160,6 +167,74 @@ def allocate_counts(total: int, weights: np.ndarray, floor: int) -> np.ndarray:
     return counts + floor
 
 
+def agent_counts(firms_real: np.ndarray, simulated: np.ndarray, agents: int, floor: int) -> tuple[np.ndarray, float]:
+    """Agents per technology for a budget of ``agents``, and the resolution it gives.
+
+    The resolution ``r = min(1, agents / Σ firms_real)`` is the share of the real firm
+    population simulated one agent per firm. A technology with at most ``floor`` real
+    firms is always simulated one agent per firm; a larger one gets
+    ``min(n_real, max(floor, ⌈r · n_real⌉))`` agents.
+
+    Parameters
+    ----------
+    firms_real : array, shape (n_technologies,)
+        Chinese firms competing in each market (catalog ``firms_real.csv``).
+    simulated : bool array, shape (n_technologies,)
+        Technologies that have firms (not the traditional aggregate).
+    agents : int
+        The agent budget (the scenario's ``firms``).
+    floor : int
+        Technologies with at most this many real firms are never aggregated.
+
+    Returns
+    -------
+    counts : int array, shape (n_technologies,)
+    resolution : float, in (0, 1]
+    """
+    real = np.where(simulated, np.round(firms_real), 0).astype(np.int64)
+    resolution = min(1.0, agents / max(int(real.sum()), 1))
+    scaled = np.maximum(max(floor, 2), np.ceil(resolution * real - 1e-9)).astype(np.int64)
+    counts = np.where(real <= floor, real, np.minimum(real, scaled))
+    return counts, resolution
+
+
+def _population(
+    real: np.ndarray, counts: np.ndarray, spread: float, gaps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capability gaps below the best, weights and entrant weights, agent by agent.
+
+    A technology simulated one agent per firm: the best firm has gap 0, the others
+    ``spread · Exponential(1)`` (the specification's rule). An aggregated one (fewer agents
+    ``a`` than real firms ``n``): its best ``k = ⌈a/2⌉`` firms are individual agents whose gaps
+    are the ``k − 1`` smallest of ``n − 1`` exponential gaps (exact order statistics, Rényi's
+    representation); the other ``n − k`` firms are split into ``a − k`` equal
+    super-individuals (weight ``(n − k)/(a − k)``) that sit at the expected gap of the middle
+    rank they stand for, ``spread · ln((n − 1)/(n − 1 − m))``. The loop runs over
+    technologies, not firms.
+    """
+    n_agents = int(counts.sum())
+    gap = np.zeros(n_agents)
+    weight = np.ones(n_agents)
+    entrant_weight = np.ones(len(counts))
+    start = 0
+    for t in np.flatnonzero(counts):
+        a, n = int(counts[t]), int(real[t])
+        draws = gaps[start : start + a]
+        if a == n:
+            gap[start + 1 : start + a] = spread * draws[1:]
+        else:
+            k = (a + 1) // 2
+            ranks = np.arange(1, k)
+            gap[start + 1 : start + k] = spread * np.cumsum(draws[1:k] / (n - ranks))
+            w = (n - k) / (a - k)
+            middle = (k - 1) + (np.arange(a - k) + 0.5) * w
+            gap[start + k : start + a] = spread * np.log((n - 1) / (n - 1 - middle))
+            weight[start + k : start + a] = w
+            entrant_weight[t] = w
+        start += a
+    return gap, weight, entrant_weight
+
+
 def initial_state(
     tech: Technologies,
     provinces: Provinces,
@@ -167,27 +242,28 @@ def initial_state(
     settings: InitialSettings,
     rng: np.random.Generator,
 ) -> State:
-    """Build the start-year state (recorded as ``start_year``)."""
+    """Build the start-year state (recorded as ``start_year``).
+
+    The firm population is the catalog's real one (``firms_real``), represented at the
+    resolution that ``settings.firms`` agents allow (see :func:`agent_counts`).
+    """
     init = settings.initial
     n_tech = len(tech)
-    simulated = np.flatnonzero(tech.simulated)
-    counts = np.zeros(n_tech, dtype=np.int64)
-    counts[simulated] = allocate_counts(settings.firms, tech.demand0[simulated], init.min_firms_per_technology)
+    counts, _ = agent_counts(tech.firms_real, tech.simulated, settings.firms, init.min_firms_per_technology)
+    real = np.where(tech.simulated, np.round(tech.firms_real), 0).astype(np.int64)
     n = int(counts.sum())
     technology = np.repeat(np.arange(n_tech), counts).astype(np.int32)
-    first = np.zeros(n, dtype=bool)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    first[starts[counts > 0]] = True
 
-    # one draw per firm and purpose, in a fixed order
+    # one draw per agent and purpose, in a fixed order
     province = rng.choice(len(provinces), size=n, p=provinces.gdp_share)
     soe_p = np.where(tech.group == STRANGLEHOLD, init.soe_share_stranglehold, init.soe_share_other)
     soe = rng.random(n) < soe_p[technology]
-    spread = rng.exponential(1.0, n) * init.capability_spread
-    capability = np.log(tech.rel_capability0)[technology] - np.where(first, 0.0, spread)
+    gap, weight, entrant_weight = _population(real, counts, init.capability_spread, rng.exponential(1.0, n))
+    capability = np.log(tech.rel_capability0)[technology] - gap
+    tech.entrant_weight = entrant_weight
 
     firms = Firms.empty()
-    firms.extend(firm_rows(n, technology=technology, province=province, soe=soe, capability=capability))
+    firms.extend(firm_rows(n, technology=technology, province=province, soe=soe, capability=capability, weight=weight))
 
     institutions = _institutions(tech, settings, rng)
     ledger = Ledger(settings.instruments, n_tech)
@@ -262,7 +338,8 @@ def _markets(state: State, settings: InitialSettings) -> None:
     firms, tech, mp = state.firms, state.technologies, settings.markets
     n_tech = len(tech)
     t = firms.technology
-    firms.share = segments.group_softmax(mp.capability_weight * firms.capability, t, n_tech) * (
+    log_weight = np.log(firms.weight)
+    firms.share = segments.group_softmax(mp.capability_weight * firms.capability + log_weight, t, n_tech) * (
         1.0 - tech.foreign_share0[t]
     )
     # experience: output history from domestic sales and a pro-rata guess of exports
@@ -278,13 +355,14 @@ def _markets(state: State, settings: InitialSettings) -> None:
 
     # Chinese shares at the logit rest point (∝ E_i, with costs from this experience)
     log_e = markets.log_competitiveness(state, mp)
-    firms.share = segments.group_softmax(log_e, t, n_tech) * (1.0 - tech.foreign_share0[t])
+    firms.share = segments.group_softmax(log_e + log_weight, t, n_tech) * (1.0 - tech.foreign_share0[t])
     foreign = markets.foreign_log_competitiveness(state, mp)
     if mp.share_dynamics == "logit":
         # E^f · appeal / (Σ E_i + E^f · appeal) = foreign_share0
-        peak = segments.group_max(log_e, t, n_tech)
+        log_we = log_e + log_weight
+        peak = segments.group_max(log_we, t, n_tech)
         with np.errstate(divide="ignore"):
-            log_sum = np.log(segments.group_sum(np.exp(log_e - peak[t]), t, n_tech)) + peak
+            log_sum = np.log(segments.group_sum(np.exp(log_we - peak[t]), t, n_tech)) + peak
         f0 = np.clip(tech.foreign_share0, 1e-9, 1 - 1e-9)
         target = log_sum + np.log(f0) - np.log1p(-f0)
     else:
@@ -306,9 +384,13 @@ def _markets(state: State, settings: InitialSettings) -> None:
     tech.world_share = ws0.copy()
     markets.trade(state, mp, log_e)
     firms.revenue = firms.share * tech.demand[t] + firms.exports
-    mean_revenue = segments.group_mean(firms.revenue, t, n_tech)
-    tech.fixed_cost0 = mp.fixed_cost_share * tech.margin * np.nan_to_num(mean_revenue)
-    firms.profit = tech.margin[t] * firms.revenue - tech.fixed_cost0[t]
+    # fixed cost of one real firm: a share of the mean firm's gross margin
+    real_count = segments.group_sum(firms.weight, t, n_tech)
+    mean_revenue = np.divide(
+        segments.group_sum(firms.revenue, t, n_tech), real_count, out=np.zeros(n_tech), where=real_count > 0
+    )
+    tech.fixed_cost0 = mp.fixed_cost_share * tech.margin * mean_revenue
+    firms.profit = tech.margin[t] * firms.revenue - tech.fixed_cost0[t] * firms.weight
     state.macro.labour_cost = markets.labour_cost(mp, state)
 
     rd = rd_spend(state, settings.innovation)
@@ -316,7 +398,7 @@ def _markets(state: State, settings: InitialSettings) -> None:
     bounds = segments.segment_bounds(t, n_tech)
     # the share-weighted median: the firm at which half of the market is reached, so that a
     # typical producer (not the typical tiny firm) starts with absorptive capacity ≈ 0.5
-    median = segments.segment_weighted_median(rd, firms.share, bounds)
+    median = segments.segment_weighted_median(rd / firms.weight, firms.share, bounds)
     tech.rd_half0 = np.where(np.isfinite(median) & (median > 0), median, 1e-9)
 
 

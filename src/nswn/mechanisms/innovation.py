@@ -19,7 +19,13 @@ What it models (model.md §6.6)
     technologies when little usable knowledge reaches firms; ``τ_i = τ0``, ``τ_pair`` for
     firms in an innovation association, plus the field's new-R&D-institute bonus.
 
-State read: revenue, subsidy, ownership, founder, partner, technology arrays.
+    A super-individual (an agent standing for ``w_i`` firms, Scheffer et al. 1995) innovates
+    as one representative member: ``RD_i / w_i`` enters ``α_i`` and ``p_i``, and its members
+    move together. (Taking the best of ``w_i`` draws each year instead was rejected: a group
+    that jumps to its best member's draw every year compounds best-of-``w`` steps, which no
+    single firm does; see docs/model.md §12.)
+
+State read: revenue, subsidy, ownership, founder, partner, technology, weight arrays.
 State written: ``firms.rd``, ``firms.capability``.
 
 Brief: the closing section (emulation of established technologies vs. private
@@ -130,12 +136,13 @@ class Innovation:
         rd = rd_spend(state, p)
         firms.rd = rd
         half = rd_half(state)
-        absorptive = rd / (rd + half)
+        member_rd = rd / firms.weight  # one member's R&D when an agent stands for several firms
+        absorptive = member_rd / (member_rd + half)
         t = firms.technology
         gap = np.maximum(0.0, tech.frontier[t] - firms.capability)
         emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * absorptive * gap
 
-        intensity = p.innovation_rate * entrepreneurship(state, p) * knowledge_gate(state, p) * rd / half
+        intensity = p.innovation_rate * entrepreneurship(state, p) * knowledge_gate(state, p) * member_rd / half
         success = uniform < -np.expm1(-intensity)
         draw = p.step_mean + p.step_sd * normal
         innovation = np.where(success & (draw > 0.0), draw, 0.0)

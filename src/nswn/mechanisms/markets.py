@@ -150,17 +150,18 @@ def labour_cost(params: MarketParams, state: State) -> float:
 
 
 def experience(state: State, params: MarketParams) -> np.ndarray:
-    """Effective cumulative output ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i`` per firm.
+    """Effective cumulative output ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i / w_i`` per firm.
 
     ``φ`` (learning spillover) is the share of learning drawn from the whole Chinese
-    industry; the rest is the firm's own output scaled by the number of firms, so that an
-    average firm's own experience equals the industry's.
+    industry; the rest is the firm's own output scaled by the number of real firms ``n_t``,
+    so that an average firm's own experience equals the industry's. ``Q_i / w_i`` is one
+    member's output when agent ``i`` stands for ``w_i`` firms.
     """
     firms, tech = state.firms, state.technologies
     t = firms.technology
-    count = segments.group_count(t, len(tech))[t]
+    count = segments.group_sum(firms.weight, t, len(tech))[t]
     phi = params.learning_spillover
-    return np.asarray(phi * tech.china_output[t] + (1.0 - phi) * count * firms.output)
+    return np.asarray(phi * tech.china_output[t] + (1.0 - phi) * count * firms.output / firms.weight)
 
 
 def log_cost(state: State, params: MarketParams) -> np.ndarray:
@@ -241,10 +242,13 @@ def update_shares(state: State, params: MarketParams, log_e: np.ndarray) -> None
 
 
 def adjust_logit(state: State, params: MarketParams, log_e: np.ndarray) -> None:
-    """Partial adjustment towards logit shares ``E_i / (Σ E_j + E^f)``."""
+    """Partial adjustment towards logit shares ``w_i E_i / (Σ w_j E_j + E^f)``.
+
+    A super-individual of ``w_i`` identical firms holds ``w_i`` logit shares.
+    """
     firms, tech = state.firms, state.technologies
     t = firms.technology
-    e_firm, e_foreign = _relative(state, log_e, foreign_log_presence(state, params))
+    e_firm, e_foreign = _relative(state, log_e + np.log(firms.weight), foreign_log_presence(state, params))
     total = segments.group_sum(e_firm, t, len(tech)) + e_foreign
     safe = np.where(total > 0, total, 1.0)
     speed = params.replicator_speed
@@ -293,8 +297,8 @@ def settle(state: State, params: MarketParams) -> None:
     firms, tech = state.firms, state.technologies
     t = firms.technology
     firms.revenue = firms.share * tech.demand[t] + firms.exports
-    fixed = tech.fixed_cost0 * tech.demand / tech.demand0
-    firms.profit = tech.margin[t] * firms.revenue - fixed[t]
+    fixed = tech.fixed_cost0 * tech.demand / tech.demand0  # per real firm
+    firms.profit = tech.margin[t] * firms.revenue - fixed[t] * firms.weight
     losing = firms.profit < 0
     firms.loss_streak = np.where(losing, np.minimum(firms.loss_streak + 1, 100), 0).astype(np.int8)
     # cumulative output in start-year yuan, net of the change in labour cost

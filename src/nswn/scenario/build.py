@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,13 @@ OTHER_LINES = ("export_discipline", "local_discretion", "keep_manufacturing", "u
 
 @dataclass(frozen=True)
 class Config:
-    """A scenario as plain frozen ``Params`` dataclasses, one per section."""
+    """A scenario as plain frozen ``Params`` dataclasses, one per section.
+
+    ``catalog`` and ``start_values`` are the scenario's overrides of the vintage's catalog and
+    macro start values; ``schedule`` holds, for every change year, the configuration in force
+    from that year on (levers and assumptions resolved to one value per year before the
+    engine runs).
+    """
 
     levers: dict[str, Any]
     assumptions: dict[str, Any]
@@ -42,10 +48,23 @@ class Config:
     institutions: int
     start_year: int
     end_year: int
+    catalog: dict[str, dict[str, float]] = field(default_factory=dict)
+    start_values: dict[str, float] = field(default_factory=dict)
+    schedule: tuple[tuple[int, Config], ...] = ()
 
 
 def to_config(scenario: BaseModel) -> Config:
     """Convert the validated pydantic scenario into dataclasses the mechanisms take."""
+    from nswn.scenario import io
+
+    base = _config(scenario)
+    changes = tuple(
+        (year, _config(io.scenario_model().model_validate(data))) for year, data in io.scheduled_data(scenario)
+    )
+    return replace(base, schedule=changes)
+
+
+def _config(scenario: BaseModel) -> Config:
     levers = {key: to_params(t, getattr(scenario.levers, key)) for key, t in LEVERS.items()}  # type: ignore[attr-defined]
     assumptions = {key: to_params(t, getattr(scenario.assumptions, key)) for key, t in ASSUMPTIONS.items()}  # type: ignore[attr-defined]
     chosen = scenario.levers.instruments  # type: ignore[attr-defined]
@@ -58,19 +77,26 @@ def to_config(scenario: BaseModel) -> Config:
         levers=levers,
         assumptions=assumptions,
         instruments=instruments,
-        firms=scenario.firms,
+        firms=scenario.firms if scenario.firms is not None else real_population(),
         institutions=scenario.institutions,  # type: ignore[attr-defined]
         start_year=scenario.years.start,
         end_year=scenario.years.end,
+        catalog={tech: dict(columns) for tech, columns in scenario.catalog.items()},  # type: ignore[attr-defined]
+        start_values=dict(scenario.start_values),  # type: ignore[attr-defined]
     )  # type: ignore[attr-defined]
 
 
-def catalog_technologies() -> Technologies:
-    """The catalog's technologies as arrays (static attributes only)."""
-    techs = catalog.technologies()
+def catalog_technologies(
+    start_year: int = catalog.LATEST, overrides: dict[str, dict[str, float]] | None = None
+) -> Technologies:
+    """The catalog's technologies as arrays (static attributes only), as of the vintage of
+    ``start_year``, with a scenario's per-technology ``overrides`` applied."""
+    techs = catalog.technologies_for(start_year)
+    populations = catalog.firm_populations()
+    overrides = overrides or {}
 
     def column(name: str) -> np.ndarray:
-        return np.array([getattr(t, name) for t in techs], dtype=float)
+        return np.array([overrides.get(t.id, {}).get(name, getattr(t, name)) for t in techs], dtype=float)
 
     group = np.array([GROUPS.index(t.group) for t in techs], dtype=np.int8)
     return Technologies(
@@ -92,7 +118,17 @@ def catalog_technologies() -> Technologies:
         owner_type=np.array([OWNER_TYPES.index(t.issue_owner_type) for t in techs], dtype=np.int8),
         value_added_ratio=column("value_added_ratio"),
         margin=column("margin"),
+        firms_real=np.array(
+            [overrides.get(t.id, {}).get("firms_real", populations[t.id].firms_real) for t in techs], dtype=float
+        ),
     )
+
+
+def real_population() -> int:
+    """Chinese firms in the catalog's simulated technologies (``firms_real.csv``): the default
+    number of agents, one per real firm."""
+    tech = catalog_technologies()
+    return int(np.round(tech.firms_real[tech.simulated]).sum())
 
 
 def catalog_provinces() -> Provinces:
@@ -105,13 +141,15 @@ def catalog_provinces() -> Provinces:
     )
 
 
-def start_macro() -> StartMacro:
-    facts = catalog.macro()
+def start_macro(start_year: int = catalog.LATEST, overrides: dict[str, float] | None = None) -> StartMacro:
+    """Macro start values of the vintage of ``start_year``, with a scenario's overrides."""
+    facts = {key: fact.value for key, fact in catalog.macro_for(start_year).items()}
+    facts.update(overrides or {})
     return StartMacro(
-        gdp=facts["gdp"].value,
-        manufacturing_value_added=facts["manufacturing_value_added"].value,
-        services_share=facts["services_share"].value,
-        debt_to_gdp=facts["debt_to_gdp"].value,
+        gdp=facts["gdp"],
+        manufacturing_value_added=facts["manufacturing_value_added"],
+        services_share=facts["services_share"],
+        debt_to_gdp=facts["debt_to_gdp"],
     )
 
 
@@ -122,7 +160,13 @@ def ledger_lines() -> tuple[str, ...]:
 
 
 def build_model(config: Config, seed: int) -> Model:
-    """Initialise the state and assemble the mechanisms in the order of model.md §3."""
+    """Initialise the state and assemble the mechanisms in the order of model.md §3.
+
+    The start state comes from the catalog vintage of ``config.start_year`` with the
+    scenario's catalog and start-value overrides. With a schedule, the mechanisms are
+    re-assembled from the configuration in force at each change year (the state carries on;
+    the priority mechanism and its start-year choices are kept).
+    """
     lv, asm = config.levers, config.assumptions
     lines = ledger_lines()
     settings = InitialSettings(
@@ -139,25 +183,50 @@ def build_model(config: Config, seed: int) -> Model:
         instruments=lines,
     )
     state = initial_state(
-        catalog_technologies(),
+        catalog_technologies(config.start_year, config.catalog),
         catalog_provinces(),
-        start_macro(),
+        start_macro(config.start_year, config.start_values),
         settings,
         stream(seed, "initialisation", config.start_year),
     )
-    instruments = [(registry()[name](params), params.share) for name, params in config.instruments.items()]
     priorities = Priorities(lv["priorities"])
     # the start state gets its priorities (the shortlist is chosen from it) ...
     priorities.step(state, Context(year=state.year, rng=stream(seed, priorities.name, state.year), ledger=state.ledger))
+    mechanisms, central, local = _assemble(config, seed, state, priorities, opening=True)
+    _opening_flows(state, central, local, asm, seed)
+    recorder = indicators.make_recorder(lines)
+    changes = dict(config.schedule)
+
+    def schedule(year: int) -> list[Mechanism] | None:
+        if year not in changes:
+            return None
+        return _assemble(changes[year], seed, state, priorities, opening=False)[0]
+
+    return Model(
+        state,
+        mechanisms,
+        seed=seed,
+        end_year=config.end_year,
+        recorder=recorder,
+        schedule=schedule if changes else None,
+    )
+
+
+def _assemble(
+    config: Config, seed: int, state: State, priorities: Priorities, *, opening: bool
+) -> tuple[list[Mechanism], CentralBudget, LocalAllocation]:
+    """The year's mechanisms for ``config``, in schedule order (model.md §3)."""
+    lv, asm = config.levers, config.assumptions
+    instruments = [(registry()[name](params), params.share) for name, params in config.instruments.items()]
     selection: list[Mechanism] = []
     for instrument, _ in instruments:
         if isinstance(instrument, NationalTeams):
-            # ... and, with national teams, its first tournament
-            select_team(state, instrument.params, stream(seed, "tournament", state.year))
+            if opening:
+                # ... and, with national teams, its first tournament
+                select_team(state, instrument.params, stream(seed, "tournament", state.year))
             selection.append(instrument.tournament())
     central = CentralBudget(lv["central_budget"], instruments, seed)
     local = LocalAllocation(lv["local_allocation"], asm["local_behaviour"])
-    _opening_flows(state, central, local, asm, seed)
     macro_policy = MacroPolicy(
         keep=lv["keep_manufacturing"],
         upgrade=lv["upgrade_traditional"],
@@ -178,15 +247,14 @@ def build_model(config: Config, seed: int) -> Model:
             asm["entry_exit"],
             lv["patent_reform"],
             asm["local_behaviour"].pilot_entry_boost,
-            max_firms=20 * max(config.firms, 1_000),
+            max_firms=20 * max(config.firms, real_population(), 1_000),
         ),
         Macro(asm["macro"], macro_policy),
     ]
     names = [m.name for m in mechanisms] + [i.name for i, _ in instruments] + ["initialisation"]
     if len(set(names)) != len(names):
         raise ValueError(f"mechanism and instrument names must be unique (they key random streams): {names}")
-    recorder = indicators.make_recorder(lines)
-    return Model(state, mechanisms, seed=seed, end_year=config.end_year, recorder=recorder)
+    return mechanisms, central, local
 
 
 def _opening_flows(

@@ -167,11 +167,62 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def validate(data: dict[str, Any], file: str) -> BaseModel:
-    """Validate merged scenario data; raise :class:`ScenarioError` with every problem."""
+    """Validate merged scenario data; raise :class:`ScenarioError` with every problem.
+
+    A ``schedule`` is checked year by year: each year's scenario (the base with every change up
+    to that year) must itself be valid, and change years must fall inside the simulated years.
+    """
     try:
-        return scenario_model().model_validate(data)
+        scenario = scenario_model().model_validate(data)
     except ValidationError as exc:
         raise ScenarioError([_problem(file, error) for error in exc.errors()]) from None
+    problems: list[Problem] = []
+    for year, changes in (getattr(scenario, "schedule", None) or {}).items():
+        for key in changes:
+            if key not in ("levers", "assumptions"):
+                problems.append(
+                    Problem(file, f"schedule.{year}.{key}", _NO_VALUE, "a schedule changes only levers and assumptions")
+                )
+        if isinstance(changes.get("levers"), dict) and "priorities" in changes["levers"]:
+            problems.append(
+                Problem(
+                    file,
+                    f"schedule.{year}.levers.priorities",
+                    _NO_VALUE,
+                    "priority modes cannot change by year (they are chosen on the start state)",
+                )
+            )
+    for year, data_then in scheduled_data(scenario):
+        start, end = scenario.years.start, scenario.years.end  # type: ignore[attr-defined]
+        if not start < year <= end:
+            problems.append(Problem(file, f"schedule.{year}", year, f"change year must be in {start + 1}–{end}"))
+            continue
+        try:
+            scenario_model().model_validate(data_then)
+        except ValidationError as exc:
+            for error in exc.errors():
+                problem = _problem(file, error)
+                problems.append(Problem(file, f"schedule.{year}.{problem.path}", problem.value, problem.message))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def scheduled_data(scenario: BaseModel) -> list[tuple[int, dict[str, Any]]]:
+    """``(year, scenario data in force from that year)`` for every change year, in order.
+
+    Each year's data is the scenario without its schedule, with the changes of that year and
+    all earlier change years merged in (``levers`` and ``assumptions`` only).
+    """
+    data = scenario.model_dump(mode="json")
+    schedule = data.pop("schedule", {}) or {}
+    out = []
+    current = data
+    for year in sorted(schedule, key=int):
+        changes = {key: value for key, value in schedule[year].items()}
+        current = deep_merge(current, changes)
+        out.append((int(year), current))
+    return out
 
 
 def _problem(file: str, error: Any) -> Problem:
@@ -250,7 +301,7 @@ def _range_text(loc: tuple[Any, ...]) -> str:
         hi = getattr(item, "le", hi)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     unit = f" {extra.get('unit')}" if extra.get("unit") else ""
-    kind = "integer " if info.annotation is int else ""
+    kind = "integer " if info.annotation in (int, int | None) else ""
     if lo is not None and hi is not None:
         return f"{kind}from {lo} to {hi}{unit}"
     if lo is not None:

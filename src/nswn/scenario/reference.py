@@ -78,7 +78,8 @@ def markdown() -> str:
         "| `base` | none | shipped name or relative path | scenario to inherit from (mappings merge, lists replace) |",
         f"| `years.start`, `years.end` | 2024, 2050 | {LIMITS['year'][0]}–{LIMITS['year'][1]}, end > start, "
         f"at most {LIMITS['span']} years | recorded years (the catalog's 2024 state is placed at `start`) |",
-        f"| `firms` | 20000 | {LIMITS['firms'][0]:,}–{LIMITS['firms'][1]:,} | simulated firms at the start |",
+        f"| `firms` | null (all real firms) | {LIMITS['firms'][0]:,}–{LIMITS['firms'][1]:,} | agents representing the "
+        "real firm population (fewer: super-individuals, a coarser resolution) |",
         f"| `institutions` | 3000 | {LIMITS['institutions'][0]:,}–{LIMITS['institutions'][1]:,} "
         "| knowledge institutions |",
         "",

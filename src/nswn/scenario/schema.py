@@ -13,7 +13,7 @@ import typing
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from nswn import catalog
 from nswn.instruments import registry
@@ -186,8 +186,58 @@ def instruments_model() -> type[BaseModel]:
     )
 
 
+# catalog columns a scenario may override per technology (``catalog:``), with their ranges
+CATALOG_OVERRIDES: dict[str, tuple[float, float]] = {
+    **catalog.TECHNOLOGY_RANGES,
+    "firms_real": (1.0, 10_000_000.0),
+}
+# macro start values a scenario may override (``start_values:``), with their ranges
+START_VALUES: dict[str, tuple[float, float]] = {
+    "gdp": (1.0, 1e7),
+    "manufacturing_value_added": (1.0, 1e7),
+    "services_share": (0.0, 1.0),
+    "debt_to_gdp": (0.0, 20.0),
+}
+
+
+def _check_catalog(value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    known = catalog.technology_ids()
+    problems = []
+    for tech, columns in value.items():
+        if tech not in known:
+            import difflib
+
+            close = difflib.get_close_matches(tech, known, n=1)
+            problems.append(f"unknown technology {tech!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            continue
+        for column, number in columns.items():
+            if column not in CATALOG_OVERRIDES:
+                problems.append(f"{tech}.{column}: unknown column; allowed: {', '.join(CATALOG_OVERRIDES)}")
+                continue
+            lo, hi = CATALOG_OVERRIDES[column]
+            if not lo <= number <= hi:
+                problems.append(f"{tech}.{column} = {number}: out of range; allowed: from {lo:g} to {hi:g}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+def _check_start_values(value: dict[str, float]) -> dict[str, float]:
+    problems = []
+    for key, number in value.items():
+        if key not in START_VALUES:
+            problems.append(f"{key}: unknown start value; allowed: {', '.join(START_VALUES)}")
+            continue
+        lo, hi = START_VALUES[key]
+        if not lo <= number <= hi:
+            problems.append(f"{key} = {number}: out of range; allowed: from {lo:g} to {hi:g}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
 class Years(BaseModel):
-    """Simulated calendar years (the catalog's 2024 state is placed at ``start``)."""
+    """Simulated calendar years; ``start`` must have a data vintage (``catalog.VINTAGES``)."""
 
     model_config = STRICT
     start: int = Field(2024, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="First (recorded) year")
@@ -195,6 +245,11 @@ class Years(BaseModel):
 
     @model_validator(mode="after")
     def _order(self) -> Years:
+        if self.start not in catalog.VINTAGES:
+            raise ValueError(
+                f"start = {self.start}: no data vintage for this start year; available start years: "
+                f"{', '.join(str(v) for v in catalog.VINTAGES)} (a start year is never relabelled)"
+            )
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         if self.end - self.start > LIMITS["span"]:
@@ -225,12 +280,15 @@ def scenario_model() -> type[BaseModel]:
         base=(str | None, None),
         years=(Years, Years()),
         firms=(
-            int,
+            int | None,
             Field(
-                20_000,
+                None,
                 ge=LIMITS["firms"][0],
                 le=LIMITS["firms"][1],
-                description="Number of simulated firms (national scale: 1 000 000+)",
+                description="Agents that represent the catalog's real firm population (firms_real.csv); fewer agents "
+                "than real firms group the smaller firms into super-individuals (a coarser resolution, precision "
+                "only). Default (null): the whole real population, one agent per firm — the converged resolution "
+                "(docs/convergence.md)",
             ),
         ),
         institutions=(
@@ -240,6 +298,30 @@ def scenario_model() -> type[BaseModel]:
                 ge=LIMITS["institutions"][0],
                 le=LIMITS["institutions"][1],
                 description="Number of knowledge institutions",
+            ),
+        ),
+        catalog=(
+            Annotated[
+                dict[str, dict[str, float]],
+                AfterValidator(_check_catalog),
+                Field(description="Per-technology overrides of catalog attributes: {technology id: {column: value}}"),
+            ],
+            {},
+        ),
+        start_values=(
+            Annotated[
+                dict[str, float],
+                AfterValidator(_check_start_values),
+                Field(description="Overrides of the vintage's macro start values (bn CNY at 2024 prices, ratios)"),
+            ],
+            {},
+        ),
+        schedule=(
+            dict[int, dict[str, Any]],
+            Field(
+                {},
+                description="Changes by year: {year: {levers: {...}, assumptions: {...}}}; each year's changes apply "
+                "from that year on, on top of the earlier ones (validated as whole scenarios)",
             ),
         ),
         levers=(levers, levers()),

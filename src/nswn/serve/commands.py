@@ -32,7 +32,12 @@ def register(app: typer.Typer) -> None:
             str, typer.Option(help="Address to listen on; anything but loopback lets other machines run simulations.")
         ] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-        firms: Annotated[int, typer.Option(min=100, max=20_000, help="Firms of an interactive run.")] = 3000,
+        firms: Annotated[
+            int | None,
+            typer.Option(
+                min=100, max=40_000, help="Agents of an interactive run (default: the whole real firm population)."
+            ),
+        ] = None,
         processes: Annotated[
             int | None,
             typer.Option(min=0, max=64, help="Worker processes for runs (0: threads; default: up to 4, one per CPU)."),

@@ -27,7 +27,8 @@ class Settings:
     Attributes
     ----------
     firms
-        Firms of an interactive run when a request does not say.
+        Agents of an interactive run when a request does not say (None: the whole real
+        firm population, one agent per firm — the converged default every shell uses).
     max_firms
         Largest firm count a request may ask for.
     min_start_year, max_end_year
@@ -53,8 +54,8 @@ class Settings:
         Run the baseline at start-up so the page's first load is fast.
     """
 
-    firms: int = 3000
-    max_firms: int = 20_000
+    firms: int | None = None
+    max_firms: int = 40_000
     min_start_year: int = 2000
     max_end_year: int = 2050
     run_seconds: float = 10.0
@@ -140,12 +141,13 @@ def request_models(settings: Settings, shipped: tuple[str, ...]) -> tuple[type[B
         ),
         "seed": (int, Field(0, ge=0, le=2**32 - 1, description="Run seed")),
         "firms": (
-            int,
+            int | None,
             Field(
                 settings.firms,
                 ge=100,
                 le=settings.max_firms,
-                description=f"Simulated firms (service limit 100–{settings.max_firms})",
+                description=f"Agents representing the real firm population (service limit 100–{settings.max_firms}; "
+                "null: the whole real population, the converged default)",
             ),
         ),
         "start_year": (
