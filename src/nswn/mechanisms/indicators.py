@@ -153,9 +153,10 @@ def _province_columns(state: State) -> dict[str, np.ndarray]:
     firms, n = state.firms, len(state.provinces)
     province = firms.province.astype(np.int64)
     columns: dict[str, np.ndarray] = {"province_id": np.array(state.provinces.ids, dtype=object)}
-    columns["firms"] = np.bincount(province, minlength=n).astype(float)
+    # real firms: an agent stands for ``weight`` firms (super-individuals); money is already the group's total
+    columns["firms"] = np.bincount(province, weights=firms.weight, minlength=n)
     for name, values in (
-        ("soe_firms", firms.soe),
+        ("soe_firms", firms.weight * firms.soe),
         ("subsidies", firms.subsidy),
         ("revenue", firms.revenue),
         ("exports", firms.exports),
@@ -166,7 +167,7 @@ def _province_columns(state: State) -> dict[str, np.ndarray]:
 
 
 def province_breakdown() -> Breakdown:
-    """``province_year``: firms, SOE firms and firms' subsidies, revenue, exports and R&D by province.
+    """``province_year``: real firms, SOE firms and firms' subsidies, revenue, exports and R&D by province.
 
     Money in bn CNY (2024 prices); subsidies are what firms received that year (central
     instruments and local allocation).
@@ -182,7 +183,7 @@ def _ownership_columns(state: State) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {
         "technology_id": np.repeat(np.array(tech.ids, dtype=object), 2),
         "ownership": np.tile(np.array(OWNERSHIP, dtype=object), state.n_technologies),
-        "firms": np.bincount(codes, minlength=n).astype(float),
+        "firms": np.bincount(codes, weights=firms.weight, minlength=n),  # real firms (agents × weight)
     }
     for name, values in (
         ("domestic_share", firms.share),
