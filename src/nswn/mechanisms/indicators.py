@@ -223,7 +223,7 @@ def lasting_parity(keys: np.ndarray, years: np.ndarray, at_parity: np.ndarray) -
     parity later and stays at parity in every year through the end of the run; its broken
     year is the first year of that lasting spell. A technology already at parity in the start
     year is counted as **at parity at start** and never as broken, even if it falls below
-    later and climbs back (lidar: 1.05 in 2024, 0.68 in 2050).
+    later and climbs back (lidar starts above parity and falls behind in the baseline).
 
     Parameters
     ----------
