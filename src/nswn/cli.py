@@ -332,12 +332,20 @@ def params(
 
 def _register_commands() -> None:
     from nswn.analysis import export as export_commands
+    from nswn.analysis import hindcast_commands
     from nswn.experiments import claims_commands
     from nswn.experiments import commands as experiment_commands
     from nswn.report import commands as report_commands
     from nswn.serve import commands as serve_commands
 
-    for module in (experiment_commands, claims_commands, report_commands, serve_commands, export_commands):
+    for module in (
+        hindcast_commands,
+        experiment_commands,
+        claims_commands,
+        report_commands,
+        serve_commands,
+        export_commands,
+    ):
         module.register(app)
 
 

@@ -2,7 +2,7 @@
 
 What it models (model.md §6.7)
     Log unit cost ``p_i = w(y) − ℓ · ln(1 + Q^eff_i / Q0_t)`` (Wright's law, ℓ = 0.32 for an
-    80 % progress ratio; ``w(y) = w0 + g_w (y − y0)`` is China's relative unit labour cost).
+    80 % progress ratio; ``w(y) = w0 + g_w (y − 2024)`` is China's relative unit labour cost).
     Experience ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i`` mixes the Chinese industry's
     cumulative output (spillovers within clusters, share ``φ``) with the firm's own.
     Competitiveness ``ln E_i = σ_c c_i − σ_p p_i``; the foreign aggregate has
@@ -94,7 +94,8 @@ class MarketParams:
         lo=-3.0,
         hi=3.0,
         unit="log units",
-        doc="w0, China's start labour cost relative to the foreign competitor",
+        doc="w0, China's labour cost relative to the foreign competitor in 2024 (the path w0 + g_w (y − 2024) "
+        "holds for any start year)",
     )
     labour_cost_growth: float = param(
         0.02,
@@ -144,9 +145,14 @@ class MarketParams:
     )
 
 
+# the calendar year in which China's relative labour cost is ``labour_cost0`` (the 2024 catalog)
+LABOUR_COST_YEAR = 2024
+
+
 def labour_cost(params: MarketParams, state: State) -> float:
-    """``w(y)``."""
-    return params.labour_cost0 + params.labour_cost_growth * (state.year - state.start_year)
+    """``w(y) = w0 + g_w (y − 2024)``: anchored in calendar 2024, whatever the start year, so
+    that a run starting in 2006 starts with the larger cost edge of 2006."""
+    return params.labour_cost0 + params.labour_cost_growth * (state.year - LABOUR_COST_YEAR)
 
 
 def experience(state: State, params: MarketParams) -> np.ndarray:
@@ -302,7 +308,8 @@ def settle(state: State, params: MarketParams) -> None:
     losing = firms.profit < 0
     firms.loss_streak = np.where(losing, np.minimum(firms.loss_streak + 1, 100), 0).astype(np.int8)
     # cumulative output in start-year yuan, net of the change in labour cost
-    produced = firms.revenue / np.exp(labour_cost(params, state) - params.labour_cost0)
+    start = params.labour_cost0 + params.labour_cost_growth * (state.start_year - LABOUR_COST_YEAR)
+    produced = firms.revenue / np.exp(labour_cost(params, state) - start)
     firms.output += produced
     tech.china_output += segments.group_sum(produced, t, len(tech))
     tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports

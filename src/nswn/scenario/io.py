@@ -170,7 +170,8 @@ def validate(data: dict[str, Any], file: str) -> BaseModel:
     """Validate merged scenario data; raise :class:`ScenarioError` with every problem.
 
     A ``schedule`` is checked year by year: each year's scenario (the base with every change up
-    to that year) must itself be valid, and change years must fall inside the simulated years.
+    to that year) must itself be valid, and change years must come after the start year
+    (years after the end are not used).
     """
     try:
         scenario = scenario_model().model_validate(data)
@@ -194,9 +195,11 @@ def validate(data: dict[str, Any], file: str) -> BaseModel:
             )
     for year, data_then in scheduled_data(scenario):
         start, end = scenario.years.start, scenario.years.end  # type: ignore[attr-defined]
-        if not start < year <= end:
-            problems.append(Problem(file, f"schedule.{year}", year, f"change year must be in {start + 1}–{end}"))
+        if year <= start:
+            problems.append(Problem(file, f"schedule.{year}", year, f"change year must be after the start ({start})"))
             continue
+        if year > end:
+            continue  # beyond the simulated years: never used
         try:
             scenario_model().model_validate(data_then)
         except ValidationError as exc:

@@ -1,0 +1,251 @@
+"""Hindcast: run the ``history`` scenario 2006 → 2024 and compare it with what happened.
+
+Targets (``catalog/history/targets.csv``) carry their observed value, a tolerance written
+from the data's own uncertainty before any run (revisions, source disagreement, definitions),
+a source and a window (``train`` 2006–2018, ``test`` 2019–2024). For each target the
+simulated median and 90 % interval over seeds are compared with the observation; a target
+is *within* when the simulated median lies within observed ± tolerance. Targets the model
+does not represent (nominal GDP, the year China became the largest shipbuilder) are listed
+as not modelled, never dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+HISTORY_SCENARIO = "history"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observed fact to reproduce."""
+
+    target_id: str
+    indicator: str
+    technology: str
+    year: int
+    observed: float
+    tolerance: float
+    tolerance_basis: str
+    window: str
+    source: str
+
+
+def targets() -> list[Target]:
+    """The hindcast targets shipped with the catalog."""
+    text = resources.files("nswn.catalog").joinpath("history").joinpath("targets.csv").read_text(encoding="utf-8")
+    out = []
+    for row in csv.DictReader(text.splitlines()):
+        out.append(
+            Target(
+                target_id=row["target_id"],
+                indicator=row["indicator"],
+                technology=row["technology"] or "",
+                year=int(row["year"]),
+                observed=float(row["observed"]),
+                tolerance=float(row["tolerance"]),
+                tolerance_basis=row["tolerance_basis"],
+                window=row["window"],
+                source=row["source"],
+            )
+        )
+    return out
+
+
+def _years_in(target_id: str) -> list[int]:
+    return [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", target_id)]
+
+
+def _production_share(tech: pd.DataFrame) -> pd.Series:
+    """China's share of world production, % (home sales of Chinese firms plus exports over
+    world demand, home market included)."""
+    home = tech["china_domestic_share"] * tech["demand"]
+    world = tech["demand"] + tech["china_exports"] + tech["foreign_exports"]
+    return 100 * (home + tech["china_exports"]) / world
+
+
+def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFrame) -> float | None:
+    """The model's counterpart of a target in one run (None: not modelled).
+
+    Units follow the targets file: shares and ratios in %, money in bn CNY at 2024 prices,
+    counts as counts, years as years.
+    """
+    m = macro.set_index("year")
+    y = target.year
+    if y not in m.index:
+        return None
+    ind = target.indicator
+    if ind in ("manufacturing_share", "manufacturing_share_revised"):
+        return float(100 * m.loc[y, "manufacturing_share"])
+    if ind == "gdp_real_growth_mean":
+        first, last = _years_in(target.target_id)[-2:]
+        growth = m["gdp"].pct_change()
+        return float(100 * growth.loc[first:last].mean())
+    if ind == "gdp_real_index_2006":
+        return float(m.loc[y, "gdp"] / m.loc[m.index.min(), "gdp"])
+    if ind == "debt_to_gdp":
+        return float(100 * m.loc[y, "debt_to_gdp"])
+    if ind == "debt_to_gdp_change":
+        return float(100 * (m.loc[y, "debt_to_gdp"] - m.loc[y - 1, "debt_to_gdp"])) if y - 1 in m.index else None
+    rd = m["firm_rd"] + m["institution_funding"]
+    if ind == "gerd_share_of_gdp":
+        return float(100 * rd.loc[y] / m.loc[y, "gdp"])
+    if ind == "basic_research_share_of_gerd":
+        basic = technology.groupby("year")["funding_basic_research"].sum()
+        return float(100 * basic.loc[y] / rd.loc[y])
+    if ind == "publications":
+        return float(m.loc[y, "publications"])
+    if ind == "publications_cagr":
+        first, last = _years_in(target.target_id)[-2:]
+        return float(100 * ((m.loc[last, "publications"] / m.loc[first, "publications"]) ** (1 / (last - first)) - 1))
+    if ind == "invention_patent_grants":
+        return float(m.loc[y, "patents"])
+    tech = technology[technology["technology_id"] == target.technology]
+    if tech.empty:
+        return None
+    at = tech.set_index("year")
+    if ind.startswith("world_share") or ind == "world_production_share":
+        return float(_production_share(tech).set_axis(tech["year"]).loc[y])
+    if ind == "relative_capability":
+        return float(at.loc[y, "relative_capability"])
+    if ind == "parity_year":
+        first = at["first_parity_year"].dropna()
+        return float(first.iloc[0]) if len(first) else float("nan")
+    return None  # e.g. nominal GDP, first-rank year: not represented by the model
+
+
+def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Target] | None = None) -> pd.DataFrame:
+    """Observed vs simulated (median and 90 % interval over runs) for every target.
+
+    Returns
+    -------
+    DataFrame, one row per target
+        ``target_id, indicator, technology, year, window, observed, tolerance, median, p05,
+        p95, status`` where status is ``within``, ``missed`` or ``not modelled``.
+    """
+    chosen = chosen if chosen is not None else targets()
+    values: dict[str, list[float]] = {t.target_id: [] for t in chosen}
+    for technology, macro in runs:
+        for target in chosen:
+            value = simulated_value(target, technology, macro)
+            if value is not None:
+                values[target.target_id].append(value)
+    rows = []
+    for target in chosen:
+        sample = np.array(values[target.target_id], dtype=float)
+        row: dict[str, object] = {
+            "target_id": target.target_id,
+            "indicator": target.indicator,
+            "technology": target.technology,
+            "year": target.year,
+            "window": target.window,
+            "observed": target.observed,
+            "tolerance": target.tolerance,
+        }
+        if sample.size == 0:
+            row.update(median=np.nan, p05=np.nan, p95=np.nan, status="not modelled")
+        else:
+            finite = sample[np.isfinite(sample)]
+            if finite.size == 0:  # e.g. parity never reached
+                row.update(median=np.nan, p05=np.nan, p95=np.nan, status="missed")
+            else:
+                median = float(np.median(finite)) if finite.size == sample.size else np.nan
+                row.update(
+                    median=median,
+                    p05=float(np.quantile(finite, 0.05)),
+                    p95=float(np.quantile(finite, 0.95)),
+                    status="within" if abs(median - target.observed) <= target.tolerance else "missed",
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_history(
+    seeds: int,
+    firms: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Run ``history`` for seeds 0..seeds−1 (in parallel processes when ``workers`` > 1)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(seed, firms) for seed in range(seeds)]
+    out: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    if workers <= 1:
+        for i, job in enumerate(jobs, start=1):
+            out.append(_one(job))
+            if progress:
+                progress(i)
+        return out
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for i, result in enumerate(pool.map(_one, jobs), start=1):
+            out.append(result)
+            if progress:
+                progress(i)
+    return out
+
+
+def _one(job: tuple[int, int | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from nswn import api
+
+    seed, firms = job
+    result = api.simulate(HISTORY_SCENARIO, seed=seed, firms=firms)
+    return result.technology_year, result.macro_year
+
+
+def _series(indicator: str) -> dict[int, float]:
+    text = resources.files("nswn.catalog").joinpath("history").joinpath("macro_series.csv").read_text(encoding="utf-8")
+    return {
+        int(row["year"]): float(row["value"])
+        for row in csv.DictReader(text.splitlines())
+        if row["indicator"] == indicator
+    }
+
+
+def derived_inputs(start: int = 2006, end: int = 2024) -> tuple[dict[str, dict[str, float]], dict[int, float]]:
+    """Exogenous paths of the ``history`` scenario, derived from data (not from targets).
+
+    Returns
+    -------
+    catalog : {technology id: {"demand_growth", "world_demand_growth"}}
+        Constant yearly growth that takes each market from its 2006-vintage size to its 2024
+        catalog size, ``(D_2024 / D_2006)^(1/18) − 1`` (both endpoints from the catalog's
+        vintages), rounded to 5 decimals.
+    services : {year: services growth}
+        Real growth of services value added, ``(1 + g_y) · s_y / s_(y−1) − 1`` from NBS real GDP
+        growth ``g`` and the services share ``s`` (``history/macro_series.csv``), rounded to 5
+        decimals.
+    """
+    from nswn import catalog
+
+    now = {t.id: t for t in catalog.technologies_for(end)}
+    then = {t.id: t for t in catalog.technologies_for(start)}
+    years = end - start
+    overrides: dict[str, dict[str, float]] = {}
+    for tech_id, old in then.items():
+        new = now[tech_id]
+        growth = {}
+        for column, value0, value1 in (
+            ("demand_growth", old.demand0, new.demand0),
+            ("world_demand_growth", old.world_demand0, new.world_demand0),
+        ):
+            if value0 > 0 and value1 > 0:
+                rate = (value1 / value0) ** (1 / years) - 1
+                growth[column] = round(min(max(rate, -0.2), 0.5), 5)
+        if growth:
+            overrides[tech_id] = growth
+    real = _series("gdp_real_growth")
+    share = _series("services_share")
+    services = {}
+    for year in range(start + 1, end + 1):
+        if year in real and year in share and year - 1 in share:
+            g = real[year] / 100 if real[year] > 1 else real[year]
+            services[year] = round((1 + g) * share[year] / share[year - 1] - 1, 5)
+    return overrides, services

@@ -1,0 +1,70 @@
+"""``nswn hindcast``: the ``history`` scenario against what happened (registered by ``nswn.cli``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the hindcast command to ``app``."""
+
+    @app.command()
+    def hindcast(
+        seeds: Annotated[int, typer.Option(min=1, max=1000, help="Seeds (runs of the history scenario).")] = 10,
+        firms: Annotated[
+            int | None,
+            typer.Option(min=100, max=10_000_000, help="Agents (default: the whole real firm population)."),
+        ] = None,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 2,
+        window: Annotated[
+            str, typer.Option(help="Targets to show: all, train (2006-2018) or test (2019-2024).")
+        ] = "all",
+        csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    ) -> None:
+        """Run `history` (2006 → 2024) and print observed vs simulated for every historical target.
+
+        A target is 'within' when the simulated median lies within observed ± tolerance; the
+        tolerance comes from the data's own uncertainty (catalog/history/targets.csv).
+        """
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.table import Table
+
+        from nswn.analysis import hindcast as hc
+        from nswn.cli import console, fail
+
+        if window not in ("all", "train", "test"):
+            fail(f"--window = {window!r}: allowed: all, train, test")
+            return
+        with Progress(
+            TextColumn("history 2006-2024"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("runs", total=seeds)
+            runs = hc.run_history(seeds, firms, workers, progress=lambda done: bar.update(task, completed=done))
+        table = hc.compare(runs)
+        if window != "all":
+            table = table[table["window"] == window]
+        if csv is not None:
+            try:
+                table.to_csv(csv, index=False)
+            except OSError as exc:
+                fail(f"cannot write {csv}: {exc}")
+                return
+        shown = Table(title=f"Hindcast: history 2006-2024, {seeds} seeds; simulated median [90 % interval]")
+        for column in ("target", "window", "year", "observed ± tolerance", "simulated", "status"):
+            shown.add_column(column, justify="left" if column in ("target", "status") else "right")
+        for row in table.itertuples():
+            name = row.target_id + (f" ({row.technology})" if row.technology else "")
+            simulated = "—" if row.median != row.median else f"{row.median:.4g} [{row.p05:.4g}, {row.p95:.4g}]"
+            shown.add_row(
+                name, row.window, str(row.year), f"{row.observed:.4g} ± {row.tolerance:.3g}", simulated, row.status
+            )
+        console.print(shown)
+        counts = table["status"].value_counts()
+        modelled = int(counts.get("within", 0) + counts.get("missed", 0))
+        console.print(
+            f"{int(counts.get('within', 0))} of {modelled} modelled targets within tolerance; "
+            f"{int(counts.get('not modelled', 0))} not modelled."
+        )

@@ -1,0 +1,159 @@
+"""History: data vintages, catalog overrides, schedules, the history scenario and the hindcast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import nswn
+from nswn import catalog
+from nswn.analysis import hindcast
+from nswn.cli import app
+from nswn.scenario import io
+from nswn.scenario.build import build_model, to_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = 1500
+
+
+@pytest.mark.parametrize("year", catalog.VINTAGES)
+def test_every_vintage_loads_and_validates(year: int) -> None:
+    techs = catalog.technologies_for(year)
+    assert [t.id for t in techs] == list(catalog.technology_ids())
+    facts = catalog.macro_for(year)
+    assert set(catalog.macro()) <= set(facts)
+    assert facts["start_year"].value == year
+
+
+def test_a_start_year_without_vintage_exits_2_listing_the_vintages() -> None:
+    done = CliRunner().invoke(app, ["run", "baseline", "--start-year", "1999", "--end-year", "2030"])
+    assert done.exit_code == 2
+    assert "available start years: 2006, 2024" in done.output
+
+
+def test_the_2006_start_reproduces_its_sourced_start_values_exactly() -> None:
+    result = nswn.simulate({"base": "baseline", "years": {"start": 2006, "end": 2008}}, seed=0, firms=SMALL)
+    start = result.macro_year.set_index("year").loc[2006]
+    facts = catalog.macro_for(2006)
+    assert start["gdp"] == pytest.approx(facts["gdp"].value, rel=1e-12)
+    mva, gdp = facts["manufacturing_value_added"].value, facts["gdp"].value
+    assert start["manufacturing_share"] == pytest.approx(mva / gdp, rel=1e-12)  # the closure: MVA / GDP
+    assert start["manufacturing_share"] == pytest.approx(facts["manufacturing_share"].value, abs=1e-4)
+    assert start["debt_to_gdp"] == pytest.approx(facts["debt_to_gdp"].value, rel=1e-12)
+    tech = result.technology_year.set_index(["year", "technology_id"]).loc[2006]
+    for t in catalog.technologies_for(2006):
+        if t.group == "traditional":
+            continue
+        assert tech.loc[t.id, "relative_capability"] == pytest.approx(t.rel_capability0, rel=1e-12)
+        assert tech.loc[t.id, "demand"] == pytest.approx(max(t.demand0, 1e-6), rel=1e-12)
+
+
+def test_catalog_and_start_value_overrides_reach_the_engine() -> None:
+    scenario = io.from_dict(
+        {
+            "base": "baseline",
+            "years": {"end": 2026},
+            "catalog": {"lithography_machines": {"rel_capability0": 0.05, "firms_real": 7}},
+            "start_values": {"debt_to_gdp": 2.0},
+        }
+    )
+    model = build_model(to_config(scenario), seed=0)
+    tech = model.state.technologies
+    t = tech.index("lithography_machines")
+    assert tech.rel_capability0[t] == 0.05
+    assert (model.state.firms.technology == t).sum() == 7
+    assert model.state.macro.debt / model.state.macro.gdp == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"catalog": {"lithograph": {"demand0": 1.0}}}, "unknown technology 'lithograph'"),
+        ({"catalog": {"lithography_machines": {"demand": 1.0}}}, "unknown column"),
+        ({"catalog": {"lithography_machines": {"emulability": 3.0}}}, "out of range"),
+        ({"start_values": {"gdp_growth": 1.0}}, "unknown start value"),
+        ({"schedule": {2030: {"levers": {"central_budget": {"share_of_gdp": 0.5}}}}}, "out of range"),
+        ({"schedule": {2024: {"levers": {"central_budget": {"share_of_gdp": 0.01}}}}}, "must be after the start"),
+        ({"schedule": {2030: {"firms": 500}}}, "changes only levers and assumptions"),
+        ({"schedule": {2030: {"levers": {"priorities": {"mode": "none"}}}}}, "cannot change by year"),
+    ],
+)
+def test_bad_overrides_and_schedules_are_clear_errors(data: dict, fragment: str) -> None:
+    with pytest.raises(io.ScenarioError) as error:
+        io.from_dict({"base": "baseline", **data})
+    assert fragment in str(error.value)
+
+
+def test_a_schedule_switches_in_its_year_and_not_before() -> None:
+    scenario = {
+        "base": "baseline",
+        "years": {"end": 2030},
+        "schedule": {2028: {"levers": {"central_budget": {"share_of_gdp": 0.02}}}},
+    }
+    result = nswn.simulate(scenario, seed=0, firms=SMALL)
+    plain = nswn.simulate({"base": "baseline", "years": {"end": 2030}}, seed=0, firms=SMALL)
+    budget = result.macro_year.set_index("year")["central_budget"] / plain.macro_year.set_index("year")["gdp"].shift(1)
+    before = plain.macro_year.set_index("year")
+    after = result.macro_year.set_index("year")
+    # identical up to 2027 (same seed, same levers) ...
+    pd.testing.assert_frame_equal(
+        before.loc[:2027].drop(columns="run_id"), after.loc[:2027].drop(columns="run_id"), check_exact=True
+    )
+    # ... and from 2028 the central budget is 2 % of the previous year's GDP
+    gdp = after["gdp"]
+    assert after.loc[2028, "central_budget"] == pytest.approx(0.02 * gdp.loc[2027], rel=1e-12)
+    assert after.loc[2030, "central_budget"] == pytest.approx(0.02 * gdp.loc[2029], rel=1e-12)
+    assert np.isfinite(budget.loc[2028])
+
+
+def test_history_scenario_uses_the_derived_paths() -> None:
+    data = yaml.safe_load((ROOT / "scenarios" / "history.yaml").read_text(encoding="utf-8"))
+    overrides, services = hindcast.derived_inputs()
+    assert data["catalog"] == overrides
+    assert {year: entry["assumptions"]["macro"]["services_growth"] for year, entry in data["schedule"].items()} == {
+        year: value for year, value in services.items()
+    }
+    scenario = io.load("history")
+    assert (scenario.years.start, scenario.years.end) == (2006, 2024)
+
+
+def test_hindcast_compares_with_tolerance_and_lists_what_is_not_modelled() -> None:
+    years = list(range(2006, 2025))
+    macro = pd.DataFrame(
+        {
+            "year": years,
+            "gdp": np.linspace(100, 300, len(years)),
+            "manufacturing_share": np.linspace(0.32, 0.25, len(years)),
+            "debt_to_gdp": np.linspace(1.4, 2.9, len(years)),
+            "firm_rd": 1.0,
+            "institution_funding": 1.0,
+            "publications": 1.0,
+            "patents": 1.0,
+        }
+    )
+    technology = pd.DataFrame(
+        {"year": years, "technology_id": "x", "funding_basic_research": 0.1, "relative_capability": 0.2}
+    )
+    targets = [
+        hindcast.Target("a", "manufacturing_share", "", 2024, 25.0, 0.5, "", "test", ""),
+        hindcast.Target("b", "manufacturing_share", "", 2024, 26.0, 0.5, "", "test", ""),
+        hindcast.Target("c", "gdp_current", "", 2024, 1.0, 0.1, "", "test", ""),
+        hindcast.Target("d", "relative_capability", "x", 2024, 0.15, 0.1, "", "test", ""),
+    ]
+    table = hindcast.compare([(technology, macro)] * 3, targets).set_index("target_id")
+    assert table.loc["a", "status"] == "within" and table.loc["a", "median"] == pytest.approx(25.0)
+    assert table.loc["b", "status"] == "missed"
+    assert table.loc["c", "status"] == "not modelled"
+    assert table.loc["d", "status"] == "within"
+
+
+@pytest.mark.slow
+def test_hindcast_command_prints_the_target_table() -> None:
+    done = CliRunner().invoke(app, ["hindcast", "--seeds", "1", "--firms", "3000", "--workers", "1"])
+    assert done.exit_code == 0, done.output
+    assert "mfg_share_2024" in done.output and "modelled targets within tolerance" in done.output
