@@ -157,3 +157,23 @@ def test_hindcast_command_prints_the_target_table() -> None:
     done = CliRunner().invoke(app, ["hindcast", "--seeds", "1", "--firms", "3000", "--workers", "1"])
     assert done.exit_code == 0, done.output
     assert "mfg_share_2024" in done.output and "modelled targets within tolerance" in done.output
+
+
+@pytest.mark.parametrize("start", catalog.VINTAGES)
+def test_rd_is_compared_like_with_like(start: int) -> None:
+    """GERD = the modelled industries' R&D + the rest of the economy's at its start intensity;
+    basic research = the statistically counted share of block grants (closures at the start)."""
+    scenario = {"base": "baseline", "years": {"start": start, "end": start + 3}}
+    result = nswn.simulate(scenario, seed=0, firms=SMALL)
+    macro = result.macro_year.set_index("year")
+    facts = catalog.macro_for(start)
+    # closures on the start year's own flows: the sourced values are reproduced exactly
+    assert macro.loc[start, "gerd_share"] == pytest.approx(facts["gerd_share"].value, rel=1e-12)
+    assert macro.loc[start, "basic_research_share"] == pytest.approx(facts["basic_research_share"].value, rel=1e-12)
+    modelled = macro["firm_rd"] + macro["institution_funding"]
+    assert (macro["gerd"] > modelled).all()
+    # more central money from the next year raises GERD (the modelled part moves, the rest's
+    # intensity does not)
+    more = {start + 1: {"levers": {"central_budget": {"share_of_gdp": 0.02}}}}
+    richer = nswn.simulate({**scenario, "schedule": more}, seed=0, firms=SMALL).macro_year.set_index("year")
+    assert richer.loc[start + 2, "gerd_share"] > macro.loc[start + 2, "gerd_share"]

@@ -130,6 +130,7 @@ def simulate(
     *,
     start_year: int | None = None,
     end_year: int | None = None,
+    overrides: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Result:
     """Run one scenario with one seed and return its tables.
@@ -144,12 +145,22 @@ def simulate(
         Override the scenario's number of firms.
     start_year, end_year
         Override the simulated years.
+    overrides
+        Dotted parameter paths and values, e.g. ``{"levers.priorities.mode": "broad"}``:
+        levers and assumptions changed for this run, validated like a scenario file
+        (raises :class:`nswn.ScenarioError` naming the path, value and allowed range).
     progress
         Called with each simulated year.
     """
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     loaded = _as_scenario(scenario)
+    if overrides:
+        from nswn.experiments.design import apply_overrides
+
+        if not isinstance(overrides, dict):
+            raise TypeError(f"overrides must be a dict of dotted paths to values, not {type(overrides).__name__}")
+        loaded = apply_overrides(loaded, overrides, "overrides")
     if firms is not None or start_year is not None or end_year is not None:
         loaded = with_overrides(loaded, firms=firms, start_year=start_year, end_year=end_year)
     config = to_config(loaded)
@@ -208,6 +219,26 @@ def _catalog_frame() -> pd.DataFrame:
     return pd.DataFrame([t.__dict__ for t in catalog.technologies()]).set_index("id")
 
 
+def _log_progress(total: int) -> Callable[[str, int], None]:
+    """A progress callback that prints ``nswn: k/total runs`` lines on stderr."""
+    import sys
+
+    started = time.perf_counter()
+    done = [0]
+
+    def report(name: str, seed: int) -> None:
+        done[0] += 1
+        elapsed = time.perf_counter() - started
+        left = elapsed / done[0] * (total - done[0])
+        print(
+            f"nswn: {done[0]}/{total} runs ({name}, seed {seed}); {elapsed:.0f} s, about {left:.0f} s left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
 def open_results(directory: str | Path) -> Any:
     """Open a results directory written by ``nswn run`` (a :class:`ResultsStore`)."""
     from nswn.storage.store import ResultsStore
@@ -216,10 +247,23 @@ def open_results(directory: str | Path) -> Any:
 
 
 def run_ensemble(
-    design: str | Path, out: str | Path, runner: str = "processes", workers: int | None = None, **options: Any
+    design: str | Path | dict[str, Any],
+    out: str | Path,
+    runner: str = "processes",
+    workers: int | None = None,
+    **options: Any,
 ) -> Any:
-    """Run (or resume) an experiment design file into a results directory; see docs/ensembles.md."""
+    """Run (or resume) an experiment design (a file, or a mapping like one) into a results directory.
+
+    See docs/ensembles.md. Raises :class:`nswn.ScenarioError` (a ``DesignError``) for an invalid design.
+    """
+    from nswn.experiments.design import Design, design_from_dict
     from nswn.experiments.sweep import run_ensemble as run
+
+    if isinstance(design, dict):
+        design = design_from_dict(design, source="<dict>")
+    elif not isinstance(design, str | Path | Design):
+        raise TypeError(f"design must be a design file path, a mapping or a loaded Design, not {type(design).__name__}")
 
     return run(design, out, runner=runner, workers=workers, **options)
 
@@ -247,7 +291,7 @@ def compare(
     firms: int | None = None,
     end_year: int | None = None,
     level: float = 0.9,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Callable[[str, int], None] | bool | None = None,
     store: Any = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Run two scenarios on the same seeds (common random numbers) and compare key indicators.
@@ -261,9 +305,17 @@ def compare(
         One row per key indicator: mean of A, mean of B, paired difference B − A and its
         ``level`` interval over seeds.
     info
-        Scenario names, seeds, firms and the controlled technologies used.
+        Scenario names, seeds, firms, last year and the controlled technologies used.
+
+    ``progress`` is called with (scenario name, seed) after each run; ``True`` prints a line
+    per run on stderr (useful in notebooks and logs: a comparison takes minutes).
     """
     from nswn.analysis import compare as cmp
+
+    if progress is True:
+        progress = _log_progress(2 * seeds)
+    elif progress is False:
+        progress = None
 
     loaded = [_as_scenario(s) for s in (scenario_a, scenario_b)]
     if firms is not None or end_year is not None:
@@ -278,7 +330,7 @@ def compare(
             runs[arm].append(simulate(scenario, seed=seed))
             if store is not None:
                 store.write(runs[arm][-1])
-            if progress is not None:
+            if callable(progress):
                 progress(scenario.name, seed)  # type: ignore[attr-defined]
     controlled = cmp.controlled_technologies(*(r.technology_year for arm in runs for r in arm))
     values = [[cmp.key_indicators(r.technology_year, r.macro_year, controlled) for r in arm] for arm in runs]
@@ -288,6 +340,7 @@ def compare(
         "b": loaded[1].name,
         "seeds": seeds,  # type: ignore[attr-defined]
         "firms": runs[0][0].manifest["firms"],
+        "end_year": runs[0][0].manifest["end_year"],
         "controlled": controlled,
         "level": level,
     }

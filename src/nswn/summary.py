@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 PARITY_YEARS = (2030, 2035, 2050)
@@ -50,7 +51,7 @@ def parity_by_group(technology_year: pd.DataFrame) -> pd.DataFrame:
 def capability_table(technology_year: pd.DataFrame, group: str = "stranglehold") -> pd.DataFrame:
     """Relative capability of a group's technologies in the summary years."""
     subset = technology_year[technology_year["group"] == group]
-    years = sorted(set(subset["year"]) & set(MACRO_YEARS))
+    years = shown_years(subset["year"])
     wide = subset[subset["year"].isin(years)].pivot(index="technology_id", columns="year", values="relative_capability")
     from nswn.analysis.parity import parity_status
 
@@ -61,8 +62,22 @@ def capability_table(technology_year: pd.DataFrame, group: str = "stranglehold")
     return wide.loc[order]
 
 
+def shown_years(recorded: Any) -> list[int]:
+    """The summary's years among ``recorded``; when none of them was simulated, every fifth recorded year and the last.
+
+    So a run outside 2024–2050 still gets rows, never an empty table.
+    """
+    have = sorted({int(y) for y in recorded})
+    years = [y for y in MACRO_YEARS if y in have]
+    if years or not have:
+        return years
+    return sorted(set(have[::5]) | {have[-1]})
+
+
 def macro_table(macro_year: pd.DataFrame) -> pd.DataFrame:
-    years = [y for y in MACRO_YEARS if y in set(macro_year["year"])]
+    if macro_year.empty:
+        raise ValueError("the run recorded no years: nothing to summarise")
+    years = shown_years(macro_year["year"])
     columns = ["gdp", "manufacturing_share", "debt_to_gdp", "tfp_index", "publications"]
     return macro_year[macro_year["year"].isin(years)].set_index("year")[columns]
 
@@ -87,9 +102,11 @@ def print_summary(result: Any, console: Console) -> None:
     tech, macro = result.technology_year, result.macro_year
     manifest = result.manifest
     console.print(
-        f"[bold]{manifest['scenario_name']}[/] — seed {manifest['seed']}, "
+        f"[bold]{escape(str(manifest['scenario_name']))}[/] — seed {manifest['seed']}, "
         f"{describe_resolution(manifest)}, {manifest['start_year']}–{manifest['end_year']}, "
-        f"scenario hash {manifest['scenario_hash']}"
+        f"scenario hash {manifest['scenario_hash']}",
+        markup=True,
+        highlight=False,
     )
 
     parity = parity_by_group(tech)

@@ -117,7 +117,9 @@ def summarize(
             written = _write_csv(csv, loaded, macro, ref, by_year)
         except OSError as exc:
             errors.print(
-                f"[bold red]error:[/] cannot write CSV tables to {csv}: {exc.strerror or exc}", highlight=False
+                f"[bold red]error:[/] cannot write CSV tables to {_esc(csv)}: {_esc(exc.strerror or exc)}",
+                markup=True,
+                highlight=False,
             )
             raise typer.Exit(2) from None
         console.print(f"CSV tables: {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
@@ -147,11 +149,12 @@ def _print_header(console: Any, loaded: Any) -> None:
         f"{len(loaded.arms)} arm(s) × {worlds} world(s) "
         f"({runs['uncertainty_point'].nunique()} uncertainty point(s) × {runs['replicate'].nunique()} seed(s))"
     )
-    console.print(text, highlight=False, soft_wrap=True)
+    console.print(text, markup=True, highlight=False, soft_wrap=True)
     if not loaded.complete:
         console.print(
             "[yellow]incomplete:[/] the sweep has not finished; summaries cover the stored runs only "
-            f"(`nswn sweep {info.get('source')}` resumes it).",
+            f"(`nswn sweep {_esc(info.get('source'))}` resumes it).",
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )
@@ -178,7 +181,7 @@ def _print_bands(console: Any, table: Any, arms: list[str], indicators: list[str
     out = Table(title=f"Bands in {year}: median [5 %, 95 %] across runs")
     out.add_column("indicator")
     for arm in arms:
-        out.add_column(_esc(arm), justify="right", overflow="fold")
+        out.add_column(arm, justify="right", overflow="fold")
     cells = {(r.arm, r.indicator): r for r in table.itertuples()}
     from nswn.analysis.export import with_unit
 
@@ -194,7 +197,7 @@ def _print_bands(console: Any, table: Any, arms: list[str], indicators: list[str
 def _print_differences(console: Any, diffs: Any, reference: str, year: int) -> None:
     from rich.table import Table
 
-    out = Table(title=f"Paired differences from {_esc(reference)} in {year} (same seeds and sampled worlds)")
+    out = Table(title=f"Paired differences from {reference} in {year} (same seeds and sampled worlds)")
     out.add_column("arm", overflow="fold")
     out.add_column("indicator")
     out.add_column("mean [90 % interval]", justify="right")
@@ -203,7 +206,7 @@ def _print_differences(console: Any, diffs: Any, reference: str, year: int) -> N
     out.add_column("pairs", justify="right")
     for r in diffs.itertuples():
         out.add_row(
-            _esc(r.arm),
+            r.arm,
             r.indicator,
             f"{_num(r.difference)} [{_num(r.low)}, {_num(r.high)}]",
             f"{_num(r.p5)} … {_num(r.p95)}",
@@ -240,7 +243,7 @@ def _print_parity_groups(console: Any, tech: Any, arms: list[str], year: int) ->
     )
     out.add_column("group")
     for arm in arms:
-        out.add_column(_esc(arm), justify="right", overflow="fold")
+        out.add_column(arm, justify="right", overflow="fold")
     cells = {(r.arm, r.group): r for r in table.itertuples()}
     starts = {(r.arm, r.group): r for r in start.itertuples()}
     for group in [g for g in GROUP_ORDER if g in sizes.index]:
@@ -273,7 +276,7 @@ def _print_parity(console: Any, parity: Any, arms: list[str], year: int, top: in
     out.add_column("technology")
     out.add_column("group")
     for arm in arms:
-        out.add_column(_esc(arm), justify="right", overflow="fold")
+        out.add_column(arm, justify="right", overflow="fold")
     for tech in shown:
         row = [tech, str(groups.get(tech, ""))]
         for arm in arms:
@@ -306,7 +309,8 @@ def _print_sensitivity(console: Any, errors: Any, loaded: Any, indicator: str, y
             console.print(f"(sensitivity of {block}: after the sweep completes)", highlight=False)
             continue
         table = ens.sensitivity(loaded, indicator, year, block=block)
-        columns = [c for c in table.columns if c not in ("of", "parameter")]
+        notes = table.drop_duplicates("of")[["of", "note"]] if "note" in table else None
+        columns = [c for c in table.columns if c not in ("of", "parameter", "note")]
         out = Table(title=f"{sampled['sampler'].title()} sensitivity of {indicator} in {year} to the {block}")
         out.add_column("of", overflow="fold")
         out.add_column("parameter")
@@ -314,8 +318,19 @@ def _print_sensitivity(console: Any, errors: Any, loaded: Any, indicator: str, y
             out.add_column(column, justify="right")
         for r in table.itertuples(index=False):
             values = r._asdict()
-            out.add_row(_esc(values["of"]), values["parameter"], *(_num(values[c]) for c in columns))
+            cells = ["no variance" if values.get("note") == "no variance" else _num(values[c]) for c in columns]
+            out.add_row(values["of"], values["parameter"], *cells)
         console.print(out)
+        for r in notes.itertuples() if notes is not None else ():
+            if r.note == "no variance":
+                errors.print(
+                    f"note: {indicator} does not vary across the {block} for {r.of} beyond rounding noise; "
+                    "no sensitivity indices are shown.",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            elif r.note:
+                errors.print(f"warning: {r.of}: {r.note}", highlight=False, soft_wrap=True)
 
 
 def _write_csv(directory: Path, loaded: Any, macro: Any, reference: str, parity_year: int) -> list[Path]:

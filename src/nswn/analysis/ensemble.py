@@ -412,7 +412,36 @@ def sensitivity(
     return pd.DataFrame(rows)
 
 
+def _checked(method: str, rows: list[dict[str, Any]], sampled: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add doubts (sample size, indices outside [0, 1]) to a list of index rows, as a ``note``."""
+    from nswn.experiments.sensitivity import index_warnings
+
+    table = pd.DataFrame(rows).drop(columns=["of"])
+    note = "; ".join(index_warnings(method, table, sampled.get("samples")))
+    for row in rows:
+        row["note"] = note
+    return rows
+
+
 def _indices(
+    method: str, problem: dict[str, Any], matrix: np.ndarray, y: np.ndarray, sampled: dict[str, Any], label: str
+) -> list[dict[str, Any]]:
+    from nswn.experiments.sensitivity import no_variance, quiet_salib
+
+    if no_variance(y):
+        if method == "morris":
+            columns: tuple[str, ...] = ("mu_star", "mu_star_conf", "sigma")
+        else:
+            columns = ("S1", "S1_conf", "ST", "ST_conf")
+        return [
+            {"of": label, "parameter": name, **dict.fromkeys(columns, float("nan")), "note": "no variance"}
+            for name in problem["names"]
+        ]
+    with quiet_salib():
+        return _checked(method, _salib_indices(method, problem, matrix, y, sampled, label), sampled)
+
+
+def _salib_indices(
     method: str, problem: dict[str, Any], matrix: np.ndarray, y: np.ndarray, sampled: dict[str, Any], label: str
 ) -> list[dict[str, Any]]:
     if method == "morris":

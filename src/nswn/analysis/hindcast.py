@@ -94,12 +94,10 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
         return float(100 * m.loc[y, "debt_to_gdp"])
     if ind == "debt_to_gdp_change":
         return float(100 * (m.loc[y, "debt_to_gdp"] - m.loc[y - 1, "debt_to_gdp"])) if y - 1 in m.index else None
-    rd = m["firm_rd"] + m["institution_funding"]
     if ind == "gerd_share_of_gdp":
-        return float(100 * rd.loc[y] / m.loc[y, "gdp"])
+        return float(100 * m.loc[y, "gerd_share"])
     if ind == "basic_research_share_of_gerd":
-        basic = technology.groupby("year")["funding_basic_research"].sum()
-        return float(100 * basic.loc[y] / rd.loc[y])
+        return float(100 * m.loc[y, "basic_research_share"])
     if ind == "publications":
         return float(m.loc[y, "publications"])
     if ind == "publications_cagr":

@@ -240,6 +240,8 @@ class Macro:
     decoupling: float = 0.0
     centralisation: float = 0.0
     allocation_quality: float = float("nan")
+    rd_rest_intensity: float = 0.0  # R&D / VA of the economy outside the modelled industries (closure)
+    basic_research_statistical_share: float = 1.0  # share of basic_research grants that statistics count
 
 
 @dataclass

@@ -120,7 +120,9 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
-def calibrate(seeds: int = 10, firms: int = 20_000, progress: Callable[[str, int], None] | None = None) -> pd.DataFrame:
+def calibrate(
+    seeds: int = 10, firms: int | None = None, progress: Callable[[str, int], None] | None = None
+) -> pd.DataFrame:
     """Run the target scenarios over ``seeds`` and tabulate model bands against the targets."""
     from nswn import api
 

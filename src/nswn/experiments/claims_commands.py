@@ -19,19 +19,10 @@ def _fail(message: str) -> None:
 
 
 def _progress_bar(label: str) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """A bar on a terminal; log lines on stderr when piped (``claims --quick`` takes minutes)."""
+    from nswn.cli import progress_display
 
-    from nswn.cli import errors
-
-    return Progress(
-        TextColumn(f"[bold]{label}[/] " + "{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-    )
+    return progress_display(label, "runs")
 
 
 def _sweep_progress(bar: Any) -> Any:
@@ -73,9 +64,10 @@ def register(app: typer.Typer) -> None:
                 min=0, max=1000, help="Latin-hypercube samples of the uncertain assumptions (default 20; 0 = none)."
             ),
         ] = None,
-        quick: Annotated[bool, typer.Option("--quick", help="Fewer seeds, samples and firms (says so).")] = False,
+        quick: Annotated[bool, typer.Option("--quick", help="Fewer seeds and samples (says so).")] = False,
         firms: Annotated[
-            int | None, typer.Option(min=100, max=10_000_000, help="Firms per run (default 20 000; quick 5 000).")
+            int | None,
+            typer.Option(min=100, max=10_000_000, help="Agents per run (default: the whole real firm population)."),
         ] = None,
         only: Annotated[str | None, typer.Option(help="Comma-separated claim ids, e.g. C1,C7b.")] = None,
         runner: Annotated[str, typer.Option(help="serial | processes | dask.")] = "processes",
@@ -85,7 +77,7 @@ def register(app: typer.Typer) -> None:
         ),
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
-        """Test the brief's claims C1–C8: paired effects with 90 % intervals and robustness."""
+        """Test the brief's claims C1–C8 as controlled experiments: effects, knockouts, 90 % intervals, robustness."""
         from nswn.experiments import claims as cl
 
         if fmt not in FORMATS:
@@ -115,6 +107,7 @@ def register(app: typer.Typer) -> None:
             errors.print(
                 f"[yellow]quick mode:[/] {settings.seeds} seeds, {settings.robustness} samples × "
                 f"{settings.robustness_seeds} seed, {settings.firms:,} firms — indicative only",
+                markup=True,
                 highlight=False,
             )
         try:
@@ -148,7 +141,7 @@ def register(app: typer.Typer) -> None:
             return
         if fmt == "markdown":
             if quick:
-                print("> Quick mode: fewer seeds, samples and firms; indicative only.\n")
+                print("> Quick mode: fewer seeds and samples; indicative only.\n")
             print(cl.markdown(report, command), end="")
             return
         _print_claims_table(report, quick)
@@ -161,8 +154,10 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option(min=2, help="Morris trajectories or Sobol base samples (default 10 / 64).")
         ] = None,
         outputs: Annotated[str | None, typer.Option(help="Comma-separated outputs (default all).")] = None,
-        firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
-        quick: Annotated[bool, typer.Option("--quick", help="4 trajectories, 5 000 firms.")] = False,
+        firms: Annotated[
+            int | None, typer.Option(min=100, max=10_000_000, help="Agents per run (default: the real population).")
+        ] = None,
+        quick: Annotated[bool, typer.Option("--quick", help="4 trajectories.")] = False,
         runner: Annotated[str, typer.Option(help="serial | processes | dask.")] = "processes",
         workers: Annotated[int | None, typer.Option(min=1)] = None,
         out: Annotated[Path, typer.Option(help="Results directory; charts go to OUT/charts.")] = Path(
@@ -183,7 +178,9 @@ def register(app: typer.Typer) -> None:
             if bad:
                 _fail(f"--outputs: unknown {', '.join(bad)}; choose from {', '.join(sa.OUTPUTS)}")
         n = samples or (4 if quick else (10 if method == "morris" else 64))
-        size = 5000 if quick else firms
+        from nswn.scenario.build import real_population
+
+        size = firms if firms is not None else real_population()
         if runner not in ("serial", "processes", "dask"):
             _fail(f"--runner must be serial, processes or dask, not {runner!r}")
         try:
@@ -205,6 +202,11 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             print(report.table.to_json(orient="records", indent=2))
             return
+        if fmt == "csv":
+            from nswn.analysis.export import emit
+
+            emit(report.table, "csv")
+            return
         if fmt == "markdown":
             print(sensitivity_markdown(report), end="")
             return
@@ -212,17 +214,21 @@ def register(app: typer.Typer) -> None:
         from nswn.cli import console
 
         for path in written:
-            console.print(f"chart: [bold]{path}[/]")
+            console.print(f"chart: {path}", highlight=False)
 
     @app.command()
     def calibrate(
         seeds: Annotated[int, typer.Option(min=1, max=200, help="Seeds for the bands.")] = 10,
-        firms: Annotated[int, typer.Option(min=100, max=10_000_000, help="Firms per run.")] = 20_000,
+        firms: Annotated[
+            int | None, typer.Option(min=100, max=10_000_000, help="Agents per run (default: the real population).")
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Compare the baseline with every calibration target of model.md §11 (misses included)."""
         from nswn.experiments.calibration import calibrate as run
+        from nswn.scenario.build import real_population
 
+        firms = firms if firms is not None else real_population()
         if fmt not in FORMATS:
             _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         try:
@@ -233,6 +239,10 @@ def register(app: typer.Typer) -> None:
             _fail(_message(exc))
         if fmt == "json":
             print(table.to_json(orient="records", indent=2))
+        elif fmt == "csv":
+            from nswn.analysis.export import emit
+
+            emit(table, "csv")
         elif fmt == "markdown":
             print(calibration_markdown(table, seeds, firms), end="")
         else:
@@ -271,9 +281,10 @@ def _discovery(report: Any, out: Path) -> dict[str, Any]:
 
 def _print_claims_table(report: Any, quick: bool) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from nswn.cli import console
-    from nswn.experiments.claims import _fmt
+    from nswn.experiments.claims import fmt
 
     s = report.settings
     title = (
@@ -281,18 +292,19 @@ def _print_claims_table(report: Any, quick: bool) -> None:
         f"{report.points.shape[0] if not report.points.empty else 0} sampled worlds" + (" (QUICK)" if quick else "")
     )
     table = Table(title=title, show_lines=True)
-    for header in ("claim", "comparison / metric", "effect", "90 % interval", "verdict", "robust"):
+    for header in ("claim", "arms differ only in / metric", "effect", "90 % interval", "verdict", "knockout", "robust"):
         table.add_column(header, overflow="fold")
-    colour = {"holds": "green", "does not hold": "red", "inconclusive": "yellow"}
+    colour = {"holds": "green", "does not hold": "red", "inconclusive": "yellow", "by construction": "blue"}
     for v in report.verdicts:
         c = v.claim
         share = "—" if v.robustness != v.robustness else f"{v.robustness:.0%} of {v.worlds}"
         table.add_row(
-            f"[bold]{c.id}[/] {c.statement}",
-            f"{c.comparison}; {c.metric} ({c.unit})",
-            _fmt(v.effect),
-            f"[{_fmt(v.low)}, {_fmt(v.high)}]",
-            f"[{colour[v.verdict]}]{v.verdict}[/]",
+            Text.assemble((c.id, "bold"), f" {c.statement}"),
+            f"{c.mechanism}; {c.metric} ({c.unit})",
+            fmt(v.effect),
+            f"[{fmt(v.low)}, {fmt(v.high)}]",
+            Text(v.verdict, style=colour[v.verdict]),
+            f"{v.knockout}: {fmt(v.knockout_effect)} [{fmt(v.knockout_low)}, {fmt(v.knockout_high)}]",
             share,
         )
     console.print(table)
@@ -303,7 +315,7 @@ def _print_discovery(discovery: dict[str, Any]) -> None:
 
     if not discovery:
         return
-    console.print("\n[bold]Where claims fail[/] (PRIM boxes over the sampled assumptions):")
+    console.print("\n[bold]Where claims fail[/] (PRIM boxes over the sampled assumptions):", markup=True)
     for claim, box in discovery.items():
         limits = "; ".join(f"{k.split('.')[-1]} in [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in box["limits"].items())
         console.print(
@@ -353,6 +365,7 @@ def sensitivity_markdown(report: Any) -> str:
 
 def _print_calibration(table: Any, seeds: int, firms: int) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from nswn.cli import console
 
@@ -367,7 +380,7 @@ def _print_calibration(table: Any, seeds: int, firms: int) -> None:
             f"{row.observed:g} {row.unit}",
             f"{row.model_p5:.3g} – {row.model_median:.3g} – {row.model_p95:.3g}",
             f"{row.miss:+.3g}",
-            "[green]yes[/]" if row.within_tolerance else "[red]MISS[/]",
+            Text("yes", style="green") if row.within_tolerance else Text("MISS", style="red"),
             f"{row.source}. {row.note}",
         )
     console.print(out)

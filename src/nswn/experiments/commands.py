@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 LOG_EVERY = 10.0
+DRY_RUN_DETAIL = 5_000  # --dry-run expands designs up to this many runs to show arms and stored runs
 
 
 def register(app: typer.Typer) -> None:
@@ -39,11 +40,9 @@ def _fail(message: str) -> None:
 
 
 def _problems_or_fail(kind: str, exc: Any) -> None:
-    _, errors = _consoles()
-    count = len(exc.problems)
-    errors.print(f"[bold red]error:[/] invalid {kind} ({count} problem{'s' * (count != 1)}):", highlight=False)
-    for problem in exc.problems:
-        errors.print(f"  {problem}", highlight=False, soft_wrap=True)
+    from nswn.cli import print_problems
+
+    print_problems(kind, exc)
     raise typer.Exit(2)
 
 
@@ -65,6 +64,12 @@ def sweep(
         int | None, typer.Option(min=1, help="Runs per task (default: about 1 s of work per task).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the plan; run nothing.")] = False,
+    max_runs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Refuse designs with more runs (default 20 000, or NSWN_MAX_RUNS; at most 1 000 000)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Run an experiment design (seeds × scenarios × levers × uncertainties); resumable.
@@ -73,7 +78,7 @@ def sweep(
     completed last. Running the same design again skips the runs already stored, so a sweep
     that was interrupted or killed resumes where it stopped.
     """
-    from nswn.experiments.design import load_design
+    from nswn.experiments.design import count_design, load_design, max_runs_allowed
     from nswn.experiments.runners import RunnerError, check_runner_options
     from nswn.experiments.sweep import SweepError, SweepStopped
     from nswn.experiments.sweep import sweep as run_sweep
@@ -86,8 +91,26 @@ def sweep(
         check_runner_options(name, workers, scheduler, dask_local)
     except RunnerError as exc:
         _fail(str(exc))
+    if dry_run:
+        # counted arithmetically first: a huge design is described at once, never expanded
+        try:
+            planned, counted_shape = count_design(design)
+        except ScenarioError as exc:
+            _problems_or_fail("design", exc)
+        if planned > DRY_RUN_DETAIL:
+            cap = max_runs_allowed(max_runs)
+            verdict = "within" if planned <= cap else "over"
+            console.print(
+                f"design {design}: {planned:,} runs = {counted_shape}; {verdict} the cap of {cap:,} runs "
+                f"(--max-runs). Nothing was sampled (a design over {DRY_RUN_DETAIL:,} runs is only counted here).",
+                highlight=False,
+                soft_wrap=True,
+            )
+            if planned > cap:
+                raise typer.Exit(2)
+            return
     try:
-        loaded = load_design(design)
+        loaded = load_design(design, max_runs=max_runs)
     except ScenarioError as exc:
         _problems_or_fail("design", exc)
     shape = _shape(loaded)
@@ -131,7 +154,7 @@ def sweep(
         raise typer.Exit(stop.exit_code) from None
     except SweepError as exc:
         display.close()
-        errors.print(f"[bold red]error:[/] {_esc(str(exc))}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {_esc(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         display.close()
@@ -164,7 +187,8 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
 
     console.print(
         f"design [bold]{_esc(design.name)}[/] ({design.design_hash}): {len(design.runs)} runs = {shape}; "
-        f"{unique} distinct, {stored} already stored in {out}, {unique - stored} to run.",
+        f"{unique} distinct, {stored} already stored in {_esc(out)}, {unique - stored} to run.",
+        markup=True,
         highlight=False,
         soft_wrap=True,
     )
@@ -177,7 +201,7 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
         hashes, n = counts.get(spec.arm, (set(), 0))
         counts[spec.arm] = (hashes | {spec.scenario_hash}, n + 1)
     for arm, (hashes, n) in counts.items():
-        table.add_row(_esc(arm), ", ".join(sorted(hashes))[:60], str(n))
+        table.add_row(arm, ", ".join(sorted(hashes))[:60], str(n))
     console.print(table)
     if design.uncertainties.factors:
         names = ", ".join(f.path for f in design.uncertainties.factors)
@@ -186,7 +210,9 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"seeds: {', '.join(str(s) for s in design.seeds[:6])}{' …' * (len(design.seeds) > 6)}")
+    console.print(
+        f"seeds: {', '.join(str(s) for s in design.seeds[:6])}{' …' * (len(design.seeds) > 6)}", highlight=False
+    )
 
 
 class _SweepDisplay:
@@ -207,7 +233,8 @@ class _SweepDisplay:
         design = self.design
         self.errors.print(
             f"design [bold]{_esc(design.name)}[/] ({design.design_hash}): {len(design.runs)} runs = {self.shape}; "
-            f"{skipped} already stored, running {todo} on {runner.describe()}",
+            f"{skipped} already stored, running {todo} on {_esc(runner.describe())}",
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )
@@ -333,12 +360,14 @@ def _report(console: Any, errors: Any, report: Any, design: Path, out: Path, qui
         if report.complete:
             console.print(f"Next: nswn summarize {out}", highlight=False)
     if failures:
-        errors.print(f"[bold red]error:[/] {len(failures)} run(s) failed:", highlight=False)
+        errors.print(f"[bold red]error:[/] {len(failures)} run(s) failed:", markup=True, highlight=False)
         for failure in failures[:10]:
             errors.print(f"  {failure.arm} seed {failure.seed}: {failure.message}", highlight=False, soft_wrap=True)
         if len(failures) > 10:
             errors.print(f"  … and {len(failures) - 10} more", highlight=False)
-        errors.print(f"Finished runs are kept; `nswn sweep {design} --out {out}` runs the missing ones again.")
+        errors.print(
+            f"Finished runs are kept; `nswn sweep {design} --out {out}` runs the missing ones again.", highlight=False
+        )
         raise typer.Exit(1)
 
 

@@ -58,6 +58,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from nswn.experiments.sampling import (
+    DEFAULT_FACTORIAL_LEVELS,
     MAX_PROBLEMS,
     ROLES,
     SAMPLERS,
@@ -103,7 +104,12 @@ TOP_KEYS = (
     "uncertainties",
 )
 MAX_SEEDS = 100_000
-MAX_RUNS = 1_000_000
+MAX_RUNS = 1_000_000  # no design expands beyond this, whatever the cap
+DEFAULT_MAX_RUNS = 20_000  # the default cap (``--max-runs`` or NSWN_MAX_RUNS raise it up to MAX_RUNS)
+# seconds per 10 000 firm-years of one run on one core, from the measured "a 20 000-firm baseline
+# run costs about 1.1 s" (26 years; docs/performance.md): 1.1 / 52; only used to say how long a
+# refused design would take
+SECONDS_PER_10K_FIRM_YEARS = 1.1 / 52
 LABEL_LIMIT = 60
 
 # children of the root SeedSequence: one per purpose, so adding a sampler never moves seeds
@@ -222,7 +228,7 @@ class Design:
 # loading
 
 
-def load_design(path: str | Path) -> Design:
+def load_design(path: str | Path, max_runs: int | None = None) -> Design:
     """Load, validate and expand a design file.
 
     Parameters
@@ -237,35 +243,75 @@ def load_design(path: str | Path) -> Design:
     nswn.ScenarioError
         When a scenario the design names is itself invalid.
     """
-    import yaml
+    file, data = _read_design(path)
+    return design_from_dict(data, source=str(file), base_dir=file.parent, default_name=file.stem, max_runs=max_runs)
 
+
+def _read_design(path: str | Path) -> tuple[Path, Any]:
     file = Path(path)
-    source = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DesignError(
-            [Problem(source, "", _NO_VALUE, "not UTF-8 text: a design must be a YAML text file")]
-        ) from None
-    except OSError as exc:
-        raise DesignError([Problem(source, "", _NO_VALUE, f"cannot read design file: {exc.strerror}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise DesignError([Problem(source, "", _NO_VALUE, f"invalid YAML: {where}{reason}")]) from None
-    return design_from_dict(data, source=source, base_dir=file.parent, default_name=file.stem)
+    if len(str(file)) > 4 * io.MAX_NAME_CHARS or len(file.name) > io.MAX_NAME_CHARS:
+        raise DesignError([Problem(io.short_text(file), "", _NO_VALUE, "file name too long")])
+    return file, io.read_yaml_file(file, "design", DesignError)
 
 
-def design_from_dict(
-    data: Any,
-    source: str = "<design>",
-    base_dir: Path | None = None,
-    default_name: str = "design",
-) -> Design:
-    """Validate and expand a design given as a mapping (see :func:`load_design`)."""
+def max_runs_allowed(max_runs: int | None = None) -> int:
+    """The cap on a design's runs: ``max_runs``, else ``NSWN_MAX_RUNS``, else :data:`DEFAULT_MAX_RUNS`."""
+    import os
+
+    if max_runs is None:
+        text = os.environ.get("NSWN_MAX_RUNS", "").strip()
+        max_runs = int(text) if text.isdigit() else DEFAULT_MAX_RUNS
+    return max(1, min(int(max_runs), MAX_RUNS))
+
+
+def count_design(path: str | Path) -> tuple[int, str]:
+    """How many runs a design file plans, counted without sampling or expanding (milliseconds).
+
+    Returns ``(runs, shape)`` where ``shape`` reads like ``2 scenarios × 1 lever point × …``.
+    Raises :class:`DesignError` for an invalid design.
+    """
+    file, data = _read_design(path)
+    parsed = _parse(data, str(file), file.stem)
+    return parsed[-1], parsed[-2]
+
+
+def _block_points(block: Block) -> int:
+    """Points a block's sampler will draw, by arithmetic (SALib's sample sizes)."""
+    if not block.factors:
+        return 1
+    k = len(block.factors)
+    n = int(block.samples or 1)
+    if block.sampler == "full_factorial":
+        count = 1
+        for f in block.factors:
+            if f.values:
+                count *= len(f.values)
+            else:
+                levels = f.levels or block.levels or DEFAULT_FACTORIAL_LEVELS
+                if f.parameter.kind == "int" and f.low is not None and f.high is not None:
+                    levels = min(levels, int(np.floor(f.high) - np.ceil(f.low)) + 1)
+                count *= max(1, levels)
+        return count
+    if block.sampler == "morris":
+        return n * (k + 1)
+    if block.sampler == "sobol":
+        return n * (2 * k + 2 if block.second_order else k + 2)
+    return n
+
+
+def _estimate(runs: int, settings: dict[str, Any]) -> str:
+    firms = settings.get("firms", 20_000)
+    span = 26
+    if isinstance(settings.get("years.end"), int) and isinstance(settings.get("years.start", 2024), int):
+        span = max(1, settings["years.end"] - settings.get("years.start", 2024))
+    firms = firms if isinstance(firms, int) and firms > 0 else 20_000
+    seconds = runs * firms * span / 10_000 * SECONDS_PER_10K_FIRM_YEARS
+    hours = seconds / 3600
+    return f"about {hours:,.0f} CPU-hours" if hours >= 1 else f"about {seconds / 60:,.0f} CPU-minutes"
+
+
+def _parse(data: Any, source: str, default_name: str) -> tuple[Any, ...]:
+    """Check a design's keys and blocks (no sampling, no scenarios loaded); count its runs."""
     problems = Problems(source)
     if not isinstance(data, dict):
         problems.add("", _NO_VALUE, f"a design must be a mapping of keys to values, not {type(data).__name__}")
@@ -288,6 +334,45 @@ def design_from_dict(
     scenario_refs = _scenario_refs(data.get("scenarios", _NO_VALUE), problems)
     blocks = {role: parse_block(role, data.get(role), problems) for role in ROLES}
     problems.raise_if_any()
+    points = {role: _block_points(blocks[role]) for role in ROLES}
+    total = len(scenario_refs) * points["levers"] * points["uncertainties"] * len(seeds)
+    plural = {"scenario": len(scenario_refs), "seed": len(seeds)}
+    shape = " × ".join(
+        [
+            f"{plural['scenario']} scenario{'s' * (plural['scenario'] != 1)}",
+            f"{points['levers']} lever point{'s' * (points['levers'] != 1)}",
+            f"{points['uncertainties']} uncertainty point{'s' * (points['uncertainties'] != 1)}",
+            f"{plural['seed']} seed{'s' * (plural['seed'] != 1)}",
+        ]
+    )
+    return problems, name, description, root_seed, seeds, settings, scenario_refs, blocks, shape, total
+
+
+def design_from_dict(
+    data: Any,
+    source: str = "<design>",
+    base_dir: Path | None = None,
+    default_name: str = "design",
+    max_runs: int | None = None,
+) -> Design:
+    """Validate and expand a design given as a mapping (see :func:`load_design`).
+
+    The runs are counted before anything is sampled: a design over the cap
+    (:func:`max_runs_allowed`) is refused at once, saying how many runs and how long.
+    """
+    problems, name, description, root_seed, seeds, settings, scenario_refs, blocks, shape, total = _parse(
+        data, source, default_name
+    )
+    cap = max_runs_allowed(max_runs)
+    if total > cap:
+        problems.add(
+            "",
+            _NO_VALUE,
+            f"the design expands to {total:,} runs ({shape}), {_estimate(total, settings)} at the measured "
+            f"rate; at most {cap:,} are allowed (raise the cap with --max-runs or NSWN_MAX_RUNS, "
+            f"up to {MAX_RUNS:,}, or reduce samples, seeds or parameters)",
+        )
+        problems.raise_if_any()
 
     # sample the blocks (seeded from the root), then load the scenarios and expand
     root = np.random.SeedSequence(int(root_seed))
@@ -296,8 +381,8 @@ def design_from_dict(
     scenarios = _load_scenarios(scenario_refs, settings, base_dir, problems)
     problems.raise_if_any()
     total = len(scenarios) * len(sampled["levers"].points) * len(sampled["uncertainties"].points) * len(seeds)
-    if total > MAX_RUNS:
-        problems.add("", _NO_VALUE, f"the design expands to {total:,} runs; at most {MAX_RUNS:,} are allowed")
+    if total > cap:
+        problems.add("", _NO_VALUE, f"the design expands to {total:,} runs; at most {cap:,} are allowed")
         problems.raise_if_any()
     runs = _expand(scenarios, sampled["levers"], sampled["uncertainties"], seeds, problems)
     problems.raise_if_any()

@@ -180,31 +180,86 @@ def _init_worker() -> None:
     threading.Thread(target=exit_with_parent, name="nswn-exit-with-parent", daemon=True).start()
 
 
+MAX_TASK_RETRIES = 2  # a task whose worker process died is run again this many times before the sweep stops
+
+
+class _Task:
+    """A submitted batch: its current future, and how often a lost worker made it start again."""
+
+    def __init__(self, batch: list[RunSpec], future: Any) -> None:
+        self.batch = batch
+        self.future = future
+        self.retries = 0
+
+    def result(self) -> BatchOutcome:
+        return self.future.result()  # type: ignore[no-any-return]
+
+
 class ProcessRunner:
-    """Runs batches in local worker processes started with the *spawn* method."""
+    """Runs batches in local worker processes started with the *spawn* method.
+
+    A worker that dies (killed, out of memory) breaks the pool: the pool is started again and
+    every task it lost is resubmitted, each at most :data:`MAX_TASK_RETRIES` times; a task that
+    keeps losing its worker then fails the sweep (stored runs are kept; a rerun resumes).
+    """
 
     name = "processes"
     batching = True
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, max_retries: int = MAX_TASK_RETRIES) -> None:
+        self.slots = workers or default_workers()
+        self.max_retries = max_retries
+        self.restarts = 0
+        self._executor = self._start()
+
+    def _start(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.slots = workers or default_workers()
-        self._executor = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             max_workers=self.slots,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
         )
 
     def submit(self, batch: Sequence[RunSpec]) -> Handle:
-        return self._executor.submit(run_batch, list(batch))
+        items = list(batch)
+        return _Task(items, self._executor.submit(run_batch, items))
 
     def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
         from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
 
-        done, not_done = wait(pending, return_when=FIRST_COMPLETED)
-        return set(done), set(not_done)
+        while True:
+            by_future = {task.future: task for task in pending}
+            done_futures, _ = wait(list(by_future), return_when=FIRST_COMPLETED)
+            lost = [
+                by_future[f]
+                for f in done_futures
+                if isinstance(f.exception(), BrokenProcessPool) and by_future[f].retries < self.max_retries
+            ]
+            if not lost:
+                done = {by_future[f] for f in done_futures}
+                return done, set(pending) - done
+            # a worker died: every task of the broken pool is lost; start a new pool and resubmit them
+            self._restart()
+            for task in pending:
+                if task.future.done() and isinstance(task.future.exception(), BrokenProcessPool):
+                    task.retries += 1
+                    task.future = self._executor.submit(run_batch, task.batch)
+                elif not task.future.done():
+                    task.future.cancel()
+                    task.future = self._executor.submit(run_batch, task.batch)
+
+    def _restart(self) -> None:
+        self.restarts += 1
+        old = self._executor
+        processes = list((getattr(old, "_processes", None) or {}).values())
+        old.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if hasattr(process, "is_alive") and process.is_alive():
+                process.terminate()
+        self._executor = self._start()
 
     def close(self, cancel: bool = False) -> None:
         if cancel:
@@ -264,7 +319,10 @@ class DaskRunner:
         self.slots = max(1, sum(self._client.nthreads().values()))
 
     def submit(self, batch: Sequence[RunSpec]) -> Handle:
-        return self._client.submit(run_batch, list(batch), pure=False)  # type: ignore[no-any-return]
+        # a task whose worker dies is rerun by the scheduler, at most MAX_TASK_RETRIES times
+        return self._client.submit(  # type: ignore[no-any-return]
+            run_batch, list(batch), pure=False, retries=MAX_TASK_RETRIES
+        )
 
     def wait(self, pending: set[Any]) -> tuple[set[Any], set[Any]]:
         from distributed import wait

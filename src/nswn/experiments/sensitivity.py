@@ -61,11 +61,63 @@ class SensitivityReport:
     samples: int
 
 
+NOISE_RELATIVE = 1e-9  # a spread below this × max(1, |y|) is rounding noise, not a response (judged)
+MIN_SOBOL_SAMPLES = 64  # Saltelli's base samples below this give unstable indices (judged; SALib docs use ≥ 1024)
+MIN_MORRIS_TRAJECTORIES = 10  # Campolongo et al. (2007) use 10–20 trajectories
+
+
+def no_variance(y: np.ndarray) -> bool:
+    """Whether an output's spread across the sample is at numerical noise relative to its scale.
+
+    Indices of such an output divide noise by noise (a total index of 2.3, say); they are
+    reported as "no variance" instead.
+    """
+    values = np.asarray(y, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return True
+    spread = float(finite.max() - finite.min())
+    return spread <= NOISE_RELATIVE * max(1.0, float(np.abs(finite).max()))
+
+
+def index_warnings(method: str, table: pd.DataFrame, samples: int | None) -> list[str]:
+    """Plain-language doubts about a table of indices: too few samples, indices outside [0, 1]."""
+    notes = []
+    if method == "sobol":
+        if samples is not None and samples < MIN_SOBOL_SAMPLES:
+            notes.append(f"only {samples} base samples (fewer than {MIN_SOBOL_SAMPLES}): indices are unreliable")
+        for column in ("S1", "ST"):
+            if column not in table:
+                continue
+            conf = table.get(f"{column}_conf", pd.Series(0.0, index=table.index)).fillna(0.0).abs()
+            values = table[column]
+            outside = (values > 1 + conf) | (values < -conf)
+            if outside.any():
+                names = ", ".join(str(n) for n in table.loc[outside, table.columns[0]].head(3))
+                notes.append(f"{column} outside [0, 1] beyond its confidence interval ({names}): too few samples?")
+    elif method == "morris" and samples is not None and samples < MIN_MORRIS_TRAJECTORIES:
+        notes.append(f"only {samples} trajectories (fewer than {MIN_MORRIS_TRAJECTORIES}): a rough screening")
+    return notes
+
+
+def quiet_salib() -> Any:
+    """A context that keeps SALib's and NumPy's warnings (divide by zero …) from leaking to the user."""
+    import contextlib
+    import warnings
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    stack.enter_context(np.errstate(all="ignore"))
+    return stack
+
+
 def analyse_morris(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels: int = 4) -> pd.DataFrame:
     """Morris indices (``mu_star``, ``sigma``, ``mu_star_conf``) per variable, via SALib."""
     from SALib.analyze import morris
 
-    result = morris.analyze(problem, x, y, num_levels=levels, print_to_console=False, seed=1)
+    with quiet_salib():
+        result = morris.analyze(problem, x, y, num_levels=levels, print_to_console=False, seed=1)
     return pd.DataFrame(
         {
             "assumption": problem["names"],
@@ -80,7 +132,8 @@ def analyse_sobol(problem: dict[str, Any], y: np.ndarray) -> pd.DataFrame:
     """First-order and total Sobol indices per variable, via SALib."""
     from SALib.analyze import sobol
 
-    result = sobol.analyze(problem, y, calc_second_order=False, print_to_console=False, seed=1)
+    with quiet_salib():
+        result = sobol.analyze(problem, y, calc_second_order=False, print_to_console=False, seed=1)
     return pd.DataFrame(
         {"assumption": problem["names"], "S1": result["S1"], "ST": result["ST"], "ST_conf": result["ST_conf"]}
     )
@@ -111,7 +164,7 @@ def run_sensitivity(
     out: str | Path,
     method: Method = "morris",
     samples: int = 10,
-    firms: int = 20_000,
+    firms: int | None = None,
     end_year: int = 2050,
     seeds: int = 1,
     outputs: tuple[str, ...] | None = None,
@@ -122,8 +175,10 @@ def run_sensitivity(
 ) -> SensitivityReport:
     """Run (or resume) the sample into ``out`` and analyse every output."""
     from nswn.experiments.sweep import sweep
+    from nswn.scenario.build import real_population
     from nswn.storage.store import ResultsStore
 
+    firms = firms if firms is not None else real_population()  # the converged default
     chosen = outputs or tuple(OUTPUTS)
     unknown = [o for o in chosen if o not in OUTPUTS]
     if unknown:
@@ -147,8 +202,13 @@ def run_sensitivity(
         y = np.array([np.nanmean(per_point[i]) for i in range(len(x))], dtype=float)
         if not np.all(np.isfinite(y)):
             y = np.where(np.isfinite(y), y, np.nanmean(y))
-        frame = analyse_morris(problem, x, y) if method == "morris" else analyse_sobol(problem, y)
         key = "mu_star" if method == "morris" else "ST"
+        if no_variance(y):
+            frame = pd.DataFrame({"assumption": problem["names"], key: np.nan})
+            frame["note"] = "no variance: the output does not respond beyond rounding noise"
+        else:
+            frame = analyse_morris(problem, x, y) if method == "morris" else analyse_sobol(problem, y)
+            frame["note"] = "; ".join(index_warnings(method, frame, samples))
         frame = frame.sort_values(key, ascending=False).reset_index(drop=True)
         frame.insert(0, "output", name)
         frame.insert(1, "output_label", label)

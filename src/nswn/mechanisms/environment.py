@@ -3,9 +3,12 @@
 What it models (model.md §6.1, §7)
     The foreign frontier ``F_t`` grows by ``g_F,t`` a year; domestic and world demand grow
     at the catalog rates. Export controls come in batches ``{technologies, year,
-    fence_height}``; from a batch's year the fence height ``h_t`` of each listed technology
-    is the highest of the batches in force. Decoupling of joint research and returnee flows
-    is ``d(y) = min(d_max, δ_dec · max(0, y − y_dec))``. Foreign know-how access is
+    fence_height, announced, coverage, duration}``; from a batch's year (for ``duration``
+    years, or for ever) it is in force, and the fence ``h_t`` of each listed technology is the
+    highest ``coverage · fence_height`` of the batches in force (``coverage``: the share of
+    foreign supply that follows the controls). Between ``announced`` and ``year`` buyers
+    stock up ahead of the fence (:func:`surge_factor`, a judged rule). Decoupling of joint
+    research and returnee flows is ``d(y) = min(d_max, δ_dec · max(0, y − y_dec))``. Foreign know-how access is
     ``A_t = (1 − h_t)(1 − d(y))``; the foreign firms' access to the Chinese market is
     ``A^dom_t = a_f · (1 − κ_sales · h_t)`` — controls that stop foreign sales of a controlled
     item to China also hand its home market to Chinese firms.
@@ -24,6 +27,7 @@ controlled setting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +54,44 @@ class ExportControlBatch:
         basis="policy",
         doc="How much of the flow of know-how (and sales) the fence stops",
     )
+    announced: int | None = param(
+        None,
+        lo=1990,
+        hi=2100,
+        unit="year",
+        basis="policy",
+        doc="Year the batch is announced (≤ year); until year buyers may stock up. None: announced when it binds",
+    )
+    coverage: float = param(
+        1.0,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="policy",
+        doc="Share of foreign supply (allies) that follows the batch; scales its know-how cut and sales block",
+    )
+    duration: int | None = param(
+        None,
+        lo=1,
+        hi=200,
+        unit="years",
+        basis="policy",
+        doc="Years the batch stays in force from year (it lapses afterwards). None: no expiry",
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Cross-field rule: a batch cannot be announced after it takes effect."""
+        if self.announced is not None and self.announced > self.year:
+            return [("announced", f"announced ({self.announced}) must not be after year ({self.year})")]
+        return []
+
+    def in_force(self, year: int) -> bool:
+        """Whether the batch binds in ``year``: from ``year`` for ``duration`` years (no expiry if None)."""
+        return self.year <= year and (self.duration is None or year < self.year + self.duration)
+
+    def pending(self, year: int) -> bool:
+        """Whether ``year`` lies in the announcement window ``announced ≤ year < year-in-force``."""
+        return self.announced is not None and self.announced <= year < self.year
 
 
 def _default_batches() -> tuple[ExportControlBatch, ...]:
@@ -140,6 +182,14 @@ class EnvironmentParams:
         unit="× fence height",
         doc="How far a control also stops foreign firms selling the item in China",
     )
+    preemptive_buying: float = param(
+        1.0,
+        lo=0.0,
+        hi=5.0,
+        unit="× announced sales block",
+        doc="Judged: in an announcement window foreign access in China rises by this × the coming sales block "
+        "(buyers purchase ahead of the fence); 0 turns the surge off",
+    )
 
 
 def demand_growth(params: EnvironmentParams, start_growth: np.ndarray, years: int) -> np.ndarray:
@@ -156,14 +206,27 @@ def decoupling(params: EnvironmentParams, year: int) -> float:
 
 
 def fence_heights(controls: ExportControlParams, ids: tuple[str, ...], year: int) -> np.ndarray:
-    """Fence height per technology in ``year``: the highest batch in force on it (0 if none)."""
+    """Effective fence per technology in ``year``: the highest ``coverage · fence_height`` of the
+    batches in force on it (0 if none). With full coverage and no expiry this is the highest
+    fence height of the batches whose year has come."""
+    return _highest_fence(controls, ids, lambda batch: batch.in_force(year))
+
+
+def announced_fences(controls: ExportControlParams, ids: tuple[str, ...], year: int) -> np.ndarray:
+    """Highest ``coverage · fence_height`` per technology of the batches announced but not yet in force."""
+    return _highest_fence(controls, ids, lambda batch: batch.pending(year))
+
+
+def _highest_fence(
+    controls: ExportControlParams, ids: tuple[str, ...], selected: Callable[[ExportControlBatch], bool]
+) -> np.ndarray:
     fence = np.zeros(len(ids))
     position = {tech: i for i, tech in enumerate(ids)}
     for batch in controls.batches:
-        if batch.year <= year:
+        if selected(batch):
             for tech in batch.technologies:
                 i = position[tech]
-                fence[i] = max(fence[i], batch.fence_height)
+                fence[i] = max(fence[i], batch.coverage * batch.fence_height)
     return fence
 
 
@@ -188,6 +251,20 @@ def foreign_learning(state: State, params: EnvironmentParams) -> np.ndarray:
     return np.asarray(params.foreign_emulation_rate * tech.emulability * tech.knowhow_access * lead)
 
 
+def surge_factor(env: EnvironmentParams, fence: np.ndarray, announced: np.ndarray) -> np.ndarray:
+    """Buying ahead of an announced fence (judged rule; model.md §7).
+
+    In an announcement window (a batch announced, not yet in force) buyers in China stock up
+    on the items the coming batch will block: foreign access is multiplied by
+    ``1 + b · κ_sales · max(0, h^ann − h)``, where ``h^ann`` is the announced (covered) fence,
+    ``h`` the fence already in force, ``κ_sales`` the share of a fence that also blocks sales
+    and ``b`` = ``preemptive_buying``. It is 1 outside windows and when ``b = 0``. The rule's
+    sign follows the purchases of lithography tools by Chinese buyers ahead of the 2023–2024
+    Dutch and U.S. rules; its size ``b`` is judged.
+    """
+    return np.asarray(1.0 + env.preemptive_buying * env.controls_block_sales * np.maximum(0.0, announced - fence))
+
+
 def apply_access(state: State, env: EnvironmentParams, controls: ExportControlParams) -> None:
     """Set fence, know-how access and market access for ``state.year`` (used at start too)."""
     tech = state.technologies
@@ -195,6 +272,10 @@ def apply_access(state: State, env: EnvironmentParams, controls: ExportControlPa
     tech.fence = fence_heights(controls, tech.ids, state.year)
     tech.knowhow_access = (1.0 - tech.fence) * (1.0 - d)
     tech.market_access = env.foreign_market_access * (1.0 - env.controls_block_sales * tech.fence)
+    if any(batch.announced is not None for batch in controls.batches):
+        tech.market_access = tech.market_access * surge_factor(
+            env, tech.fence, announced_fences(controls, tech.ids, state.year)
+        )
     state.macro.decoupling = d
 
 

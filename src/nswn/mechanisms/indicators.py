@@ -114,6 +114,20 @@ def _funding_share_soe(state: State) -> float:
     return by["soe_firm"] / total if total > 0 else 0.0
 
 
+def _gerd(state: State) -> float:
+    """National R&D, bn CNY: the modelled industries' (firms' R&D, institutions' funding) plus
+    the rest of the economy's at its start-year intensity (``initialisation.rd_closures``)."""
+    m = state.macro
+    modelled = float(state.firms.rd.sum() + state.institutions.funding.sum())
+    return modelled + m.rd_rest_intensity * max(m.gdp - m.va_strategic, 0.0)
+
+
+def _basic_research(state: State) -> float:
+    """Basic research as the statistics count it, bn CNY: the counted share of knowledge
+    institutions' research funding (``initialisation.rd_closures``)."""
+    return state.macro.basic_research_statistical_share * float(state.institutions.funding.sum())
+
+
 def macro_indicators() -> dict[str, MacroIndicator]:
     """Economy-wide indicators."""
     return {
@@ -132,6 +146,10 @@ def macro_indicators() -> dict[str, MacroIndicator]:
         "soe_funding_share": _funding_share_soe,
         "central_budget": lambda s: s.macro.central_budget,
         "firm_rd": lambda s: float(s.firms.rd.sum()),
+        "gerd": _gerd,
+        "gerd_share": lambda s: _gerd(s) / s.macro.gdp,
+        "basic_research": _basic_research,
+        "basic_research_share": lambda s: _basic_research(s) / _gerd(s) if _gerd(s) > 0 else 0.0,
         "institution_funding": lambda s: float(s.institutions.funding.sum()),
         "local_budget": lambda s: s.macro.local_budget,
         "manufacturing_subsidy": lambda s: s.macro.manufacturing_subsidy,

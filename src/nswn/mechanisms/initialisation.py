@@ -131,6 +131,8 @@ class StartMacro:
     manufacturing_value_added: float
     services_share: float
     debt_to_gdp: float
+    gerd_share: float = 0.0  # GERD / GDP (R&D statistics); 0: no closure
+    basic_research_share: float = 0.0  # basic research / GERD; 0: no closure
 
 
 @dataclass(frozen=True)
@@ -429,6 +431,31 @@ def _knowledge(state: State, settings: InitialSettings) -> None:
     steady = inflow / max(rp.knowledge_depreciation, 1e-9)
     tech.knowledge_required = np.where(steady > 0, steady, 1.0)
     tech.knowledge = tech.knowledge_required.copy()
+
+
+def rd_closures(state: State, start: StartMacro) -> None:
+    """Compare R&D like with like (model.md §5, issue 11 item 4c).
+
+    Called on the start state after the scenario's opening flows (``scenario.build``), like
+    the traditional-sector closure: every scenario starts at the sourced GERD/GDP and
+    basic-research share, and policy shows in how they move from there.
+
+    The model's R&D (firms' R&D and institutions' funding) covers only the modelled
+    industries; national GERD also covers the rest of the economy. The rest's R&D intensity
+    is ``(g0 · GDP − RD_ref) / (GDP − VA_strat)``, held constant. Basic research as the
+    statistics count it is a fixed share of knowledge institutions' research funding,
+    ``b0 · g0 · GDP / F0`` (at most 1; ``F0`` their start-year funding): not every yuan an
+    institution receives is basic research in the statistical sense.
+    """
+    m = state.macro
+    if start.gerd_share <= 0:
+        return
+    modelled = float(state.firms.rd.sum() + state.institutions.funding.sum())
+    gerd = start.gerd_share * m.gdp
+    m.rd_rest_intensity = max(gerd - modelled, 0.0) / max(m.gdp - m.va_strategic, 1e-9)
+    funding = float(state.institutions.funding.sum())
+    basic = start.basic_research_share * gerd
+    m.basic_research_statistical_share = min(1.0, basic / funding) if funding > 0 else 0.0
 
 
 def _macro(state: State, start: StartMacro) -> None:

@@ -69,6 +69,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     arm_map: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["run_id", "arm"]))
     broken: pd.DataFrame = field(default_factory=pd.DataFrame)
+    derisk: dict[str, pd.DataFrame] | None = None  # the stored `nswn derisk` frontier, if any
 
     def arm(self, key: str) -> Arm:
         return next(a for a in self.arms if a.key == key)
@@ -466,10 +467,17 @@ def load(store: Any, arms: list[str] | None = None, scenarios: list[str] | None 
         funding_lines=[c[len("funding_") :] for c in lines],
         funding=funding,
         claims=claims,
+        derisk=_derisk_tables(store),
         notes=notes,
         arm_map=arm_map,
         broken=broken,
     )
+
+
+def _derisk_tables(store: Any) -> dict[str, pd.DataFrame] | None:
+    from nswn.report import derisk
+
+    return derisk.load_tables(store, _table_exists)
 
 
 def hhi(values: Any) -> float:

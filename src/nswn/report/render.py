@@ -165,6 +165,8 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
                 "tables": [_table(data.claims)],
             }
         )
+    if data.derisk is not None:
+        sections.append(_derisk_section(data.derisk))
     runs = data.runs[[c for c in MANIFEST_COLUMNS if c in data.runs.columns]]
     more = len(runs) - MAX_MANIFEST_ROWS
     sections.append(
@@ -178,6 +180,24 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
         }
     )
     return sections
+
+
+def _derisk_section(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The de-risking frontier stored by ``nswn derisk`` (see docs/derisking.md)."""
+    from nswn.report import derisk
+
+    searched = derisk.objectives(tables)
+    pairs = derisk.pair_figures(tables, searched)
+    return {
+        "id": "derisking",
+        "title": "De-risking frontier: export-control designs",
+        "lead": f"{len(tables['pareto'])} non-dominated control designs of {len(tables['evaluations'])} evaluated "
+        "(robust values over paired seeds against no controls; bars: 5–95 % of seeds). Grey: every evaluated "
+        "design; red: the shipped scenarios. " + " ".join(derisk.words(tables)),
+        "figures": [_figure_html(fig, f"fig-derisk-{i}") for i, fig in enumerate(pairs)]
+        + [_figure_html(derisk.parallel_figure(tables, searched), "fig-derisk-parallel")],
+        "tables": [_table(derisk.pareto_table(tables, searched))],
+    }
 
 
 def render(data: ReportData, source: str) -> str:

@@ -18,7 +18,7 @@ from nswn.mechanisms import indicators
 from nswn.mechanisms.central_budget import CentralBudget
 from nswn.mechanisms.entry_exit import EntryExit
 from nswn.mechanisms.environment import Environment
-from nswn.mechanisms.initialisation import InitialSettings, StartMacro, initial_state
+from nswn.mechanisms.initialisation import InitialSettings, StartMacro, initial_state, rd_closures
 from nswn.mechanisms.innovation import Innovation, rd_spend
 from nswn.mechanisms.local_allocation import LocalAllocation
 from nswn.mechanisms.macro import Macro, MacroPolicy
@@ -150,6 +150,8 @@ def start_macro(start_year: int = catalog.LATEST, overrides: dict[str, float] | 
         manufacturing_value_added=facts["manufacturing_value_added"],
         services_share=facts["services_share"],
         debt_to_gdp=facts["debt_to_gdp"],
+        gerd_share=facts.get("gerd_share", 0.0),
+        basic_research_share=facts.get("basic_research_share", 0.0),
     )
 
 
@@ -182,10 +184,11 @@ def build_model(config: Config, seed: int) -> Model:
         centralisation=lv["local_allocation"].centralisation,
         instruments=lines,
     )
+    start = start_macro(config.start_year, config.start_values)
     state = initial_state(
         catalog_technologies(config.start_year, config.catalog),
         catalog_provinces(),
-        start_macro(config.start_year, config.start_values),
+        start,
         settings,
         stream(seed, "initialisation", config.start_year),
     )
@@ -194,6 +197,7 @@ def build_model(config: Config, seed: int) -> Model:
     priorities.step(state, Context(year=state.year, rng=stream(seed, priorities.name, state.year), ledger=state.ledger))
     mechanisms, central, local = _assemble(config, seed, state, priorities, opening=True)
     _opening_flows(state, central, local, asm, seed)
+    rd_closures(state, start)
     recorder = indicators.make_recorder(lines)
     changes = dict(config.schedule)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+import reprlib
 import typing
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +23,11 @@ from pydantic import BaseModel, ValidationError
 from nswn.scenario.schema import scenario_model
 
 MAX_BASE_DEPTH = 16
+MAX_FILE_BYTES = 1_000_000  # a scenario or design file is a few KB; a MB is already a mistake
+MAX_NESTING = 32  # mappings and lists nested deeper than this are refused before validation
+MAX_NODES = 100_000  # YAML nodes after expanding aliases ("billion laughs" stops here)
+MAX_NAME_CHARS = 255  # a scenario name or path longer than this is refused before touching the disk
+SHOWN_CHARS = 60  # at most this much of a bad value is echoed in a message
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,35 @@ class Problem:
 _NO_VALUE = object()
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = SHOWN_CHARS
+_REPR.maxother = SHOWN_CHARS
+_REPR.maxlong = SHOWN_CHARS
+for _attr in ("maxlist", "maxtuple", "maxset", "maxfrozenset", "maxdeque", "maxarray"):
+    setattr(_REPR, _attr, 6)
+_REPR.maxdict = 4
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A bounded ``repr``: never longer than :data:`SHOWN_CHARS`, cheap for any size of value."""
+    text = _REPR.repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
+def short_text(text: Any, limit: int = SHOWN_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (for names and keys echoed in messages)."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def close_match(word: Any, choices: list[str]) -> str | None:
+    """The closest of ``choices`` to ``word`` (bounded: long inputs get no suggestion)."""
+    text = str(word)
+    if len(text) > 100:
+        return None
+    hint = difflib.get_close_matches(text, choices, n=1)
+    return hint[0] if hint else None
 
 
 class ScenarioError(ValueError):
@@ -78,20 +111,32 @@ def shipped_scenarios() -> dict[str, Path]:
 def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """A scenario name (``baseline``) or a path to a YAML file → an existing file."""
     text = str(name_or_path)
+    if len(text) > 4 * MAX_NAME_CHARS or len(os.path.basename(text)) > MAX_NAME_CHARS or "\0" in text:
+        raise ScenarioError(
+            [
+                Problem(
+                    short_text(text),
+                    "",
+                    _NO_VALUE,
+                    f"not a scenario name or file: {len(text)} characters (a file name may have at most "
+                    f"{MAX_NAME_CHARS}) or a NUL character",
+                )
+            ]
+        )
     candidate = Path(text)
     if relative_to is not None and not candidate.is_absolute():
         near = relative_to.parent / candidate
-        if near.is_file():
+        if is_file(near):
             return near
-        if near.with_suffix(".yaml").is_file():
+        if is_file(near.with_suffix(".yaml")):
             return near.with_suffix(".yaml")
-    if candidate.is_file():
+    if is_file(candidate):
         return candidate
     shipped = shipped_scenarios()
     if text in shipped:
         return shipped[text]
-    hint = difflib.get_close_matches(text, list(shipped), n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+    hint = close_match(text, list(shipped))
+    suggestion = f" (did you mean {hint!r}?)" if hint else ""
     raise ScenarioError(
         [
             Problem(
@@ -104,22 +149,16 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
     )
 
 
+def is_file(path: Path) -> bool:
+    """``path.is_file()`` that answers False (not ``OSError``) for names the system refuses."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            [Problem(str(path), "", _NO_VALUE, "not UTF-8 text: a scenario must be a YAML text file")]
-        ) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(str(path), "", _NO_VALUE, f"cannot read file: {exc.strerror}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(str(path), "", _NO_VALUE, f"invalid YAML: {where}{reason}")]) from None
+    data = read_yaml_file(path, "scenario")
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -134,6 +173,188 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             ]
         )
     return data
+
+
+def read_yaml_file(path: Path, kind: str = "scenario", error: type[ScenarioError] | None = None) -> Any:
+    """Read a YAML file safely and within bounds; raise ``error`` (a :class:`ScenarioError`) plainly.
+
+    Refuses files over :data:`MAX_FILE_BYTES`, text that is not UTF-8, duplicate keys (naming
+    both lines), nesting deeper than :data:`MAX_NESTING` and aliases that expand beyond
+    :data:`MAX_NODES` nodes. Uses libyaml's C parser when PyYAML has it.
+    """
+    error = error or ScenarioError
+    where = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise error(
+                [
+                    Problem(
+                        where,
+                        "",
+                        _NO_VALUE,
+                        f"file of {size:,} bytes; a {kind} file may have at most {MAX_FILE_BYTES:,} bytes",
+                    )
+                ]
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise error([Problem(where, "", _NO_VALUE, f"cannot read {kind} file: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise error([Problem(where, "", _NO_VALUE, f"a {kind} file may have at most {MAX_FILE_BYTES:,} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error([Problem(where, "", _NO_VALUE, f"not UTF-8 text: a {kind} must be a YAML text file")]) from None
+    try:
+        return parse_yaml(text)
+    except YamlInputError as exc:
+        raise error([Problem(where, "", _NO_VALUE, str(exc))]) from None
+
+
+class YamlInputError(ValueError):
+    """YAML text that cannot be (or must not be) loaded; the message says where and why."""
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text safely: one document, bounded nesting and alias expansion, unique keys.
+
+    Raises
+    ------
+    YamlInputError
+        With the line and column of the problem.
+    """
+
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node)
+        return loader.construct_document(node)
+    except YamlInputError:
+        raise
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise YamlInputError(f"invalid YAML: {where}{short_text(reason, 200)}") from None
+    except RecursionError:
+        raise YamlInputError(f"invalid YAML: nested deeper than {MAX_NESTING} levels") from None
+    finally:
+        loader.dispose()
+
+
+def _check_size(root: Any) -> None:
+    """Refuse node graphs whose alias expansion exceeds :data:`MAX_NODES` (memoised, no expansion)."""
+
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_NESTING:
+            _too_deep(node)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child, depth + 1)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                total += size(key, depth + 1) + size(value, depth + 1)
+        if total > MAX_NODES:
+            mark = node.start_mark
+            raise YamlInputError(
+                f"invalid YAML: line {mark.line + 1}: the document expands to more than {MAX_NODES:,} values "
+                "(aliases that repeat aliases?)"
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+def _too_deep(node: Any) -> None:
+    mark = node.start_mark
+    raise YamlInputError(
+        f"invalid YAML: line {mark.line + 1}, column {mark.column + 1}: nested deeper than {MAX_NESTING} levels"
+    )
+
+
+def _loader_class() -> type:
+    from yaml.composer import Composer
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
+
+    try:
+        from yaml.cyaml import CParser as parser  # libyaml: about 10× faster than PyYAML's own parser
+    except ImportError:  # PyYAML built without libyaml
+        parser = yaml.parser.Parser
+    # the Python composer first (it bounds the depth), fed by libyaml's events
+    bases: tuple[type, ...] = (Composer, parser, SafeConstructor, Resolver)
+    if parser is yaml.parser.Parser:
+        bases = (Composer, yaml.reader.Reader, yaml.scanner.Scanner, parser, SafeConstructor, Resolver)
+
+    class BoundedLoader(*bases):  # type: ignore[misc]
+        """libyaml's parser, PyYAML's composer with a depth bound, a safe constructor without duplicates."""
+
+        def __init__(self, stream: str) -> None:
+            if parser is yaml.parser.Parser:
+                yaml.reader.Reader.__init__(self, stream)
+                yaml.scanner.Scanner.__init__(self)
+                parser.__init__(self)
+            else:
+                parser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._depth = 0
+            self._nodes = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self._depth += 1
+            self._nodes += 1
+            try:
+                if self._depth > MAX_NESTING:
+                    _too_deep(self.peek_event())
+                if self._nodes > MAX_NODES:
+                    mark = self.peek_event().start_mark
+                    raise YamlInputError(f"invalid YAML: line {mark.line + 1}: more than {MAX_NODES:,} values")
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                for key_node, _ in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = (key_node.tag, key_node.value)
+                    line = key_node.start_mark.line + 1
+                    if key in seen:
+                        raise YamlInputError(
+                            f"invalid YAML: duplicate key {short_text(key_node.value)!r} on lines "
+                            f"{seen[key]} and {line} (each key may appear once in a mapping)"
+                        )
+                    seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    return BoundedLoader
+
+
+class _LazyLoader:
+    cls: type | None = None
+
+    def __call__(self, text: str) -> Any:
+        if self.cls is None:
+            self.cls = _loader_class()
+        return self.cls(text)
+
+
+_BoundedLoader = _LazyLoader()
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +376,11 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError([Problem(str(path), "base", _NO_VALUE, f"circular base: {chain}")])
     if len(_seen) > MAX_BASE_DEPTH:
         raise ScenarioError([Problem(str(path), "base", _NO_VALUE, f"base chain deeper than {MAX_BASE_DEPTH}")])
-    data = _read_yaml(path)
+    return _merge_base(path, _read_yaml(path), _seen)
+
+
+def _merge_base(path: Path, data: dict[str, Any], _seen: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
     base = data.get("base")
     if base is None:
         return data
@@ -166,6 +391,23 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return merged
 
 
+def _check_depth(data: Any, file: str) -> None:
+    """Refuse Python data nested deeper than :data:`MAX_NESTING` (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, dict | list | tuple):
+            continue
+        seen += len(value)
+        if depth >= MAX_NESTING:
+            raise ScenarioError([Problem(file, "", _NO_VALUE, f"values nested deeper than {MAX_NESTING} levels")])
+        if seen > MAX_NODES:
+            raise ScenarioError([Problem(file, "", _NO_VALUE, f"more than {MAX_NODES:,} values")])
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children)
+
+
 def validate(data: dict[str, Any], file: str) -> BaseModel:
     """Validate merged scenario data; raise :class:`ScenarioError` with every problem.
 
@@ -173,6 +415,11 @@ def validate(data: dict[str, Any], file: str) -> BaseModel:
     to that year) must itself be valid, and change years must come after the start year
     (years after the end are not used).
     """
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(file, "", _NO_VALUE, f"a scenario must be a mapping of keys to values, not {type(data).__name__}")]
+        )
+    _check_depth(data, file)
     try:
         scenario = scenario_model().model_validate(data)
     except ValidationError as exc:
@@ -230,13 +477,13 @@ def scheduled_data(scenario: BaseModel) -> list[tuple[int, dict[str, Any]]]:
 
 def _problem(file: str, error: Any) -> Problem:
     loc = tuple(error["loc"])
-    path = ".".join(str(part) for part in loc)
+    path = ".".join(short_text(part, 40) for part in loc)
     kind = error["type"]
     value = error.get("input", _NO_VALUE)
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        hint = close_match(loc[-1], allowed)
+        suggestion = f" (did you mean {hint!r}?)" if hint else ""
         return Problem(file, path, _NO_VALUE, f"unknown key{suggestion}; allowed here: {', '.join(allowed)}")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return Problem(file, path, value, f"out of range; allowed: {_range_text(loc)}")
@@ -320,6 +567,9 @@ def scenario_hash(scenario: BaseModel) -> str:
     # instruments that are off do not count, so installing a plug-in changes no existing hash
     instruments = content["levers"]["instruments"]
     content["levers"]["instruments"] = {k: v for k, v in instruments.items() if v is not None}
+    # no catalog override, no change: scenarios without one keep their hashes
+    if not content.get("catalog"):
+        content.pop("catalog", None)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -327,7 +577,7 @@ def load(name_or_path: str | Path) -> BaseModel:
     """Load and validate a scenario by shipped name or path (raises :class:`ScenarioError`)."""
     path = resolve_path(name_or_path)
     own = _read_yaml(path)
-    data = load_raw(path)
+    data = _merge_base(path, dict(own), ())
     _own_identity(data, own, path.stem)
     return validate(data, str(path))
 
@@ -349,6 +599,15 @@ def from_dict(data: dict[str, Any], source: str = "<dict>") -> BaseModel:
     ``base:`` may only name a *shipped* scenario here (never a path), so callers such as the
     web service cannot make nswn read a file a request names.
     """
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [
+                Problem(
+                    source, "", _NO_VALUE, f"a scenario must be a mapping of keys to values, not {type(data).__name__}"
+                )
+            ]
+        )
+    _check_depth(data, source)
     own = dict(data)
     base = own.get("base")
     merged = dict(own)

@@ -82,6 +82,9 @@ def markdown() -> str:
         "real firm population (fewer: super-individuals, a coarser resolution) |",
         f"| `institutions` | 3000 | {LIMITS['institutions'][0]:,}–{LIMITS['institutions'][1]:,} "
         "| knowledge institutions |",
+        "| `catalog` | none | `{technology id: {attribute: number}}`; the numeric attributes of `nswn catalog`, "
+        "each within the catalog's range | per-technology override of catalog attributes (a counterfactual on the "
+        "technologies themselves; `nswn claims` uses it, e.g. C1's emulability) |",
         "",
     ]
     for section, title in (
@@ -103,7 +106,9 @@ def markdown() -> str:
         lines.append("")
     lines += [
         "Export-control batches (`levers.export_controls.batches`) are a list of",
-        "`{technologies: [ids], year: Y, fence_height: h}`; ids are those of `nswn catalog`.",
+        "`{technologies: [ids], year: Y, fence_height: h}`; ids are those of `nswn catalog`. Optional:",
+        "`announced` (year, ≤ Y: buyers may stock up until Y), `coverage` (share of foreign supply",
+        "that follows the batch, default 1) and `duration` (years in force, default: no expiry).",
         "Instrument shares under `levers.instruments` must sum to 1; an instrument left out is off.",
         "",
     ]

@@ -13,7 +13,17 @@ import typing
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from nswn import catalog
 from nswn.instruments import registry
@@ -70,10 +80,16 @@ def _check_technologies(value: tuple[str, ...]) -> tuple[str, ...]:
         if tech not in known:
             import difflib
 
-            close = difflib.get_close_matches(tech, known, n=1)
+            close = difflib.get_close_matches(tech, known, n=1) if len(tech) <= 100 else []
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown technology {tech!r}{hint}; see `nswn catalog` for the ids")
+            raise ValueError(f"unknown technology {_shown(tech)}{hint}; see `nswn catalog` for the ids")
     return value
+
+
+def _shown(text: str) -> str:
+    """``repr`` of user text, cut to 60 characters (messages echo at most that much)."""
+    shown = repr(text[:60])
+    return shown if len(text) <= 60 else shown + "..."
 
 
 def _problems_validator(params_type: type) -> Any:
@@ -95,6 +111,9 @@ def model_for(params_type: type) -> type[BaseModel]:
     for f in dataclasses.fields(params_type):
         meta = f.metadata
         annotation = hints[f.name]
+        if annotation in (int, float):
+            # numbers must be numbers: YAML booleans (true → 1) and numeric text (' 5 ') are refused
+            annotation = Annotated[annotation, Strict()]
         origin = typing.get_origin(annotation)
         if origin is tuple and typing.get_args(annotation)[0] is not str:
             inner = typing.get_args(annotation)[0]
@@ -240,8 +259,8 @@ class Years(BaseModel):
     """Simulated calendar years; ``start`` must have a data vintage (``catalog.VINTAGES``)."""
 
     model_config = STRICT
-    start: int = Field(2024, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="First (recorded) year")
-    end: int = Field(2050, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="Last simulated year")
+    start: StrictInt = Field(2024, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="First (recorded) year")
+    end: StrictInt = Field(2050, ge=LIMITS["year"][0], le=LIMITS["year"][1], description="Last simulated year")
 
     @model_validator(mode="after")
     def _order(self) -> Years:
@@ -280,7 +299,7 @@ def scenario_model() -> type[BaseModel]:
         base=(str | None, None),
         years=(Years, Years()),
         firms=(
-            int | None,
+            StrictInt | None,
             Field(
                 None,
                 ge=LIMITS["firms"][0],
@@ -292,7 +311,7 @@ def scenario_model() -> type[BaseModel]:
             ),
         ),
         institutions=(
-            int,
+            StrictInt,
             Field(
                 3_000,
                 ge=LIMITS["institutions"][0],
@@ -302,7 +321,7 @@ def scenario_model() -> type[BaseModel]:
         ),
         catalog=(
             Annotated[
-                dict[str, dict[str, float]],
+                dict[str, dict[str, Annotated[float, Strict()]]],
                 AfterValidator(_check_catalog),
                 Field(description="Per-technology overrides of catalog attributes: {technology id: {column: value}}"),
             ],
@@ -310,14 +329,14 @@ def scenario_model() -> type[BaseModel]:
         ),
         start_values=(
             Annotated[
-                dict[str, float],
+                dict[str, Annotated[float, Strict()]],
                 AfterValidator(_check_start_values),
                 Field(description="Overrides of the vintage's macro start values (bn CNY at 2024 prices, ratios)"),
             ],
             {},
         ),
         schedule=(
-            dict[int, dict[str, Any]],
+            dict[int, dict[str, Any]],  # lax keys: JSON object keys are strings
             Field(
                 {},
                 description="Changes by year: {year: {levers: {...}, assumptions: {...}}}; each year's changes apply "

@@ -85,6 +85,14 @@ def _select(table: dict[str, str] | Any, wanted: list[str] | None, loc: str) -> 
     return chosen
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped, so echoed user text (lone surrogates included)
+    can always be encoded: an error response never becomes a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def tables_json(tables: Tables, request: Any, cached: bool) -> str:
     """Assemble the response from the cached per-column JSON text (no re-encoding)."""
     tech = _select(tables.technology_year, request.technology_columns, "technology_columns")
@@ -155,7 +163,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        response = JSONResponse(
+        response = SafeJSONResponse(
             {"detail": f"request body exceeds the service's limit of {self.limit} bytes"}, status_code=413
         )
         await response(scope, receive, send)
@@ -194,17 +202,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Simulate China's new-style whole-of-nation system for science and technology: "
         "change levers and assumptions of a shipped scenario and get the indicator tables.",
         lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
     )
     app.state.runner = runner
     app.state.settings = settings
 
     @app.exception_handler(ServiceProblem)
     async def _service_problem(_request: Request, exc: ServiceProblem) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+        return SafeJSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": [_plain_error(e) for e in exc.errors()]}, status_code=422)
+        return SafeJSONResponse({"detail": [_plain_error(e) for e in exc.errors()]}, status_code=422)
 
     errors = {
         400: {"model": Message, "description": "The body is not valid JSON"},
@@ -269,7 +278,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The request as a scenario YAML file that ``nswn run`` accepts (base + changes only)."""
         scenario = build_scenario(request, settings)
         text = scenario_yaml(request, scenario, settings)
-        filename = re.sub(r"[^\w.-]+", "-", request.name).strip("-") or "scenario"
+        # a header carries Latin-1 only: the file name keeps ASCII letters, digits, '.', '_' and '-'
+        filename = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.name).strip("-")[:80] or "scenario"
         return PlainTextResponse(
             text,
             media_type="application/yaml",

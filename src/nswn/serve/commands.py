@@ -23,6 +23,47 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts(host: str, loopback: bool, extra: list[str]) -> tuple[str, ...] | None:
+    """Host headers the service answers: loopback names, plus for an exposed service its address,
+    this machine's names and ``extra`` (``None``, any host, only when ``extra`` holds ``*``).
+
+    Restricting the Host header protects an exposed service from DNS-rebinding pages.
+    """
+    import socket
+
+    from nswn.serve.schemas import LOOPBACK_HOSTS
+
+    if "*" in extra:
+        return None
+    names = [*LOOPBACK_HOSTS, host]
+    if not loopback:
+        if host not in ("0.0.0.0", "::", "[::]"):
+            names.append(host)
+        for name in (socket.gethostname(), socket.getfqdn()):
+            if name:
+                names.append(name)
+    names.extend(extra)
+    return tuple(dict.fromkeys(n for n in names if n and n not in ("0.0.0.0", "::", "[::]")))
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (``None`` when it can); checked before announcing the URL."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc.strerror or exc}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands to app."""
 
@@ -44,37 +85,44 @@ def register(app: typer.Typer) -> None:
         ] = None,
         cache: Annotated[int, typer.Option(min=1, max=10_000, help="Runs kept in the LRU cache.")] = 128,
         run_seconds: Annotated[float, typer.Option(min=0.1, max=600, help="Run-time limit of one simulation.")] = 10.0,
+        allowed_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="Host name clients may use when --host is not loopback (repeatable; '*' allows any). "
+                "Default: the --host address, this machine's name and loopback."
+            ),
+        ] = None,
     ) -> None:
         """Start the interactive policy simulator (page at /, JSON API under /api, OpenAPI at /docs)."""
-        from nswn.cli import errors, fail
+        from nswn.cli import fail, warn
 
         try:
             import uvicorn
 
-            from nswn.serve.app import LOOPBACK_HOSTS, Settings, create_app, plotly_js_path
+            from nswn.serve.app import Settings, create_app, plotly_js_path
         except ModuleNotFoundError as exc:
             fail(f"nswn serve needs the 'serve' extra ({exc.name} is missing): pip install 'nswn[serve]'")
             return
         loopback = _is_loopback(host)
         if not loopback:
-            errors.print(
-                f"[bold yellow]warning:[/] listening on {host}: anyone who can reach this machine can run simulations",
-                highlight=False,
-            )
+            warn(f"listening on {host}: anyone who can reach this machine can run simulations")
         if plotly_js_path() is None:
-            errors.print(
-                "[bold yellow]warning:[/] plotly is not installed, so the page cannot draw charts: "
-                "pip install 'nswn[report]'",
-                highlight=False,
-            )
+            warn("plotly is not installed, so the page cannot draw charts: pip install 'nswn[report]'")
         workers = processes if processes is not None else min(4, os.cpu_count() or 1)
+        hosts = allowed_hosts(host, loopback, allowed_host or [])
+        busy = port_in_use(host, port)
+        if busy:
+            fail(f"cannot listen on {host} port {port}: {busy} (another server there? choose --port)")
         settings = Settings(
             firms=firms,
             processes=workers,
             cache_size=cache,
             run_seconds=run_seconds,
-            allowed_hosts=(*LOOPBACK_HOSTS, host) if loopback else None,
+            allowed_hosts=hosts,
         )
+        if not loopback:
+            shown_hosts = "any (--allowed-host '*')" if hosts is None else ", ".join(hosts)
+            warn(f"requests must name one of these hosts: {shown_hosts}")
         shown = f"[{host}]" if ":" in host else host
         print(f"nswn policy simulator: http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)", flush=True)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

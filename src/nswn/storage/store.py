@@ -85,6 +85,13 @@ class StoreError(RuntimeError):
     """The results directory cannot be used."""
 
 
+class StoreLocked(StoreError):
+    """Another process held the results database for longer than the store waits."""
+
+
+LOCK_WAIT_SECONDS = 30.0
+
+
 class ResultsStore:
     """A results directory holding ``results.duckdb``."""
 
@@ -99,11 +106,50 @@ class ResultsStore:
             except OSError as exc:
                 raise StoreError(f"{self.directory}: cannot create results directory: {exc.strerror}") from None
 
-    def _connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    def _connect(self, read_only: bool = False, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+        """Open the database; while another process holds its lock, retry for ``wait`` seconds.
+
+        DuckDB lets one process write a database at a time; a second ``nswn run`` into the same
+        directory waits (bounded by :data:`LOCK_WAIT_SECONDS`) instead of failing at once.
+        """
+        import time
+
+        deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                text = str(exc)
+                locked = "lock" in text.lower()
+                if locked and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                    continue
+                if locked:
+                    raise StoreLocked(f"{self.path}: locked by another process: {text.splitlines()[0]}") from None
+                raise StoreError(f"{self.path}: cannot open results database: {text.splitlines()[0]}") from None
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` now if runs could not be written here (corrupt, foreign, read-only).
+
+        Called before simulating, so a bad ``--out`` never costs a finished run.
+        """
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(f"{self.path}: not a file")
+        con = self._connect(wait=0.0 if not self.path.exists() else None)
         try:
-            return duckdb.connect(str(self.path), read_only=read_only)
+            con.execute("BEGIN TRANSACTION")
+            con.execute("CREATE TABLE IF NOT EXISTS nswn_write_check (x INTEGER)")
+            con.execute("ROLLBACK")
+            if "runs" in {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:
+                columns = {row[0] for row in con.execute("DESCRIBE runs").fetchall()}
+                if not {"run_id", "scenario_hash", "seed"} <= columns:
+                    raise StoreError(f"{self.path}: holds a 'runs' table that nswn did not write; choose another --out")
         except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open results database: {exc}") from None
+            raise StoreError(f"{self.path}: cannot write to the results database: {exc}") from None
+        finally:
+            con.close()
 
     def write(self, result: Any) -> None:
         """Write one run (manifest + both tables) in a single transaction."""
