@@ -121,7 +121,7 @@ def test_summarize_prints_bands_differences_and_parity_and_writes_csv(results: P
         "6 of 6 runs stored",
         "Bands in 2027",
         "Paired differences from baseline/priorities.mode=broad in 2027",
-        "Technologies at parity by 2027",
+        "Bottlenecks broken by 2027",
     ):
         assert text in done.output
     written = sorted(p.name for p in (tmp_path / "csv").iterdir())

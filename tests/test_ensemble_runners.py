@@ -63,7 +63,15 @@ def assert_identical(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> 
 
 
 def test_a_sweep_stores_every_planned_run_once(serial_tables: dict[str, pd.DataFrame], design: Any) -> None:
-    assert set(serial_tables) == {"runs", "technology_year", "macro_year", "designs", "design_runs"}
+    assert set(serial_tables) == {
+        "runs",
+        "technology_year",
+        "macro_year",
+        "province_year",
+        "technology_ownership_year",
+        "designs",
+        "design_runs",
+    }
     runs = serial_tables["runs"]
     assert sorted(runs["run_id"]) == sorted(s.run_id for s in design.runs)
     assert serial_tables["macro_year"].groupby("run_id").size().eq(7).all()
@@ -114,7 +122,9 @@ def test_a_second_sweep_skips_stored_runs_and_more_seeds_reuse_the_first(design:
         "design_runs.parquet",
         "designs.parquet",
         "macro_year.parquet",
+        "province_year.parquet",
         "runs.parquet",
+        "technology_ownership_year.parquet",
         "technology_year.parquet",
     ]
     assert len(pd.read_parquet(tmp_path / "parquet" / "macro_year.parquet")) == 12 * 7

@@ -101,11 +101,25 @@ class Result:
         One row per year (§9 macro indicators).
     manifest
         Run id, scenario name and hash, seed, firms, years, version, timing.
+    breakdowns
+        Further tidy tables by name: ``province_year`` (one row per province and year: firms,
+        SOE firms, subsidies, revenue, exports, R&D in bn CNY) and
+        ``technology_ownership_year`` (one row per technology, ownership ``private``/``soe``
+        and year). Stored next to the two main tables.
     """
 
     technology_year: pd.DataFrame
     macro_year: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def province_year(self) -> pd.DataFrame:
+        return self.breakdowns["province_year"]
+
+    @property
+    def ownership_year(self) -> pd.DataFrame:
+        return self.breakdowns["technology_ownership_year"]
 
     @property
     def run_id(self) -> str:
@@ -172,6 +186,15 @@ def simulate(
     technology_year.insert(2, "group", groups[groups != "traditional"].to_numpy())
     macro_year = pd.DataFrame(macro_columns)
     macro_year.insert(0, "run_id", run_id)
+    breakdowns = {}
+    for name, columns in recorder.breakdown_tables().items():
+        frame = pd.DataFrame(columns)
+        if "technology_id" in frame.columns:
+            tech_groups = frame["technology_id"].map(catalog_info["group"])
+            frame = frame[tech_groups != "traditional"].reset_index(drop=True)
+            frame.insert(1, "group", tech_groups[tech_groups != "traditional"].to_numpy())
+        frame.insert(0, "run_id", run_id)
+        breakdowns[name] = frame
     manifest = {
         "run_id": run_id,
         "scenario_name": loaded.name,  # type: ignore[attr-defined]
@@ -191,7 +214,7 @@ def simulate(
         "firms_final": int(round(float(model.state.firms.weight.sum()))),
         "scenario_json": loaded.model_dump_json(),
     }
-    return Result(technology_year=technology_year, macro_year=macro_year, manifest=manifest)
+    return Result(technology_year=technology_year, macro_year=macro_year, manifest=manifest, breakdowns=breakdowns)
 
 
 def _catalog_frame() -> pd.DataFrame:
@@ -249,11 +272,20 @@ def run_ensemble(
     return run(design, out, runner=runner, workers=workers, **options)
 
 
-def report(results: str | Path, out: str | Path | None = None) -> Path:
-    """Write the offline HTML report of a results directory (needs the ``report`` extra)."""
+def report(
+    results: str | Path,
+    out: str | Path | None = None,
+    arms: list[str] | None = None,
+    scenarios: list[str] | None = None,
+) -> Path:
+    """Write the offline HTML report of a results directory (needs the ``report`` extra).
+
+    ``arms`` / ``scenarios`` draw only those arms (label, key or key prefix) or the arms of
+    those scenario names.
+    """
     from nswn.report import build_report
 
-    return build_report(results, out)
+    return build_report(results, out, arms=arms, scenarios=scenarios)
 
 
 def compare(
@@ -264,8 +296,12 @@ def compare(
     end_year: int | None = None,
     level: float = 0.9,
     progress: Callable[[str, int], None] | bool | None = None,
+    store: Any = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Run two scenarios on the same seeds (common random numbers) and compare key indicators.
+
+    ``store`` (a :class:`~nswn.storage.store.ResultsStore`, or a directory) also keeps every
+    run, so ``nswn report`` and ``nswn export`` can read them.
 
     Returns
     -------
@@ -288,10 +324,16 @@ def compare(
     loaded = [_as_scenario(s) for s in (scenario_a, scenario_b)]
     if firms is not None or end_year is not None:
         loaded = [with_overrides(s, firms=firms, end_year=end_year) for s in loaded]
+    if store is not None and not hasattr(store, "write"):
+        from nswn.storage.store import ResultsStore
+
+        store = ResultsStore(store)
     runs: list[list[Result]] = [[], []]
     for seed in range(seeds):
         for arm, scenario in enumerate(loaded):
             runs[arm].append(simulate(scenario, seed=seed))
+            if store is not None:
+                store.write(runs[arm][-1])
             if callable(progress):
                 progress(scenario.name, seed)  # type: ignore[attr-defined]
     controlled = cmp.controlled_technologies(*(r.technology_year for arm in runs for r in arm))

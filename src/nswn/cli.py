@@ -437,15 +437,21 @@ def catalog(
     ] = None,
     lang: Annotated[str, typer.Option(help="Names in en or zh.")] = "en",
     rationale: Annotated[bool, typer.Option("--rationale", help="Show the rationale of judged values.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json (to stdout).")] = "table",
 ) -> None:
     """Print the technology catalog."""
     from nswn import catalog as cat
+    from nswn.analysis import export
 
     if lang not in ("en", "zh"):
         fail(f"--lang must be 'en' or 'zh', not {lang!r}")
     if group is not None and group not in cat.GROUPS:
         fail(f"--group must be one of {', '.join(cat.GROUPS)}, not {group!r}")
     rows = [t for t in cat.technologies() if group is None or t.group == group]
+    export.check_format(fmt)
+    if fmt != "table":
+        export.emit(export.catalog_frame(rows), fmt)
+        return
     table = Table(title=f"nswn catalog: {len(rows)} technologies" + (f" ({group})" if group else ""))
     table.add_column("id", min_width=12, overflow="fold")
     table.add_column("name", min_width=12, max_width=26)
@@ -484,9 +490,17 @@ def catalog(
 
 
 @app.command()
-def scenarios() -> None:
+def scenarios(
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json (to stdout).")] = "table",
+) -> None:
     """List the shipped scenarios with what each represents and the claim it serves."""
+    from nswn.analysis import export
     from nswn.scenario.io import ScenarioError, load, shipped_scenarios
+
+    export.check_format(fmt)
+    if fmt != "table":
+        export.emit(export.scenarios_frame(), fmt)
+        return
 
     table = Table(title="Shipped scenarios (nswn run NAME)", show_lines=True)
     table.add_column("name", style="bold")
@@ -509,11 +523,20 @@ def compare(
     seeds: Annotated[int, typer.Option(min=1, max=1000, help="Seeds per arm (the same seeds in both).")] = 5,
     firms: Annotated[int | None, typer.Option(help="Override the number of firms.")] = None,
     end_year: Annotated[int | None, typer.Option(help="Override the last year.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also store every run here (a results directory).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json (to stdout).")] = "table",
 ) -> None:
     """Run two scenarios with common random numbers; print key indicators side by side."""
     from nswn import api
+    from nswn.analysis import export
     from nswn.scenario.io import ScenarioError
+    from nswn.storage.store import ResultsStore, StoreError
 
+    export.check_format(fmt)
+    try:
+        store = ResultsStore(out) if out is not None else None
+    except StoreError as exc:
+        fail(str(exc))
     a, b = _scenario_or_fail(scenario_a), _scenario_or_fail(scenario_b)
     try:
         with progress_reporter(f"{a.name} vs {b.name}", 2 * seeds, "runs") as advance:
@@ -524,9 +547,13 @@ def compare(
                 firms=firms,
                 end_year=end_year,
                 progress=lambda name, seed: advance(),
+                store=store,
             )
     except ScenarioError as exc:
         fail("; ".join(str(p) for p in exc.problems))
+    if fmt != "table":
+        export.emit(export.compare_payload(table, info), fmt)
+        return
     out = Table(
         title=f"{info['a']} (A) vs {info['b']} (B): {seeds} paired seeds, {info['firms']:,} firms; "
         f"B − A with a {info['level']:.0%} interval"
@@ -554,6 +581,8 @@ def compare(
         console.print("— in the interval column: too few seeds, or no spread between seeds.", highlight=False)
     controlled = ", ".join(info["controlled"]) or "none"
     console.print(f"Controlled technologies (either arm): {controlled}", highlight=False, soft_wrap=True)
+    if store is not None:
+        console.print(f"Runs stored in [bold]{store.path}[/] (nswn report / nswn export read them).", highlight=False)
 
 
 def _num(value: float) -> str:
@@ -572,9 +601,16 @@ def params(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the markdown reference (docs/scenarios.md).")
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json (to stdout).")] = "table",
 ) -> None:
     """List every lever and assumption with its default, unit, allowed range and basis."""
+    from nswn.analysis import export
     from nswn.scenario import reference
+
+    export.check_format(fmt)
+    if fmt != "table" and not markdown:
+        export.emit(export.params_frame(), fmt)
+        return
 
     if markdown:
         print(reference.markdown(), end="")
@@ -611,13 +647,21 @@ def _root(
 
 
 def _register_commands() -> None:
+    from nswn.analysis import export as export_commands
     from nswn.analysis import hindcast_commands
     from nswn.experiments import claims_commands
     from nswn.experiments import commands as experiment_commands
     from nswn.report import commands as report_commands
     from nswn.serve import commands as serve_commands
 
-    for module in (hindcast_commands, experiment_commands, claims_commands, report_commands, serve_commands):
+    for module in (
+        hindcast_commands,
+        experiment_commands,
+        claims_commands,
+        report_commands,
+        serve_commands,
+        export_commands,
+    ):
         module.register(app)
     from nswn.analysis import derisk_commands
 

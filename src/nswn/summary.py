@@ -16,22 +16,34 @@ GROUP_ORDER = ("stranglehold", "bottleneck", "competitive_advantage", "future")
 
 
 def parity_by_group(technology_year: pd.DataFrame) -> pd.DataFrame:
-    """Per group: technologies, how many reached parity by each year, median parity year."""
-    last = technology_year.sort_values("year").groupby("technology_id").tail(1)
+    """Per group: technologies, at parity at start, broken by each year, median broken year.
+
+    *Broken* is :func:`nswn.mechanisms.indicators.lasting_parity`: below parity in the start
+    year, at parity from the broken year through the end of the run. Technologies at parity
+    in the start year are counted in ``at_parity_at_start`` and never as broken.
+    """
+    from nswn.analysis.parity import parity_status
+
+    status = parity_status(technology_year, by=())
     end = int(technology_year["year"].max())
     rows = []
     for group in GROUP_ORDER:
-        members = last[last["group"] == group]
+        members = status[status["group"] == group]
         if members.empty:
             continue
-        first = members["first_parity_year"]
-        row: dict[str, Any] = {"group": group, "technologies": len(members)}
+        broken = members["broken_year"]
+        row: dict[str, Any] = {
+            "group": group,
+            "technologies": len(members),
+            "at_parity_at_start": int(members["parity_at_start"].sum()),
+        }
         for year in PARITY_YEARS:
             if year <= end:
-                row[f"parity_by_{year}"] = int((first <= year).sum())
-        row["at_parity_last_year"] = int(members["parity_reached"].sum())
-        reached = first.dropna()
-        row["median_parity_year"] = float(np.median(reached)) if len(reached) else float("nan")
+                row[f"broken_by_{year}"] = int((broken <= year).sum())
+        row["broken"] = int(broken.notna().sum())
+        row["at_parity_last_year"] = int(members["at_parity_end"].sum())
+        reached = broken.dropna()
+        row["median_broken_year"] = float(np.median(reached)) if len(reached) else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -41,8 +53,11 @@ def capability_table(technology_year: pd.DataFrame, group: str = "stranglehold")
     subset = technology_year[technology_year["group"] == group]
     years = shown_years(subset["year"])
     wide = subset[subset["year"].isin(years)].pivot(index="technology_id", columns="year", values="relative_capability")
-    first = subset.groupby("technology_id")["first_parity_year"].first()
-    wide["parity_year"] = first
+    from nswn.analysis.parity import parity_status
+
+    status = parity_status(subset, by=()).set_index("technology_id")
+    wide["broken_year"] = status["broken_year"]
+    wide["parity_at_start"] = status["parity_at_start"]
     order = subset.drop_duplicates("technology_id")["technology_id"]
     return wide.loc[order]
 
@@ -95,23 +110,26 @@ def print_summary(result: Any, console: Console) -> None:
     )
 
     parity = parity_by_group(tech)
+    last = int(tech["year"].max())
     table = Table(
-        title="Bottlenecks broken: best Chinese firm ≥ 90 % of the foreign frontier "
-        "(counted from the start year; 'median year' of first parity)"
+        title="Bottlenecks broken: best Chinese firm ≥ 90 % of the foreign frontier, reached after the start "
+        f"year and held through {last} (technologies at parity at the start are counted apart)"
     )
     table.add_column("group")
     table.add_column("technologies", justify="right")
-    shown = [y for y in PARITY_YEARS if f"parity_by_{y}" in parity.columns]
+    table.add_column(f"at parity at start ({int(tech['year'].min())})", justify="right")
+    shown = [y for y in PARITY_YEARS if f"broken_by_{y}" in parity.columns]
     for year in shown:
-        table.add_column(f"by {year}", justify="right")
-    table.add_column("median year", justify="right")
-    table.add_column(f"at parity {int(tech['year'].max())}", justify="right")
+        table.add_column(f"broken by {year}", justify="right")
+    table.add_column("median year broken", justify="right")
+    table.add_column(f"at parity {last}", justify="right")
     for row in parity.itertuples():
         table.add_row(
             row.group,
             str(row.technologies),
-            *[str(getattr(row, f"parity_by_{y}")) for y in shown],
-            _fmt_year(row.median_parity_year),
+            str(row.at_parity_at_start),
+            *[str(getattr(row, f"broken_by_{y}")) for y in shown],
+            _fmt_year(row.median_broken_year),
             str(row.at_parity_last_year),
         )
     console.print(table)
@@ -119,14 +137,15 @@ def print_summary(result: Any, console: Console) -> None:
     caps = capability_table(tech)
     table = Table(title="Stranglehold technologies: relative capability (best Chinese ÷ frontier)")
     table.add_column("technology")
-    for year in caps.columns[:-1]:
+    years = [c for c in caps.columns if c not in ("broken_year", "parity_at_start")]
+    for year in years:
         table.add_column(str(year), justify="right")
-    table.add_column("parity", justify="right")
+    table.add_column("broken", justify="right")
     for tech_id, row in caps.iterrows():
         table.add_row(
             str(tech_id),
-            *[f"{row[y]:.2f}" for y in caps.columns[:-1]],
-            _fmt_year(row["parity_year"]),
+            *[f"{row[y]:.2f}" for y in years],
+            "at start" if row["parity_at_start"] else _fmt_year(row["broken_year"]),
         )
     console.print(table)
 
@@ -135,8 +154,8 @@ def print_summary(result: Any, console: Console) -> None:
     table.add_column("year", justify="right")
     for header in (
         "GDP (bn CNY, 2024 prices)",
-        "manufacturing share",
-        "debt/GDP",
+        "manufacturing share (of GDP, 0–1)",
+        "debt/GDP (ratio)",
         "TFP index",
         "publications",
     ):
@@ -145,8 +164,8 @@ def print_summary(result: Any, console: Console) -> None:
         table.add_row(
             str(year),
             f"{row.gdp:,.0f}",
-            f"{row.manufacturing_share:.1%}",
-            f"{row.debt_to_gdp:.0%}",
+            f"{row.manufacturing_share:.3f}",
+            f"{row.debt_to_gdp:.2f}",
             f"{row.tfp_index:.2f}",
             f"{row.publications:,.0f}",
         )

@@ -49,12 +49,18 @@ def summarize(
     csv: Annotated[
         Path | None, typer.Option(help="Also write every band, difference and parity table as CSV here.")
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="table | csv | json (to stdout; csv stacks the tables with a 'table' column)."),
+    ] = "table",
 ) -> None:
     """Ensemble summary: 5/50/95 % bands, paired differences (common random numbers), parity odds."""
     from nswn.analysis import ensemble as ens
+    from nswn.analysis import export
     from nswn.storage.store import StoreError
 
     console, errors = _consoles()
+    export.check_format(fmt)
     try:
         loaded = ens.load_ensemble(results, design)
         macro = loaded.macro_year()
@@ -75,13 +81,33 @@ def summarize(
     ref = reference or arms[0]
     if ref not in arms:
         _fail(f"--reference {ref!r} is not an arm; arms: {', '.join(arms)}")
-    _print_header(console, loaded)
     at_year = macro[macro["year"] == chosen_year]
+    if fmt != "table":
+        tech = loaded.technology_year(["technology_id", "group", "year", "first_parity_year", "parity_reached"])
+        bands = ens.bands(at_year, indicators)
+        bands.insert(bands.columns.get_loc("indicator") + 1, "unit", bands["indicator"].map(export.unit))
+        payload: dict[str, Any] = {
+            "design": {k: v for k, v in (loaded.design or {}).items() if k != "design_json"},
+            "year": chosen_year,
+            "parity_year": by_year,
+            "bands": bands,
+        }
+        if len(arms) > 1:
+            diffs = ens.paired_differences(at_year, indicators, ref)
+            diffs.insert(diffs.columns.get_loc("indicator") + 1, "unit", diffs["indicator"].map(export.unit))
+            payload["differences"] = diffs
+        payload["broken_by_group"] = _broken_counts(tech, by_year)
+        payload["parity_probability"] = ens.parity_probability(tech, by_year)
+        export.emit(payload, fmt)
+        return
+    _print_header(console, loaded)
     _print_bands(console, ens.bands(at_year, indicators), arms, indicators, chosen_year)
     if len(arms) > 1:
         diffs = ens.paired_differences(at_year, indicators, ref)
         _print_differences(console, diffs, ref, chosen_year)
-    tech = loaded.technology_year(["technology_id", "group", "year", "first_parity_year", "relative_capability"])
+    tech = loaded.technology_year(
+        ["technology_id", "group", "year", "first_parity_year", "parity_reached", "relative_capability"]
+    )
     parity = ens.parity_probability(tech, by_year)
     _print_parity_groups(console, tech, arms, by_year)
     _print_parity(console, parity, arms, by_year, top)
@@ -157,8 +183,10 @@ def _print_bands(console: Any, table: Any, arms: list[str], indicators: list[str
     for arm in arms:
         out.add_column(arm, justify="right", overflow="fold")
     cells = {(r.arm, r.indicator): r for r in table.itertuples()}
+    from nswn.analysis.export import with_unit
+
     for name in indicators:
-        row = [name]
+        row = [with_unit(name)]
         for arm in arms:
             r = cells.get((arm, name))
             row.append("—" if r is None else f"{_num(r.p50)} [{_num(r.p5)}, {_num(r.p95)}]")
@@ -188,26 +216,41 @@ def _print_differences(console: Any, diffs: Any, reference: str, year: int) -> N
     console.print(out)
 
 
+def _broken_counts(tech: Any, year: int) -> Any:
+    """Per arm, world and group: bottlenecks broken by ``year`` and technologies at parity at the start."""
+    from nswn.analysis.parity import broken_by, parity_status
+
+    per_run = parity_status(tech, by=("arm", "world"))
+    per_run = per_run.assign(
+        broken=broken_by(per_run, year).astype(int), parity_at_start=per_run["parity_at_start"].astype(int)
+    )
+    return per_run.groupby(["arm", "world", "group"], observed=True)[["broken", "parity_at_start"]].sum().reset_index()
+
+
 def _print_parity_groups(console: Any, tech: Any, arms: list[str], year: int) -> None:
     from rich.table import Table
 
     from nswn.analysis import ensemble as ens
 
-    per_run = tech.drop_duplicates(["arm", "world", "technology_id"])
-    per_run = per_run.assign(at_parity=(per_run["first_parity_year"].fillna(float("inf")) <= year).astype(float))
-    counts = per_run.groupby(["arm", "world", "group"], observed=True)["at_parity"].sum().reset_index()
-    table = ens.bands(counts, ["at_parity"], by=("arm", "group"))
+    counts = _broken_counts(tech, year).astype({"broken": float, "parity_at_start": float})
+    table = ens.bands(counts, ["broken"], by=("arm", "group"))
+    start = ens.bands(counts, ["parity_at_start"], by=("arm", "group"))
+    per_run = tech
     sizes = per_run.groupby("group")["technology_id"].nunique()
-    out = Table(title=f"Technologies at parity by {year}, per group: median [5 %, 95 %] across runs")
+    out = Table(
+        title=f"Bottlenecks broken by {year} (crossed parity after the start, held to the end), per group; "
+        "in brackets: at parity at the start. Median [5 %, 95 %] across runs"
+    )
     out.add_column("group")
     for arm in arms:
         out.add_column(arm, justify="right", overflow="fold")
     cells = {(r.arm, r.group): r for r in table.itertuples()}
+    starts = {(r.arm, r.group): r for r in start.itertuples()}
     for group in [g for g in GROUP_ORDER if g in sizes.index]:
         row = [f"{group} ({sizes[group]})"]
         for arm in arms:
-            r = cells.get((arm, group))
-            row.append("—" if r is None else f"{r.p50:.0f} [{r.p5:.0f}, {r.p95:.0f}]")
+            r, s = cells.get((arm, group)), starts.get((arm, group))
+            row.append("—" if r is None or s is None else f"{r.p50:.0f} [{r.p5:.0f}, {r.p95:.0f}] (start: {s.p50:.0f})")
         out.add_row(*row)
     console.print(out)
 

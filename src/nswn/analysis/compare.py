@@ -46,6 +46,22 @@ def _count_at(tech: pd.DataFrame, year: int) -> float:
     return float(rows["parity_reached"].sum()) if len(rows) else float("nan")
 
 
+def _broken_by(tech: pd.DataFrame, year: int) -> float:
+    """Stranglehold bottlenecks broken by ``year`` (:mod:`nswn.analysis.parity`; NaN when the run does not reach it)."""
+    from nswn.analysis.parity import broken_by, parity_status
+
+    if year > int(tech["year"].max()):
+        return float("nan")
+    return float(broken_by(parity_status(_stranglehold(tech), by=()), year).sum())
+
+
+def _at_start(tech: pd.DataFrame) -> float:
+    """Stranglehold technologies at parity in the start year (never counted as broken)."""
+    from nswn.analysis.parity import parity_status
+
+    return float(parity_status(_stranglehold(tech), by=())["parity_at_start"].sum())
+
+
 def years_to_parity(tech: pd.DataFrame) -> pd.Series:
     """Years from the start to first parity per technology (NaN if never)."""
     start = int(tech["year"].min())
@@ -85,13 +101,26 @@ def _controlled_sum(column: str) -> Callable[[pd.DataFrame, pd.DataFrame, tuple[
 
 KEY_INDICATORS: tuple[KeyIndicator, ...] = (
     KeyIndicator(
+        "stranglehold_parity_at_start", "stranglehold techs at parity at the start", lambda t, m, c: _at_start(t)
+    ),
+    KeyIndicator(
+        "stranglehold_broken_2035",
+        "stranglehold bottlenecks broken by 2035 (crossed after the start, held to the end)",
+        lambda t, m, c: _broken_by(t, 2035),
+    ),
+    KeyIndicator(
+        "stranglehold_broken_2050",
+        "stranglehold bottlenecks broken by 2050 (crossed after the start, held to the end)",
+        lambda t, m, c: _broken_by(t, 2050),
+    ),
+    KeyIndicator(
         "stranglehold_parity_2035",
-        "stranglehold techs at parity, 2035",
+        "stranglehold techs at parity in 2035 (incl. at start)",
         lambda t, m, c: _count_at(t, 2035),
     ),
     KeyIndicator(
         "stranglehold_parity_2050",
-        "stranglehold techs at parity, 2050",
+        "stranglehold techs at parity in 2050 (incl. at start)",
         lambda t, m, c: _count_at(t, 2050),
     ),
     KeyIndicator(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "csv", "json", "markdown")
 
 
 def _fail(message: str) -> None:
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Results directory (runs are reused on a re-run).")] = Path(
             "nswn-claims"
         ),
-        fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Test the brief's claims C1–C8 as controlled experiments: effects, knockouts, 90 % intervals, robustness."""
         from nswn.experiments import claims as cl
@@ -134,6 +134,11 @@ def register(app: typer.Typer) -> None:
             }
             print(json.dumps(payload, indent=2, default=float))
             return
+        if fmt == "csv":
+            from nswn.analysis.export import emit
+
+            emit(report.table(), "csv")
+            return
         if fmt == "markdown":
             if quick:
                 print("> Quick mode: fewer seeds and samples; indicative only.\n")
@@ -158,7 +163,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Results directory; charts go to OUT/charts.")] = Path(
             "nswn-sensitivity"
         ),
-        fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Rank the uncertain assumptions by their effect on headline outputs (SALib)."""
         from nswn.experiments import sensitivity as sa
@@ -197,6 +202,11 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             print(report.table.to_json(orient="records", indent=2))
             return
+        if fmt == "csv":
+            from nswn.analysis.export import emit
+
+            emit(report.table, "csv")
+            return
         if fmt == "markdown":
             print(sensitivity_markdown(report), end="")
             return
@@ -212,7 +222,7 @@ def register(app: typer.Typer) -> None:
         firms: Annotated[
             int | None, typer.Option(min=100, max=10_000_000, help="Agents per run (default: the real population).")
         ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="table | json | markdown.")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
     ) -> None:
         """Compare the baseline with every calibration target of model.md §11 (misses included)."""
         from nswn.experiments.calibration import calibrate as run
@@ -229,6 +239,10 @@ def register(app: typer.Typer) -> None:
             _fail(_message(exc))
         if fmt == "json":
             print(table.to_json(orient="records", indent=2))
+        elif fmt == "csv":
+            from nswn.analysis.export import emit
+
+            emit(table, "csv")
         elif fmt == "markdown":
             print(calibration_markdown(table, seeds, firms), end="")
         else:

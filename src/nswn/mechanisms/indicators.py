@@ -1,15 +1,21 @@
 """The §9 indicators: what every run records per technology and year, and per year.
 
 Per technology: best and median capability, gap ``F − c_best``, relative capability
-``exp(c_best − F)``, whether the bottleneck is broken (relative capability ≥ ``parity``)
-and the first year it was, Chinese firms' domestic share, exports, funding (total and by
-instrument), publications, patents, usable knowledge relative to what firms need
+``exp(c_best − F)``, whether it is at parity that year (relative capability ≥ ``parity``),
+the first year it was, whether it was at parity at the start and the year its bottleneck
+broke (:func:`lasting_parity`: crossed after the start and at parity through the end),
+Chinese firms' domestic share, exports, funding (total and by instrument), publications,
+patents, usable knowledge relative to what firms need
 (``knowledge`` = ``U_t / U_req,t``, 1 at the start), firm count, entries, exits, the
 foreign competitor's Chinese sales and exports, priority weight and fence height.
 
 Macro: GDP, manufacturing share, debt/GDP, exports, TFP index and growth, publications and
 patents (with growth), HHI of priority weights and of funding, share of funding to SOEs,
 budgets, allocation quality, firm count.
+
+Breakdowns (further tidy tables): ``province_year`` (firms, SOE firms, subsidies, revenue,
+exports and R&D by province) and ``technology_ownership_year`` (each technology's outputs
+split between private and SOE firms), all group sums over firms.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy as np
 
 from nswn.core import segments
 from nswn.core.params import param
-from nswn.core.record import MacroIndicator, Recorder, TechnologyIndicator
+from nswn.core.record import Breakdown, MacroIndicator, Recorder, TechnologyIndicator
 from nswn.core.state import State
 
 
@@ -158,28 +164,143 @@ def macro_indicators() -> dict[str, MacroIndicator]:
     }
 
 
+OWNERSHIP = ("private", "soe")  # code 0, 1: ``firms.soe``
+
+
+def _province_columns(state: State) -> dict[str, np.ndarray]:
+    firms, n = state.firms, len(state.provinces)
+    province = firms.province.astype(np.int64)
+    columns: dict[str, np.ndarray] = {"province_id": np.array(state.provinces.ids, dtype=object)}
+    # real firms: an agent stands for ``weight`` firms (super-individuals); money is already the group's total
+    columns["firms"] = np.bincount(province, weights=firms.weight, minlength=n)
+    for name, values in (
+        ("soe_firms", firms.weight * firms.soe),
+        ("subsidies", firms.subsidy),
+        ("revenue", firms.revenue),
+        ("exports", firms.exports),
+        ("rd", firms.rd),
+    ):
+        columns[name] = np.bincount(province, weights=values, minlength=n)
+    return columns
+
+
+def province_breakdown() -> Breakdown:
+    """``province_year``: real firms, SOE firms and firms' subsidies, revenue, exports and R&D by province.
+
+    Money in bn CNY (2024 prices); subsidies are what firms received that year (central
+    instruments and local allocation).
+    """
+    return Breakdown(name="province_year", keys=("province_id",), columns=_province_columns)
+
+
+def _ownership_columns(state: State) -> dict[str, np.ndarray]:
+    """Cells ``2 · technology + soe``; sums are ``np.bincount`` over firms, the best a group max."""
+    firms, tech = state.firms, state.technologies
+    n = 2 * state.n_technologies
+    codes = 2 * firms.technology.astype(np.int64) + firms.soe
+    columns: dict[str, np.ndarray] = {
+        "technology_id": np.repeat(np.array(tech.ids, dtype=object), 2),
+        "ownership": np.tile(np.array(OWNERSHIP, dtype=object), state.n_technologies),
+        "firms": np.bincount(codes, weights=firms.weight, minlength=n),  # real firms (agents × weight)
+    }
+    for name, values in (
+        ("domestic_share", firms.share),
+        ("exports", firms.exports),
+        ("revenue", firms.revenue),
+        ("rd", firms.rd),
+        ("subsidies", firms.subsidy),
+    ):
+        columns[name] = np.bincount(codes, weights=values, minlength=n)
+    best = segments.group_max(firms.capability, codes, n)
+    columns["best_capability"] = np.where(np.isfinite(best), best, np.nan)
+    columns["relative_capability"] = np.exp(columns["best_capability"] - np.repeat(tech.frontier, 2))
+    return columns
+
+
+def ownership_breakdown() -> Breakdown:
+    """``technology_ownership_year``: each technology's outputs split between SOE and private firms.
+
+    Per technology and ownership (``private``/``soe``): firms, domestic market share (share
+    of the Chinese market, 0–1), exports, revenue, R&D and subsidies (bn CNY), best
+    capability and its relative capability ``exp(best − F)`` (NaN with no firm).
+    """
+    return Breakdown(name="technology_ownership_year", keys=("technology_id", "ownership"), columns=_ownership_columns)
+
+
 def make_recorder(instruments: tuple[str, ...]) -> Recorder:
-    """A recorder declaring every §9 indicator."""
-    return Recorder(technology_indicators(instruments), macro_indicators())
+    """A recorder declaring every §9 indicator and the province and ownership breakdowns."""
+    return Recorder(
+        technology_indicators(instruments), macro_indicators(), (province_breakdown(), ownership_breakdown())
+    )
+
+
+def lasting_parity(keys: np.ndarray, years: np.ndarray, at_parity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one definition of a *broken* bottleneck, used by every shell.
+
+    A technology's bottleneck is **broken** when it is below parity in the start year, crosses
+    parity later and stays at parity in every year through the end of the run; its broken
+    year is the first year of that lasting spell. A technology already at parity in the start
+    year is counted as **at parity at start** and never as broken, even if it falls below
+    later and climbs back (lidar starts above parity and falls behind in the baseline).
+
+    Parameters
+    ----------
+    keys
+        Integer code of the series each row belongs to (one per run and technology), ≥ 0.
+    years
+        Calendar year of each row.
+    at_parity
+        Whether the row is at parity (relative capability ≥ the parity threshold).
+
+    Returns
+    -------
+    at_start, broken_year
+        Per row, for the row's series: at parity in its first year (bool); and the broken
+        year (float, NaN when the series is not broken).
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    years = np.asarray(years, dtype=np.int64)
+    hit = np.asarray(at_parity, dtype=bool)
+    if keys.size == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    n = int(keys.max()) + 1
+    start = np.full(n, np.iinfo(np.int64).max)
+    end = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(start, keys, years)
+    np.maximum.at(end, keys, years)
+    last_miss = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last_miss, keys[~hit], years[~hit])
+    at_start = np.zeros(n, dtype=bool)
+    at_end = np.zeros(n, dtype=bool)
+    first_row, last_row = years == start[keys], years == end[keys]
+    at_start[keys[first_row & hit]] = True
+    at_end[keys[last_row & hit]] = True
+    broken = at_end & ~at_start
+    # the spell starts the year after the last year below parity (which exists: not at parity at start)
+    broken_year = np.where(broken, last_miss + 1, np.nan).astype(float)
+    return at_start[keys], broken_year[keys]
 
 
 def finalise(technology: dict[str, Any], macro: dict[str, Any], parity: float) -> None:
-    """Add derived columns in place: parity flags and first year, growth rates.
+    """Add derived columns in place: parity flags, first and broken years, growth rates.
 
     ``technology`` and ``macro`` are the recorder's column dicts (rows ordered by year,
     then technology).
     """
     relative = np.nan_to_num(technology["relative_capability"], nan=0.0)
-    broken = relative >= parity
-    technology["parity_reached"] = broken
+    hit = relative >= parity
+    technology["parity_reached"] = hit
     years = technology["year"]
     ids = technology["technology_id"]
     first = np.full(len(years), np.nan)
     unique_ids, position = np.unique(ids, return_inverse=True)
     earliest = np.full(len(unique_ids), np.inf)
-    np.minimum.at(earliest, position[broken], years[broken])
+    np.minimum.at(earliest, position[hit], years[hit])
     first[:] = np.where(np.isfinite(earliest[position]), earliest[position], np.nan)
     technology["first_parity_year"] = first
+    at_start, broken_year = lasting_parity(position, years, hit)
+    technology["parity_at_start"] = at_start
+    technology["broken_year"] = broken_year
     for name in ("publications", "patents", "gdp"):
         values = np.asarray(macro[name], dtype=float)
         growth = np.full(len(values), np.nan)

@@ -19,6 +19,14 @@ def register(app: typer.Typer) -> None:
     def report(
         results: Annotated[Path, typer.Argument(help="Results directory (written by `nswn run --out DIR`).")],
         out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RESULTS/report.html).")] = None,
+        arms: Annotated[
+            list[str] | None,
+            typer.Option("--arms", help="Draw only this arm (label, key or key prefix; repeatable)."),
+        ] = None,
+        scenarios: Annotated[
+            list[str] | None,
+            typer.Option("--scenarios", help="Draw only the arms of this scenario name (repeatable)."),
+        ] = None,
     ) -> None:
         """Write a self-contained HTML report (works offline) and print its path."""
         from nswn.cli import fail
@@ -32,7 +40,7 @@ def register(app: typer.Typer) -> None:
         from nswn.storage.store import StoreError
 
         try:
-            path = build_report(results, out)
+            path = build_report(results, out, arms=arms, scenarios=scenarios)
         except (StoreError, ReportError) as exc:
             fail(str(exc))
             return

@@ -1,9 +1,14 @@
 """What the report draws, read from a results store with DuckDB aggregations.
 
-Runs are grouped into *arms* by scenario hash: several seeds of one scenario make an
-ensemble, drawn as a fan (10–90 % of seeds around the median); one seed is a line. The
-heavy lifting (quantiles over seeds, sums over technologies) happens in SQL, so a store
-with thousands of runs still makes a report quickly.
+Runs are grouped into *arms*. Runs planned by a design (``nswn sweep``) belong to their
+design arm: the sampled worlds (uncertainty points) and seeds of an arm are folded into
+one fan, and the arm is labelled by the design's lever values. Other runs are grouped by
+scenario hash and labelled by their scenario name plus the levers and assumptions that
+differ from the shipped scenario of that name (or from the first arm); the hash tells two
+arms with the same label apart. Several runs of an arm make an ensemble, drawn as a fan
+(10–90 % of runs around the median); one run is a line. The heavy lifting (quantiles over
+runs, sums over technologies) happens in SQL, so a store with thousands of runs still makes
+a report quickly.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ class ReportError(ValueError):
 
 @dataclass(frozen=True)
 class Arm:
-    """One scenario in the store: its runs are the seeds of an ensemble."""
+    """One arm drawn by the report: a design arm or a scenario, its runs folded into a band."""
 
     key: str
     label: str
@@ -36,6 +41,9 @@ class Arm:
     runs: int
     seeds: tuple[int, ...]
     color: str
+    run_ids: tuple[str, ...] = ()
+    worlds: int = 1
+    differences: tuple[str, ...] = ()
 
     @property
     def ensemble(self) -> bool:
@@ -59,6 +67,8 @@ class ReportData:
     funding: pd.DataFrame
     claims: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    arm_map: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["run_id", "arm"]))
+    broken: pd.DataFrame = field(default_factory=pd.DataFrame)
     derisk: dict[str, pd.DataFrame] | None = None  # the stored `nswn derisk` frontier, if any
 
     def arm(self, key: str) -> Arm:
@@ -69,20 +79,169 @@ def _placeholders(values: list[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _choose_arms(runs: pd.DataFrame) -> tuple[list[Arm], int]:
-    first = runs.groupby("scenario_hash", sort=False).agg(
-        name=("scenario_name", "first"),
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _policy(scenario_json: Any) -> dict[str, Any]:
+    """The levers and assumptions of a stored scenario, as dotted paths."""
+    try:
+        data = json.loads(scenario_json)
+    except (TypeError, ValueError):
+        return {}
+    return {
+        k: v for k, v in _flatten({key: data.get(key) for key in ("levers", "assumptions")}).items() if v is not None
+    }
+
+
+def _shipped_policy(name: str) -> dict[str, Any] | None:
+    try:
+        from nswn.scenario import io
+
+        if name not in io.shipped_scenarios():
+            return None
+        return _policy(io.load(name).model_dump_json())
+    except Exception:  # noqa: BLE001 - a scenario that no longer loads is simply no base
+        return None
+
+
+def _differences(policy: dict[str, Any], base: dict[str, Any]) -> tuple[str, ...]:
+    keys = sorted(set(policy) | set(base))
+    return tuple(f"{k.removeprefix('levers.')}={_fmt(policy.get(k))}" for k in keys if policy.get(k) != base.get(k))
+
+
+def _label(name: str, differences: tuple[str, ...], limit: int = 3) -> str:
+    if not differences:
+        return name
+    shown = ", ".join(differences[:limit])
+    more = f" +{len(differences) - limit} more" if len(differences) > limit else ""
+    return f"{name}: {shown}{more}"
+
+
+def _arm_members(store: Any, runs: pd.DataFrame) -> pd.DataFrame:
+    """Each run's arm: ``run_id, arm, name, label, differences, world`` (design arms first)."""
+    members = []
+    if _table_exists(store, "design_runs") and _table_exists(store, "designs"):
+        plan = store.query(
+            """
+            SELECT p.run_id, p.arm, p.scenario_name, p.uncertainty_point, p.overrides_json, d.name AS design,
+                   d.started_at
+            FROM design_runs p JOIN designs d USING (design_hash)
+            ORDER BY d.started_at, d.design_hash, p.lever_point, p.uncertainty_point, p.replicate
+            """
+        )
+        plan = plan[plan["run_id"].isin(runs["run_id"])].drop_duplicates("run_id")
+        several = plan["design"].nunique() > 1
+        for row in plan.itertuples():
+            try:
+                overrides = dict(json.loads(row.overrides_json or "[]"))
+            except (TypeError, ValueError):
+                overrides = {}
+            levers = tuple(
+                f"{path.removeprefix('levers.')}={_fmt(value)}"
+                for path, value in overrides.items()
+                if str(path).startswith("levers.")
+            )
+            key = f"{row.design}:{row.arm}" if several else str(row.arm)
+            name = f"{row.design}: {row.scenario_name}" if several else str(row.scenario_name)
+            members.append(
+                {
+                    "run_id": row.run_id,
+                    "arm": key,
+                    "name": str(row.scenario_name),
+                    "label": _label(name, levers, limit=6),
+                    "differences": levers,
+                    "world": int(row.uncertainty_point),
+                }
+            )
+    designed = {m["run_id"] for m in members}
+    plain = runs[~runs["run_id"].isin(designed)].sort_values(["created_at", "scenario_name"], kind="stable")
+    policies: dict[str, dict[str, Any]] = {}
+    if "scenario_json" in plain.columns:
+        unique = plain.drop_duplicates("scenario_hash")
+        policies = {str(h): _policy(j) for h, j in zip(unique["scenario_hash"], unique["scenario_json"], strict=True)}
+    first = next(iter(policies.values()), {})
+    bases: dict[str, dict[str, Any]] = {}
+    # equal content under different names (a scenario named in Python or on the page) stays its own arm
+    names_per_hash = plain.groupby("scenario_hash")["scenario_name"].nunique()
+    for row in plain.itertuples():
+        name, digest = str(row.scenario_name), str(row.scenario_hash)
+        key = digest if names_per_hash[digest] == 1 else f"{digest}:{name}"
+        if name not in bases:
+            bases[name] = _shipped_policy(name) or first
+        differences = _differences(policies.get(digest, {}), bases[name]) if policies else ()
+        members.append(
+            {
+                "run_id": row.run_id,
+                "arm": key,
+                "name": name,
+                "label": _label(name, differences),
+                "differences": differences,
+                "world": 0,
+            }
+        )
+    return pd.DataFrame(members, columns=["run_id", "arm", "name", "label", "differences", "world"])
+
+
+def _choose_arms(
+    runs: pd.DataFrame,
+    members: pd.DataFrame,
+    arms: list[str] | None = None,
+    scenarios: list[str] | None = None,
+) -> tuple[list[Arm], int]:
+    info = members.merge(runs[["run_id", "seed", "created_at"]], on="run_id")
+    first = info.groupby("arm", sort=False).agg(
+        name=("name", "first"),
+        label=("label", "first"),
+        differences=("differences", "first"),
         created=("created_at", "min"),
         runs=("run_id", "count"),
-        seeds=("seed", lambda s: tuple(sorted(int(x) for x in s))),
+        run_ids=("run_id", tuple),
+        worlds=("world", "nunique"),
+        seeds=("seed", lambda s: tuple(sorted({int(x) for x in s}))),
     )
-    first = first.sort_values(["created", "name"])
+    known_scenarios = sorted(set(first["name"]))
+    if scenarios:
+        unknown = [s for s in scenarios if s not in known_scenarios]
+        if unknown:
+            raise ReportError(
+                f"--scenarios: no runs of {', '.join(map(repr, unknown))}; the store holds {', '.join(known_scenarios)}"
+            )
+        first = first[first["name"].isin(scenarios)]
+    if arms:
+        picked = []
+        for wanted in arms:
+            hits = [k for k, row in first.iterrows() if wanted in (k, row["label"]) or str(k).startswith(wanted)]
+            if not hits:
+                raise ReportError(
+                    f"--arms: no arm {wanted!r}; arms: "
+                    + "; ".join(f"{row['label']} [{k}]" for k, row in first.iterrows())
+                )
+            picked += [h for h in hits if h not in picked]
+        first = first.loc[picked]
+    else:
+        first = first.sort_values(["created", "name"], kind="stable")
     chosen = first.head(MAX_ARMS)
-    names = chosen["name"].tolist()
-    arms = []
+    labels = chosen["label"].tolist()
+    out = []
     for i, (key, row) in enumerate(chosen.iterrows()):
-        label = str(row["name"]) if names.count(row["name"]) == 1 else f"{row['name']} ({str(key)[:6]})"
-        arms.append(
+        label = str(row["label"]) if labels.count(row["label"]) == 1 else f"{row['label']} ({str(key)[:6]})"
+        out.append(
             Arm(
                 key=str(key),
                 label=label,
@@ -90,9 +249,12 @@ def _choose_arms(runs: pd.DataFrame) -> tuple[list[Arm], int]:
                 runs=int(row["runs"]),
                 seeds=row["seeds"],
                 color=PALETTE[i % len(PALETTE)],
+                run_ids=tuple(row["run_ids"]),
+                worlds=int(row["worlds"]),
+                differences=tuple(row["differences"]),
             )
         )
-    return arms, len(first) - len(chosen)
+    return out, len(first) - len(chosen)
 
 
 def _parity_threshold(runs: pd.DataFrame) -> float:
@@ -128,78 +290,129 @@ def _quantiles(column: str, alias: str | None = None) -> str:
     )
 
 
-def _parity_years(store: Any, keys: list[str]) -> pd.DataFrame:
-    per_run = store.query(
+JOIN_ARMS = "JOIN arm_map am USING (run_id)"
+
+
+def _parity_years(store: Any, arm_map: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per arm and technology: broken year over runs; per arm and group: broken and at-start counts.
+
+    *Broken* is :func:`nswn.mechanisms.indicators.lasting_parity` (below parity at the start,
+    at parity from the broken year through the end of the run), via
+    :func:`nswn.analysis.parity.parity_status`.
+    """
+    from nswn.analysis.parity import parity_status
+
+    rows_ = store.query(
         f"""
-        SELECT r.scenario_hash AS arm, t.run_id, t.technology_id, any_value(t."group") AS grp,
-               max(t.first_parity_year) AS first_year,
-               arg_min(t.relative_capability, t.year) AS start_capability,
-               max(t.year) AS last_year
-        FROM technology_year t JOIN runs r USING (run_id)
-        WHERE r.scenario_hash IN ({_placeholders(keys)})
-        GROUP BY ALL
+        SELECT am.arm, t.run_id, t.technology_id, t."group", t.year, t.parity_reached, t.relative_capability
+        FROM technology_year t {JOIN_ARMS}
+        ORDER BY t.run_id, t.year, t.technology_id
         """,
-        keys,
+        frames={"arm_map": arm_map},
     )
+    if rows_.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    status = parity_status(rows_, by=("arm", "run_id"))
+    starts = rows_.sort_values("year", kind="stable").drop_duplicates(["run_id", "technology_id"])
+    status = status.merge(
+        starts[["run_id", "technology_id", "relative_capability"]].rename(
+            columns={"relative_capability": "start_capability"}
+        ),
+        on=["run_id", "technology_id"],
+    )
+    last_year = int(rows_["year"].max())
     rows = []
-    for (arm, tech), part in per_run.groupby(["arm", "technology_id"], sort=False):
-        years = part["first_year"].to_numpy(dtype=float)
+    for (arm, tech), part in status.groupby(["arm", "technology_id"], sort=False):
+        years = part["broken_year"].to_numpy(dtype=float)
         ranked = np.where(np.isnan(years), np.inf, years)
         q10, q50, q90 = np.quantile(ranked, [0.1, 0.5, 0.9], method="lower")
         rows.append(
             {
                 "arm": arm,
                 "technology_id": tech,
-                "group": part["grp"].iloc[0],
+                "group": part["group"].iloc[0],
                 "reached_share": float(np.mean(~np.isnan(years))),
                 "year_q10": q10,
                 "year_q50": q50,
                 "year_q90": q90,
                 "start_capability": float(part["start_capability"].median()),
-                "last_year": int(part["last_year"].max()),
+                "at_start_share": float(part["parity_at_start"].mean()),
+                "last_year": last_year,
             }
         )
-    frame = pd.DataFrame(rows)
-    return frame.replace([np.inf], np.nan) if not frame.empty else frame
+    frame = pd.DataFrame(rows).replace([np.inf], np.nan)
+    status = status.assign(broken=status["broken_year"].notna())
+    per_run = status.groupby(["arm", "run_id", "group"], sort=False)[["parity_at_start", "broken"]].sum()
+    counts = (
+        per_run.groupby(["arm", "group"], sort=False)
+        .agg(
+            runs=("broken", "size"),
+            at_start=("parity_at_start", "median"),
+            broken_q10=("broken", lambda x: float(np.quantile(x, 0.1))),
+            broken_q50=("broken", "median"),
+            broken_q90=("broken", lambda x: float(np.quantile(x, 0.9))),
+        )
+        .reset_index()
+    )
+    return frame, counts
 
 
-def load(store: Any) -> ReportData:
-    """Read and aggregate a :class:`~nswn.storage.store.ResultsStore` for the report."""
+def load(store: Any, arms: list[str] | None = None, scenarios: list[str] | None = None) -> ReportData:
+    """Read and aggregate a :class:`~nswn.storage.store.ResultsStore` for the report.
+
+    Parameters
+    ----------
+    store
+        The results store.
+    arms
+        Only these arms (by label, key or key prefix), in this order.
+    scenarios
+        Only arms of these scenario names.
+
+    Raises
+    ------
+    ReportError
+        No runs, or an arm or scenario the store does not hold.
+    """
     if not _table_exists(store, "runs"):
         raise ReportError(f"{store.path}: no runs table (write results with `nswn run --out DIR`)")
     runs = store.runs()
     if runs.empty:
         raise ReportError(f"{store.path}: the results hold no runs yet")
-    arms, omitted = _choose_arms(runs)
-    keys = [a.key for a in arms]
-    where = f"r.scenario_hash IN ({_placeholders(keys)})"
+    members = _arm_members(store, runs)
+    chosen, omitted = _choose_arms(runs, members, arms, scenarios)
+    keys = [a.key for a in chosen]
+    arm_map = members[members["arm"].isin(keys)][["run_id", "arm"]].reset_index(drop=True)
+    frames = {"arm_map": arm_map}
+    runs = runs[runs["run_id"].isin(arm_map["run_id"])].reset_index(drop=True)
     notes = []
     if omitted:
-        notes.append(f"{omitted} more scenario(s) in the store are not drawn (the report shows the first {MAX_ARMS}).")
+        notes.append(
+            f"{omitted} more arm(s) in the store are not drawn (the report shows {MAX_ARMS}; choose with --arms)."
+        )
 
     capability = store.query(
         f"""
-        SELECT r.scenario_hash AS arm, t.technology_id, t.year, {_quantiles("t.relative_capability", "cap")}
-        FROM technology_year t JOIN runs r USING (run_id)
-        WHERE t."group" = 'stranglehold' AND {where}
-        GROUP BY ALL ORDER BY arm, t.technology_id, t.year
+        SELECT am.arm, t.technology_id, t.year, {_quantiles("t.relative_capability", "cap")}
+        FROM technology_year t {JOIN_ARMS}
+        WHERE t."group" = 'stranglehold'
+        GROUP BY ALL ORDER BY am.arm, t.technology_id, t.year
         """,
-        keys,
+        frames=frames,
     )
     groups = store.query(
         f"""
         WITH g AS (
-            SELECT r.scenario_hash AS arm, t.run_id, t."group" AS grp, t.year,
+            SELECT am.arm, t.run_id, t."group" AS grp, t.year,
                    sum(t.china_domestic_share * t.demand) / nullif(sum(t.demand), 0) AS share,
                    sum(t.china_exports) AS exports
-            FROM technology_year t JOIN runs r USING (run_id)
-            WHERE {where}
+            FROM technology_year t {JOIN_ARMS}
             GROUP BY ALL
         )
         SELECT arm, grp, year, {_quantiles("share")}, {_quantiles("exports")}
         FROM g GROUP BY ALL ORDER BY arm, grp, year
         """,
-        keys,
+        frames=frames,
     )
     macro_available = set(_columns(store, "macro_year"))
     wanted = [c for c in (*MACRO_COLUMNS, *INDEXED_COLUMNS) if c in macro_available]
@@ -212,15 +425,14 @@ def load(store: Any) -> ReportData:
     macro = store.query(
         f"""
         WITH per_run AS (
-            SELECT r.scenario_hash AS arm, m.run_id, m.year, {", ".join(f"m.{c}" for c in plain)}
+            SELECT am.arm, m.run_id, m.year, {", ".join(f"m.{c}" for c in plain)}
                    {", " + index_exprs if index_exprs else ""}
-            FROM macro_year m JOIN runs r USING (run_id)
-            WHERE {where}
+            FROM macro_year m {JOIN_ARMS}
         )
         SELECT arm, year, {", ".join(_quantiles(c) for c in plain + [f"{c}_index" for c in indexed])}
         FROM per_run GROUP BY ALL ORDER BY arm, year
         """,
-        keys,
+        frames=frames,
     )
     if len(wanted) < len(MACRO_COLUMNS) + len(INDEXED_COLUMNS):
         missing = sorted(set(MACRO_COLUMNS + INDEXED_COLUMNS) - macro_available)
@@ -231,25 +443,25 @@ def load(store: Any) -> ReportData:
         sums = ", ".join(f"sum(t.{c}) / count(DISTINCT t.run_id) AS {c}" for c in lines)
         funding = store.query(
             f"""
-            SELECT r.scenario_hash AS arm, t.technology_id, {sums}
-            FROM technology_year t JOIN runs r USING (run_id)
-            WHERE {where}
+            SELECT am.arm, t.technology_id, {sums}
+            FROM technology_year t {JOIN_ARMS}
             GROUP BY ALL
             """,
-            keys,
+            frames=frames,
         )
     else:
         funding = pd.DataFrame(columns=["arm", "technology_id"])
 
+    parity_years, broken = _parity_years(store, arm_map)
     claims = store.query("SELECT * FROM claims") if _table_exists(store, "claims") else None
     return ReportData(
         runs=runs,
-        arms=arms,
+        arms=chosen,
         omitted_arms=omitted,
         parity=_parity_threshold(runs),
         technologies=_technologies(),
         capability=capability,
-        parity_years=_parity_years(store, keys),
+        parity_years=parity_years,
         groups=groups,
         macro=macro,
         funding_lines=[c[len("funding_") :] for c in lines],
@@ -257,6 +469,8 @@ def load(store: Any) -> ReportData:
         claims=claims,
         derisk=_derisk_tables(store),
         notes=notes,
+        arm_map=arm_map,
+        broken=broken,
     )
 
 

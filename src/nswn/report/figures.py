@@ -213,14 +213,18 @@ def capability_grid(data: ReportData) -> Figure:
 
 
 def parity_timeline(data: ReportData) -> Figure:
-    """First year at parity per technology and arm (median over seeds, 10–90 % whiskers)."""
+    """Year each bottleneck broke (at parity from then through the end), per technology and arm.
+
+    Median over runs with 10–90 % whiskers; technologies at parity at the start are left out
+    (they are counted apart, never as broken).
+    """
     frame = data.parity_years
     if frame.empty:
         return {"data": [], "layout": _layout(200)}
     last = int(frame["last_year"].max())
     start = int(data.runs["start_year"].min())
     never = last + 3
-    below = frame[frame["start_capability"] < data.parity]
+    below = frame[frame["at_start_share"] < 0.5]
     techs = list(dict.fromkeys(below["technology_id"]))
     first = below[below["arm"] == data.arms[0].key].set_index("technology_id")["year_q50"]
     groups = below.drop_duplicates("technology_id").set_index("technology_id")["group"]
@@ -239,7 +243,7 @@ def parity_timeline(data: ReportData) -> Figure:
         part = below[below["arm"] == arm.key].set_index("technology_id").reindex(techs)
         mid = part["year_q50"].fillna(never)
         text = [
-            f"{_name(data, t)}: {'not by ' + str(last) if pd.isna(y) else int(y)} · reached in {share:.0%} of seeds"
+            f"{_name(data, t)}: {'not by ' + str(last) if pd.isna(y) else int(y)} · broken in {share:.0%} of runs"
             for t, y, share in zip(techs, part["year_q50"], part["reached_share"].fillna(0), strict=True)
         ]
         trace: dict[str, Any] = {
@@ -274,7 +278,7 @@ def parity_timeline(data: ReportData) -> Figure:
             "range": [start - 1, never + 2],
             "tickvals": [*ticks, never],
             "ticktext": [*map(str, ticks), f"not by {last}"],
-            "title": {"text": "first year at parity (median over seeds)"},
+            "title": {"text": "year broken: at parity from then through the end (median over runs)"},
         },
         yaxis={
             **GRID,

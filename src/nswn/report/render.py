@@ -14,7 +14,7 @@ import pandas as pd
 
 from nswn import __version__
 from nswn.report import figures
-from nswn.report.data import ReportData, load
+from nswn.report.data import GROUP_ORDER, ReportData, load
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 MAX_MANIFEST_ROWS = 500
@@ -62,17 +62,43 @@ def _table(frame: pd.DataFrame) -> str:
 def _arms_table(data: ReportData) -> pd.DataFrame:
     rows = []
     for arm in data.arms:
-        runs = data.runs[data.runs["scenario_hash"] == arm.key]
+        runs = data.runs[data.runs["run_id"].isin(arm.run_ids)]
+        hashes = sorted(runs["scenario_hash"].astype(str).unique())
         rows.append(
             {
-                "scenario": arm.label,
-                "scenario hash": arm.key,
+                "arm": arm.label,
+                "scenario": arm.name,
+                "differs from the base in": "; ".join(arm.differences) or "—",
+                "runs": len(runs),
+                "sampled worlds": arm.worlds,
                 "seeds": ", ".join(str(s) for s in arm.seeds),
+                "scenario hash": hashes[0] if len(hashes) == 1 else f"{len(hashes)} hashes (sampled worlds)",
                 "firms": ", ".join(f"{int(f):,}" for f in sorted(runs["firms"].unique())),
                 "years": f"{int(runs['start_year'].min())}–{int(runs['end_year'].max())}",
                 "nswn version": ", ".join(sorted(runs["package_version"].astype(str).unique())),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def _broken_table(data: ReportData) -> pd.DataFrame:
+    """Per group and arm: technologies at parity at the start, and bottlenecks broken by the end."""
+    frame = data.broken
+    if frame.empty:
+        return pd.DataFrame()
+    sizes = data.parity_years.groupby("group")["technology_id"].nunique()
+    rows = []
+    for group in [g for g in GROUP_ORDER if g in set(frame["group"])]:
+        row: dict[str, Any] = {"group": f"{group.replace('_', ' ')} ({sizes.get(group, 0)})"}
+        for arm in data.arms:
+            part = frame[(frame["arm"] == arm.key) & (frame["group"] == group)]
+            if part.empty:
+                row[arm.label] = "—"
+                continue
+            r = part.iloc[0]
+            band = f" [{r.broken_q10:.0f}, {r.broken_q90:.0f}]" if arm.ensemble else ""
+            row[arm.label] = f"{r.broken_q50:.0f}{band} broken · {r.at_start:.0f} at start"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -88,9 +114,13 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
         {
             "id": "parity",
             "title": "Parity timeline: which bottlenecks break, and when",
-            "lead": "First year at parity for every technology that starts below it (median over seeds; "
-            "whiskers: 10–90 % of seeds). Points at the right edge never reach parity in the run.",
+            "lead": "A bottleneck is broken when a technology below parity at the start reaches parity and "
+            "stays there through the last simulated year; the year shown is the first of that lasting spell "
+            "(median over runs; whiskers: 10–90 % of runs). Points at the right edge are not broken in the run. "
+            "Technologies already at parity at the start are counted apart, never as broken. The table: "
+            "bottlenecks broken by the end, median [10 %, 90 %] over runs, and technologies at parity at the start.",
             "figures": [_figure_html(figures.parity_timeline(data), "fig-parity")],
+            "tables": [_table(_broken_table(data))],
         },
         {
             "id": "markets",
@@ -199,7 +229,12 @@ def render(data: ReportData, source: str) -> str:
     )
 
 
-def build_report(results: str | Path, out: str | Path | None = None) -> Path:
+def build_report(
+    results: str | Path,
+    out: str | Path | None = None,
+    arms: list[str] | None = None,
+    scenarios: list[str] | None = None,
+) -> Path:
     """Write the HTML report of a results directory; return the file's path.
 
     Parameters
@@ -208,6 +243,8 @@ def build_report(results: str | Path, out: str | Path | None = None) -> Path:
         A results directory written by ``nswn run`` (or any runner writing the store).
     out
         The HTML file to write (default: ``report.html`` inside ``results``).
+    arms, scenarios
+        Draw only these arms (label, key or key prefix) or the arms of these scenario names.
 
     Raises
     ------
@@ -220,7 +257,7 @@ def build_report(results: str | Path, out: str | Path | None = None) -> Path:
     from nswn.storage.store import ResultsStore
 
     store = ResultsStore(results, create=False)
-    html = render(load(store), str(store.path))
+    html = render(load(store, arms=arms, scenarios=scenarios), str(store.path))
     target = Path(out) if out is not None else Path(results) / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")

@@ -1,8 +1,10 @@
 """DuckDB results store.
 
 Tables: ``runs`` (one row per run: id, scenario name and hash, seed, version, created at,
-wall seconds …), ``technology_year`` (keyed by ``run_id, technology_id, year``) and
-``macro_year`` (keyed by ``run_id, year``). A run is written in one transaction: a process
+wall seconds …), ``technology_year`` (keyed by ``run_id, technology_id, year``),
+``macro_year`` (keyed by ``run_id, year``), ``province_year`` (keyed by ``run_id,
+province_id, year``) and ``technology_ownership_year`` (keyed by ``run_id, technology_id,
+ownership, year``). A run is written in one transaction: a process
 killed mid-way leaves either the whole run or none of it. Writing a run id that is already
 stored replaces it (same scenario, seed and version ⇒ same id ⇒ same rows).
 
@@ -71,6 +73,9 @@ DESIGN_RUN_COLUMNS = {
     "seed": "BIGINT",
     "overrides_json": "VARCHAR",
 }
+
+# tables with rows per run (keyed by run_id), besides ``runs``
+RUN_TABLES = ("technology_year", "macro_year", "province_year", "technology_ownership_year")
 
 # columns that record when or how fast, not what: they differ between two identical sweeps
 TIMING_COLUMNS = ("created_at", "wall_seconds", "started_at", "completed_at")
@@ -253,7 +258,11 @@ class ResultsStore:
             frame = self.query(f"SELECT * FROM {table}")
             if not timing:
                 frame = frame.drop(columns=[c for c in TIMING_COLUMNS if c in frame.columns])
-            keys = [c for c in ("design_hash", "run_id", "arm", "technology_id", "year") if c in frame.columns]
+            keys = [
+                c
+                for c in ("design_hash", "run_id", "arm", "technology_id", "province_id", "ownership", "year")
+                if c in frame.columns
+            ]
             rest = [c for c in frame.columns if c not in keys]
             out[table] = frame.sort_values([*keys, *rest], kind="stable").reset_index(drop=True)
         return out
@@ -274,10 +283,18 @@ class ResultsStore:
             con.close()
         return written
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        """Run a read-only SQL query and return a DataFrame."""
+    def query(
+        self, sql: str, params: list[Any] | None = None, frames: dict[str, pd.DataFrame] | None = None
+    ) -> pd.DataFrame:
+        """Run a read-only SQL query and return a DataFrame.
+
+        ``frames`` are DataFrames the query can read as tables by these names (e.g. a map of
+        run ids to report arms).
+        """
         con = self._connect(read_only=True)
         try:
+            for name, frame in (frames or {}).items():
+                con.register(name, frame)
             return con.execute(sql, params or []).df()
         finally:
             con.close()
@@ -318,33 +335,47 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, frame: str) -> None:
+    """Add the frame's columns a store written by an older version lacks (older rows get NULL)."""
+    have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {frame}").fetchall():
+        if name not in have:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+
+
 def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
     """Write one run in one transaction, replacing a stored run with the same id."""
     runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS}])
-    tech = result.technology_year
-    macro = result.macro_year
+    # the run tables: technology_year, macro_year and the breakdowns (province_year, technology_ownership_year)
+    tables = {"technology_year": result.technology_year, "macro_year": result.macro_year}
+    for name, frame in (getattr(result, "breakdowns", None) or {}).items():
+        if name not in RUN_TABLES:
+            raise ValueError(f"unknown run table {name!r}; known: {', '.join(RUN_TABLES)}")
+        tables[name] = frame
+    frames = {table: f"{table}_frame" for table in tables}
     try:
         con.execute("BEGIN TRANSACTION")
         _create(con, "runs", RUN_COLUMNS)
-        con.register("tech_frame", tech)
-        con.register("macro_frame", macro)
-        con.execute("CREATE TABLE IF NOT EXISTS technology_year AS SELECT * FROM tech_frame WHERE false")
-        con.execute("CREATE TABLE IF NOT EXISTS macro_year AS SELECT * FROM macro_frame WHERE false")
+        for table, frame in tables.items():
+            con.register(frames[table], frame)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {frames[table]} WHERE false")
+            _add_new_columns(con, table, frames[table])
+        existing = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         run_id = result.manifest["run_id"]
         # a run's rows are only ever written together with its runs row, so without one there is nothing to replace
         if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchall()[0][0]:
-            for table in ("technology_year", "macro_year", "runs"):
+            for table in (*[t for t in RUN_TABLES if t in existing], "runs"):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
         con.register("runs_frame", runs)
         con.execute("INSERT INTO runs SELECT * FROM runs_frame")
-        con.execute("INSERT INTO technology_year BY NAME SELECT * FROM tech_frame")
-        con.execute("INSERT INTO macro_year BY NAME SELECT * FROM macro_frame")
+        for table in tables:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {frames[table]}")
         con.execute("COMMIT")
     except BaseException:
         _rollback(con)
         raise
     finally:
-        for name in ("tech_frame", "macro_frame", "runs_frame"):
+        for name in (*frames.values(), "runs_frame"):
             try:
                 con.unregister(name)
             except duckdb.Error:

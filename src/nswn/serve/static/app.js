@@ -8,7 +8,7 @@
   const UNITS_ZH = window.NSWN_UNITS_ZH;
   const COMPARATOR = "baseline";
   const TECH_COLUMNS = [
-    "technology_id", "group", "year", "relative_capability", "parity_reached", "first_parity_year",
+    "technology_id", "group", "year", "relative_capability", "parity_reached", "first_parity_year", "parity_at_start", "broken_year",
     "china_domestic_share", "china_exports", "demand", "funding_*",
   ];
   const MACRO_COLUMNS = [
@@ -772,12 +772,15 @@
   }
 
   function renderKpis(rs, rb, ms, mb, last) {
+    // broken = below parity at the start, at parity from broken_year through the end (indicators.lasting_parity)
     const broken = (rows, year) =>
-      new Set(rows.filter((r) => r.group === "stranglehold" && r.first_parity_year !== null && r.first_parity_year <= year).map((r) => r.technology_id)).size;
+      new Set(rows.filter((r) => r.group === "stranglehold" && r.broken_year !== null && r.broken_year <= year).map((r) => r.technology_id)).size;
+    const atStart = (rows) => new Set(rows.filter((r) => r.group === "stranglehold" && r.parity_at_start).map((r) => r.technology_id)).size;
     const atParity = (rows) => rows.filter((r) => r.group === "stranglehold" && r.year === last && r.parity_reached).length;
     const lastOf = (m, c) => m[c][m[c].length - 1];
     const items = [
       [t("kpi_broken_2035"), broken(rs, 2035), broken(rb, 2035), (v) => String(v)],
+      [t("kpi_parity_start"), atStart(rs), atStart(rb), (v) => String(v)],
       [t("kpi_broken_end", last), atParity(rs), atParity(rb), (v) => String(v)],
       [t("kpi_gdp", last), lastOf(ms, "gdp") / 1000, lastOf(mb, "gdp") / 1000, (v) => v.toFixed(0)],
       [t("kpi_mfg", last), lastOf(ms, "manufacturing_share"), lastOf(mb, "manufacturing_share"), (v) => `${(v * 100).toFixed(1)} %`],
