@@ -77,7 +77,8 @@ class Mutation:
 
 M = "src/nswn/mechanisms/"
 I = "src/nswn/instruments/"  # noqa: E741
-C = "src/nswn/experiments/claims.py"
+C = "src/nswn/experiments/claims/definitions.py"
+CM = "src/nswn/experiments/claims/metrics.py"
 
 MUTATIONS: tuple[Mutation, ...] = (
     # ---- markets
@@ -571,12 +572,61 @@ MUTATIONS: tuple[Mutation, ...] = (
         LOCAL,
         "the export-discipline pool is measured without referee noise",
     ),
+    # ---- real firm populations, contested leads, history (issues 10 and 11)
+    Mutation(
+        "M61",
+        "src/nswn/mechanisms/environment.py",
+        "return np.asarray(params.foreign_emulation_rate * tech.emulability * tech.knowhow_access * lead)",
+        "return np.asarray(0.0 * params.foreign_emulation_rate * tech.emulability * tech.knowhow_access * lead)",
+        ("tests/test_population.py", "tests/test_environment.py"),
+        "the foreign frontier no longer learns from a Chinese leader",
+    ),
+    Mutation(
+        "M62",
+        "src/nswn/mechanisms/markets.py",
+        "e_firm, e_foreign = _relative(state, log_e + np.log(firms.weight), foreign_log_presence(state, params))",
+        "e_firm, e_foreign = _relative(state, log_e, foreign_log_presence(state, params))",
+        ("tests/test_population.py", "tests/test_markets.py"),
+        "a super-individual holds one logit share instead of its members'",
+    ),
+    Mutation(
+        "M63",
+        "src/nswn/mechanisms/entry_exit.py",
+        "tech.exits = segments.group_sum(leaving * firms.weight, t, n_tech)",
+        "tech.exits = segments.group_sum(leaving, t, n_tech)",
+        ENTRY,
+        "exits count agents, not the real firms they stand for",
+    ),
+    Mutation(
+        "M64",
+        "src/nswn/mechanisms/innovation.py",
+        "member_rd = rd / firms.weight  # one member's R&D when an agent stands for several firms",
+        "member_rd = rd  # one member's R&D when an agent stands for several firms",
+        INNOVATION,
+        "a super-individual's R&D counted as one member's",
+    ),
+    Mutation(
+        "M65",
+        "src/nswn/mechanisms/initialisation.py",
+        "m.rd_rest_intensity = max(gerd - modelled, 0.0) / max(m.gdp - m.va_strategic, 1e-9)",
+        "m.rd_rest_intensity = 0.0 * max(gerd - modelled, 0.0) / max(m.gdp - m.va_strategic, 1e-9)",
+        ("tests/test_history.py",),
+        "the rest of the economy's R&D left out of GERD",
+    ),
+    Mutation(
+        "M66",
+        "src/nswn/mechanisms/markets.py",
+        "return params.labour_cost0 + params.labour_cost_growth * (state.year - LABOUR_COST_YEAR)",
+        "return params.labour_cost0 + params.labour_cost_growth * (state.year - state.start_year)",
+        ("tests/test_history.py", *MARKETS),
+        "labour cost path relabelled to the start year instead of anchored in 2024",
+    ),
     # ---- claims' effect functions
     Mutation(
         "C01",
         C,
-        '_c7("relative_capability", 2035, -1.0)',
-        '_c7("relative_capability", 2035, 1.0)',
+        'c7_effect("relative_capability", 2035, -1.0)',
+        'c7_effect("relative_capability", 2035, 1.0)',
         CLAIMS,
         "C7a's sign flipped",
     ),
@@ -591,18 +641,18 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "C03",
         C,
-        'lambda w: float(w["decentralised"][1]["entries"].sum() - w["centralised"][1]["entries"].sum())',
-        'lambda w: float(w["centralised"][1]["entries"].sum() - w["decentralised"][1]["entries"].sum())',
+        'world["decentralised"][1]["entries"].iloc[1:].sum() - world["centralised"][1]["entries"].iloc[1:].sum()',
+        'world["centralised"][1]["entries"].iloc[1:].sum() - world["decentralised"][1]["entries"].iloc[1:].sum()',
         CLAIMS,
         "C8b's arms swapped",
     ),
     Mutation(
         "C04",
         C,
-        'return ids_where(lambda c: (c["emulability"] >= 0.7) & (c["rel_capability0"] < PARITY_START))',
-        'return ids_where(lambda c: (c["emulability"] >= 7.0) & (c["rel_capability0"] < PARITY_START))',
+        'return m.median_years_to_parity(world["c1_not_emulable"][0], ids) - m.median_years_to_parity(',
+        'return m.median_years_to_parity(world["c1_emulable"][0], ids) - m.median_years_to_parity(',
         CLAIMS,
-        "C1's high-emulability arm emptied",
+        "C1's arms made equal (low-emulability arm replaced by the high one)",
     ),
     Mutation(
         "C05",
@@ -614,7 +664,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "C06",
-        C,
+        CM,
         "    first, last = macro[column].iloc[1], macro[column].iloc[-1]",
         "    first, last = macro[column].iloc[-1], macro[column].iloc[1]",
         CLAIMS,

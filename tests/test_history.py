@@ -177,3 +177,10 @@ def test_rd_is_compared_like_with_like(start: int) -> None:
     more = {start + 1: {"levers": {"central_budget": {"share_of_gdp": 0.02}}}}
     richer = nswn.simulate({**scenario, "schedule": more}, seed=0, firms=SMALL).macro_year.set_index("year")
     assert richer.loc[start + 2, "gerd_share"] > macro.loc[start + 2, "gerd_share"]
+
+
+def test_the_labour_cost_path_is_anchored_in_2024_whatever_the_start() -> None:
+    """w(y) = w0 + g_w (y − 2024): a 2006 start has the larger cost edge of 2006."""
+    for start in catalog.VINTAGES:
+        model = build_model(to_config(io.from_dict({"base": "baseline", "years": {"start": start, "end": 2030}})), 0)
+        assert model.state.macro.labour_cost == pytest.approx(-0.5 + 0.02 * (start - 2024))
