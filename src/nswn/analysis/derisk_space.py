@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from nswn import catalog
-from nswn.experiments.design import replicate_seeds
+from nswn.experiments.design import check_header, replicate_seeds
 from nswn.experiments.sampling import MAX_PROBLEMS, Problems, is_int
 from nswn.scenario.io import _NO_VALUE, Problem, ScenarioError
 
@@ -232,18 +232,7 @@ def from_dict(
     design names is loaded and validated here, so a bad one stops the command before any run.
     """
     problems = _Problems(source)
-    if not isinstance(data, dict):
-        problems.add("", _NO_VALUE, f"a design must be a mapping of keys to values, not {type(data).__name__}")
-        problems.raise_if_any()
-    for key in data:
-        if key not in TOP_KEYS:
-            problems.unknown(str(key), TOP_KEYS)
-    name = data.get("name", default_name)
-    if not isinstance(name, str) or not name.strip():
-        problems.add("name", name, "must be a non-empty text")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        problems.add("description", description, "must be text")
+    name, description = check_header(data, problems, TOP_KEYS, default_name)
     base = _scenario_name(problems, data, "base", "baseline")
     reference = _scenario_name(problems, data, "reference", "no_controls")
     shipped_raw = data.get("shipped", list(DEFAULT_SHIPPED))

@@ -310,21 +310,28 @@ def _estimate(runs: int, settings: dict[str, Any]) -> str:
     return f"about {hours:,.0f} CPU-hours" if hours >= 1 else f"about {seconds / 60:,.0f} CPU-minutes"
 
 
-def _parse(data: Any, source: str, default_name: str) -> tuple[Any, ...]:
-    """Check a design's keys and blocks (no sampling, no scenarios loaded); count its runs."""
-    problems = Problems(source)
+def check_header(data: Any, problems: Problems, top_keys: tuple[str, ...], default_name: str) -> tuple[Any, Any]:
+    """Check that a design file is a mapping of known keys; return its ``name`` and
+    ``description`` (problems are collected, raised at once if ``data`` is not a mapping)."""
     if not isinstance(data, dict):
         problems.add("", _NO_VALUE, f"a design must be a mapping of keys to values, not {type(data).__name__}")
         problems.raise_if_any()
     for key in data:
-        if key not in TOP_KEYS:
-            problems.unknown(str(key), TOP_KEYS)
+        if key not in top_keys:
+            problems.unknown(str(key), top_keys)
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
         problems.add("name", name, "must be a non-empty text")
     description = data.get("description", "")
     if not isinstance(description, str):
         problems.add("description", description, "must be text")
+    return name, description
+
+
+def _parse(data: Any, source: str, default_name: str) -> tuple[Any, ...]:
+    """Check a design's keys and blocks (no sampling, no scenarios loaded); count its runs."""
+    problems = Problems(source)
+    name, description = check_header(data, problems, TOP_KEYS, default_name)
     root_seed = data.get("root_seed", 0)
     if not is_int(root_seed) or root_seed < 0:
         problems.add("root_seed", root_seed, "must be a non-negative integer")

@@ -219,6 +219,20 @@ START_VALUES: dict[str, tuple[float, float]] = {
 }
 
 
+def _range_problems(values: dict[str, float], ranges: dict[str, tuple[float, float]], label: str) -> list[str]:
+    """``key: problem`` texts for values whose key is unknown or whose value is out of range."""
+    problems = []
+    for key, number in values.items():
+        if key not in ranges:
+            kind = "column" if label else "start value"
+            problems.append(f"{label}{key}: unknown {kind}; allowed: {', '.join(ranges)}")
+            continue
+        lo, hi = ranges[key]
+        if not lo <= number <= hi:
+            problems.append(f"{label}{key} = {number}: out of range; allowed: from {lo:g} to {hi:g}")
+    return problems
+
+
 def _check_catalog(value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     known = catalog.technology_ids()
     problems = []
@@ -229,27 +243,14 @@ def _check_catalog(value: dict[str, dict[str, float]]) -> dict[str, dict[str, fl
             close = difflib.get_close_matches(tech, known, n=1)
             problems.append(f"unknown technology {tech!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
             continue
-        for column, number in columns.items():
-            if column not in CATALOG_OVERRIDES:
-                problems.append(f"{tech}.{column}: unknown column; allowed: {', '.join(CATALOG_OVERRIDES)}")
-                continue
-            lo, hi = CATALOG_OVERRIDES[column]
-            if not lo <= number <= hi:
-                problems.append(f"{tech}.{column} = {number}: out of range; allowed: from {lo:g} to {hi:g}")
+        problems += _range_problems(columns, CATALOG_OVERRIDES, f"{tech}.")
     if problems:
         raise ValueError("; ".join(problems))
     return value
 
 
 def _check_start_values(value: dict[str, float]) -> dict[str, float]:
-    problems = []
-    for key, number in value.items():
-        if key not in START_VALUES:
-            problems.append(f"{key}: unknown start value; allowed: {', '.join(START_VALUES)}")
-            continue
-        lo, hi = START_VALUES[key]
-        if not lo <= number <= hi:
-            problems.append(f"{key} = {number}: out of range; allowed: from {lo:g} to {hi:g}")
+    problems = _range_problems(value, START_VALUES, "")
     if problems:
         raise ValueError("; ".join(problems))
     return value
