@@ -210,3 +210,17 @@ def test_cli_start_up_stays_light() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == ""
+
+
+def test_the_report_draws_history_runs_against_observations(tmp_path: Path) -> None:
+    """Runs of the history scenario get a section: bands, observed points and the targets."""
+    from nswn.report.render import build_report
+    from nswn.storage.store import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    for seed in range(2):
+        store.write(nswn.simulate("history", seed=seed, firms=1500, end_year=2012))
+    html = build_report(tmp_path, None).read_text(encoding="utf-8")
+    assert 'id="history"' in html and "fig-history" in html
+    assert "mfg_share_2012" in html  # a target inside the simulated years
+    assert "modelled targets lie within their tolerance" in html

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,32 +171,37 @@ def run_history(
     firms: int | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    store: Any = None,
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Run ``history`` for seeds 0..seeds−1 (in parallel processes when ``workers`` > 1)."""
+    """Run ``history`` for seeds 0..seeds−1 (in parallel processes when ``workers`` > 1);
+    each finished run is also written to ``store`` (a results store) when one is given."""
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = [(seed, firms) for seed in range(seeds)]
     out: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+
+    def keep(i: int, result: Any) -> None:
+        if store is not None:
+            store.write(result)
+        out.append((result.technology_year, result.macro_year))
+        if progress:
+            progress(i)
+
     if workers <= 1:
         for i, job in enumerate(jobs, start=1):
-            out.append(_one(job))
-            if progress:
-                progress(i)
+            keep(i, _one(job))
         return out
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for i, result in enumerate(pool.map(_one, jobs), start=1):
-            out.append(result)
-            if progress:
-                progress(i)
+            keep(i, result)
     return out
 
 
-def _one(job: tuple[int, int | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _one(job: tuple[int, int | None]) -> Any:
     from nswn import api
 
     seed, firms = job
-    result = api.simulate(HISTORY_SCENARIO, seed=seed, firms=firms)
-    return result.technology_year, result.macro_year
+    return api.simulate(HISTORY_SCENARIO, seed=seed, firms=firms)
 
 
 def _series(indicator: str) -> dict[int, float]:

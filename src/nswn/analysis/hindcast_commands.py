@@ -23,6 +23,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option(help="Targets to show: all, train (2006-2018) or test (2019-2024).")
         ] = "all",
         csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(help="Also store the runs here; `nswn report DIR` then draws the history section."),
+        ] = None,
     ) -> None:
         """Run `history` (2006 → 2024) and print observed vs simulated for every historical target.
 
@@ -38,11 +42,23 @@ def register(app: typer.Typer) -> None:
         if window not in ("all", "train", "test"):
             fail(f"--window = {window!r}: allowed: all, train, test")
             return
+        store = None
+        if out is not None:
+            from nswn.storage.store import ResultsStore, StoreError
+
+            try:
+                store = ResultsStore(out)
+                store.check_writable()
+            except (StoreError, OSError) as exc:
+                fail(str(exc))
+                return
         with Progress(
             TextColumn("history 2006-2024"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         ) as bar:
             task = bar.add_task("runs", total=seeds)
-            runs = hc.run_history(seeds, firms, workers, progress=lambda done: bar.update(task, completed=done))
+            runs = hc.run_history(
+                seeds, firms, workers, progress=lambda done: bar.update(task, completed=done), store=store
+            )
         table = hc.compare(runs)
         if window != "all":
             table = table[table["window"] == window]

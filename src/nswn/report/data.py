@@ -70,6 +70,7 @@ class ReportData:
     arm_map: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["run_id", "arm"]))
     broken: pd.DataFrame = field(default_factory=pd.DataFrame)
     derisk: dict[str, pd.DataFrame] | None = None  # the stored `nswn derisk` frontier, if any
+    history: dict[str, pd.DataFrame] | None = None  # history runs against observations, if any
 
     def arm(self, key: str) -> Arm:
         return next(a for a in self.arms if a.key == key)
@@ -468,10 +469,17 @@ def load(store: Any, arms: list[str] | None = None, scenarios: list[str] | None 
         funding=funding,
         claims=claims,
         derisk=_derisk_tables(store),
+        history=_history_tables(store),
         notes=notes,
         arm_map=arm_map,
         broken=broken,
     )
+
+
+def _history_tables(store: Any) -> dict[str, pd.DataFrame] | None:
+    from nswn.report import history
+
+    return history.load(store)
 
 
 def _derisk_tables(store: Any) -> dict[str, pd.DataFrame] | None:

@@ -165,6 +165,8 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
                 "tables": [_table(data.claims)],
             }
         )
+    if data.history is not None:
+        sections.append(_history_section(data.history))
     if data.derisk is not None:
         sections.append(_derisk_section(data.derisk))
     runs = data.runs[[c for c in MANIFEST_COLUMNS if c in data.runs.columns]]
@@ -180,6 +182,24 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
         }
     )
     return sections
+
+
+def _history_section(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The ``history`` scenario against observations (docs/history.md)."""
+    from nswn.report import history
+
+    targets = tables["targets"]
+    within = int((targets["status"] == "within").sum())
+    modelled = int(targets["status"].isin(["within", "missed"]).sum())
+    return {
+        "id": "history",
+        "title": "History 2006–2024: simulated against observed",
+        "lead": f"The history scenario over {int(tables['seeds']['n'].iloc[0])} seeds (band: 5–95 %) with the "
+        f"observed series (red points; catalog/history/macro_series.csv). {within} of {modelled} modelled "
+        "targets lie within their tolerance, written from the data's own uncertainty.",
+        "figures": [_figure_html(history.figure(tables), "fig-history")],
+        "tables": [_table(targets.drop(columns=["indicator"]))],
+    }
 
 
 def _derisk_section(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
