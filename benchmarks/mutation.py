@@ -190,8 +190,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M14",
         M + "entry_exit.py",
-        "spinoffs = rng.poisson(spin_expected * tech.simulated)",
-        "spinoffs = 0 * rng.poisson(spin_expected * tech.simulated)",
+        "spinoffs = rng.poisson(spin_expected * tech.simulated / tech.entrant_weight)",
+        "spinoffs = 0 * rng.poisson(spin_expected * tech.simulated / tech.entrant_weight)",
         ENTRY,
         "no academic spin-offs",
     ),
@@ -543,8 +543,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M57",
         M + "innovation.py",
-        "absorptive = rd / (rd + half)",
-        "absorptive = rd / (rd + 2.0 * half)",
+        "absorptive = member_rd / (member_rd + half)",
+        "absorptive = member_rd / (member_rd + 2.0 * half)",
         INNOVATION,
         "absorptive capacity's half-point doubled",
     ),
