@@ -12,6 +12,7 @@ from nswn.core.state import State
 
 TechnologyIndicator = Callable[[State], NDArray[Any]]
 MacroIndicator = Callable[[State], float]
+Prepare = Callable[[State], None]
 
 
 class Recorder:
@@ -23,13 +24,18 @@ class Recorder:
         Name → function returning one value per technology.
     macro_indicators
         Name → function returning one number.
+    prepare
+        Called with the state before the indicators of each recorded year, so that values
+        several indicators need (e.g. each technology's best capability) are computed once.
     """
 
     def __init__(
         self,
         technology_indicators: Mapping[str, TechnologyIndicator],
         macro_indicators: Mapping[str, MacroIndicator],
+        prepare: Prepare | None = None,
     ) -> None:
+        self.prepare = prepare
         self.technology_indicators = dict(technology_indicators)
         self.macro_indicators = dict(macro_indicators)
         self._technology_rows: dict[str, list[NDArray[Any]]] = {name: [] for name in ["year", *technology_indicators]}
@@ -39,6 +45,8 @@ class Recorder:
     def record(self, state: State) -> None:
         """Evaluate every indicator on ``state`` and append one row per technology and year."""
         n = state.n_technologies
+        if self.prepare is not None:
+            self.prepare(state)
         self._technology_ids = state.technologies.ids
         self._technology_rows["year"].append(np.full(n, state.year, dtype=np.int64))
         for name, indicator in self.technology_indicators.items():
