@@ -64,6 +64,21 @@ def test_group_max_sum_and_softmax_are_the_references(case: tuple[np.ndarray, np
 
 @needs_numba
 @given(grouped(sort=True), st.data())
+def test_ranks_and_top_k_are_the_references(case: tuple[np.ndarray, np.ndarray, int], data: st.DataObject) -> None:
+    values, groups, n = case
+    if data.draw(st.booleans()) and len(values):
+        values[data.draw(st.integers(0, len(values) - 1))] = data.draw(st.sampled_from([np.nan, -np.inf, -0.0]))
+    for function in ("group_rank", "percentile_in_group"):
+        reference, fast = both(function, values, groups, n)
+        assert same_bits(reference, fast), function
+    k = data.draw(st.one_of(st.integers(0, 20), st.lists(st.integers(0, 30), min_size=n, max_size=n).map(np.array)))
+    reference, fast = both("group_top", values, groups, n, k)
+    assert same_bits(reference, fast)
+    assert same_bits(segments.group_top(values, groups, n, k), fast)
+
+
+@needs_numba
+@given(grouped(sort=True), st.data())
 def test_fused_payment_is_the_reference(case: tuple[np.ndarray, np.ndarray, int], data: st.DataObject) -> None:
     weights, technology, n = case
     weights = np.abs(weights) * data.draw(st.sampled_from([0.0, 1.0, 3.0]))

@@ -6,9 +6,11 @@ no kernel evaluates ``exp`` or ``log``. Loops over technology segments are ``pra
 loops: each iteration writes only its own segment and sums in its own order, so results
 do not depend on the number of threads.
 
-Sorting and selection (ranks, top-k, medians) stay in NumPy: its SIMD sorts and
-``np.partition`` were faster than numba's on the same segments (measured: rank of 100 000
-values in 60 segments 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled).
+Sorting: NumPy's SIMD sorts beat numba's on large segments (rank of 100 000 values in 60
+segments: 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled), but a Python
+loop over segments costs more than the sorting when segments are small; ``ops`` picks by
+the mean segment size (both give the same ranks). Top-k for small k is one scan per
+segment keeping a k-long buffer instead of a partition.
 """
 
 from __future__ import annotations
@@ -107,6 +109,117 @@ def pay_sorted(weights, bounds, soe, budget, efficiency, subsidy):  # type: igno
     return by_owner
 
 
+@njit(cache=True)
+def _same(a, b):  # type: ignore[no-untyped-def]
+    return a == b or (a != a and b != b)
+
+
+@njit(cache=True)
+def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
+    """Ranks of ``values[lo:hi]`` into ``ranks[lo:hi]``, 0 for the largest (ties: lower index first).
+
+    An unstable sort, then each run of equal keys put back in index order: exactly a stable
+    sort of ``-values`` (NaN last, as NumPy sorts).
+    """
+    m = hi - lo
+    if m <= 0:
+        return
+    keys = -values[lo:hi]
+    order = np.argsort(keys)
+    start = 0
+    while start < m:
+        end = start + 1
+        first = keys[order[start]]
+        while end < m and _same(keys[order[end]], first):
+            end += 1
+        if end - start > 1:
+            order[start:end] = np.sort(order[start:end])
+        start = end
+    for j in range(m):
+        ranks[lo + order[j]] = j
+
+
+@njit(cache=True, parallel=True)
+def rank_sorted(values, bounds):  # type: ignore[no-untyped-def]
+    """Rank within each contiguous segment, 0 for the largest (ties: lower index first)."""
+    ranks = np.empty(len(values), dtype=np.intp)
+    for g in prange(len(bounds) - 1):
+        _rank_segment(values, bounds[g], bounds[g + 1], ranks)
+    return ranks
+
+
+@njit(cache=True)
+def _top_by_partition(values, lo, hi, want, mask):  # type: ignore[no-untyped-def]
+    """``segments.group_top`` on one segment, line by line (threshold by partition)."""
+    size = hi - lo
+    segment = values[lo:hi]
+    threshold = np.partition(segment.copy(), size - want)[size - want]
+    above = 0
+    for i in range(size):
+        if segment[i] > threshold:
+            mask[lo + i] = True
+            above += 1
+    need = want - above
+    for i in range(size):
+        if need <= 0:
+            break
+        if segment[i] == threshold:
+            mask[lo + i] = True
+            need -= 1
+
+
+@njit(cache=True)
+def _top_by_scan(values, lo, hi, want, mask):  # type: ignore[no-untyped-def]
+    """The ``want`` best of a NaN-free segment by (value descending, index ascending), in one
+    scan keeping a small sorted buffer: the same set as the threshold rule."""
+    best = np.empty(want)
+    where = np.empty(want, dtype=np.intp)
+    held = 0
+    for i in range(lo, hi):
+        v = values[i]
+        if held == want and not v > best[held - 1]:
+            continue
+        j = held if held < want else want - 1
+        while j > 0 and v > best[j - 1]:
+            if j < want:
+                best[j] = best[j - 1]
+                where[j] = where[j - 1]
+            j -= 1
+        best[j] = v
+        where[j] = i
+        if held < want:
+            held += 1
+    for j in range(held):
+        mask[where[j]] = True
+
+
+@njit(cache=True, parallel=True)
+def top_sorted(values, bounds, limit):  # type: ignore[no-untyped-def]
+    """Mask of the ``limit[g]`` largest values of each contiguous segment (ties: lower index
+    first), exactly as ``segments.group_top``."""
+    mask = np.zeros(len(values), dtype=np.bool_)
+    for g in prange(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        size = hi - lo
+        want = min(limit[g], size)
+        if want <= 0:
+            continue
+        if want == size:
+            mask[lo:hi] = True
+            continue
+        has_nan = False
+        for i in range(lo, hi):
+            if values[i] != values[i]:
+                has_nan = True
+                break
+        if want <= 16 and not has_nan:
+            _top_by_scan(values, lo, hi, want, mask)
+        else:
+            _top_by_partition(values, lo, hi, want, mask)
+    return mask
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel for the argument types the model uses."""
     groups = np.array([0, 0, 1], dtype=np.int32)
@@ -121,3 +234,5 @@ def warm_up() -> None:
     divide_by_group(values, np.ones(2), groups)
     divide_by_group(values, np.ones(2), groups.astype(np.int16))
     pay_sorted(values, bounds, np.zeros(3, dtype=np.bool_), np.ones(2), np.ones(2), np.zeros(3))
+    rank_sorted(values, bounds)
+    top_sorted(values, bounds, np.array([1, 1], dtype=np.int64))
