@@ -2,9 +2,9 @@
 
 Tables: ``runs`` (one row per run: id, scenario name and hash, seed, version, created at,
 wall seconds …), ``technology_year`` (keyed by ``run_id, technology_id, year``) and
-``macro_year`` (keyed by ``run_id, year``). A run is written in one transaction: a process
-killed mid-way leaves either the whole run or none of it. Writing a run id that is already
-stored replaces it (same scenario, seed and version ⇒ same id ⇒ same rows).
+``macro_year`` (keyed by ``run_id, year``). A run — or a batch of runs of a sweep — is
+written in one transaction: a process killed mid-way leaves either the whole batch or none
+of it. Writing a run id that is already stored replaces it (same scenario, seed and version ⇒ same id ⇒ same rows).
 
 Ensembles (``nswn sweep``) add two tables: ``design_runs`` (the plan: which run is which arm,
 replicate and sampled point of a design; written before any run) and ``designs`` (one row
@@ -15,7 +15,7 @@ stored (:meth:`ResultsStore.finished_run_ids`) and ends with the same tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ class ResultsStore:
 
     @contextmanager
     def writer(self) -> Iterator[RunWriter]:
-        """Keep one connection open for many writes (a sweep); each run is still its own transaction.
+        """Keep one connection open for many writes (a sweep); each write is its own transaction.
 
         While the writer is open no other process can open the database.
         """
@@ -257,6 +257,10 @@ class RunWriter:
         """Write one run (manifest + both tables) in a single transaction."""
         _write_run(self._con, result)
 
+    def write_many(self, results: Sequence[Any]) -> None:
+        """Write several runs in a single transaction: after a crash all of them or none are stored."""
+        _write_runs(self._con, results)
+
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(f"{k} {v}" for k, v in columns.items()) + ")")
@@ -271,21 +275,33 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
     """Write one run in one transaction, replacing a stored run with the same id."""
-    runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS}])
-    tech = result.technology_year
-    macro = result.macro_year
+    _write_runs(con, [result])
+
+
+def _write_runs(con: duckdb.DuckDBPyConnection, results: Sequence[Any]) -> None:
+    """Write several runs in one transaction (all or none), replacing stored runs with the same ids.
+
+    The runs' tables are concatenated and inserted with one statement per table, so a batch
+    costs about as much as one run.
+    """
+    if not results:
+        return
+    runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS} for result in results])
+    tech = pd.concat([result.technology_year for result in results], ignore_index=True)
+    macro = pd.concat([result.macro_year for result in results], ignore_index=True)
+    ids = pd.DataFrame({"run_id": [result.manifest["run_id"] for result in results]})
     try:
         con.execute("BEGIN TRANSACTION")
         _create(con, "runs", RUN_COLUMNS)
         con.register("tech_frame", tech)
         con.register("macro_frame", macro)
+        con.register("ids_frame", ids)
         con.execute("CREATE TABLE IF NOT EXISTS technology_year AS SELECT * FROM tech_frame WHERE false")
         con.execute("CREATE TABLE IF NOT EXISTS macro_year AS SELECT * FROM macro_frame WHERE false")
-        run_id = result.manifest["run_id"]
         # a run's rows are only ever written together with its runs row, so without one there is nothing to replace
-        if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchall()[0][0]:
+        if con.execute("SELECT count(*) FROM runs WHERE run_id IN (SELECT run_id FROM ids_frame)").fetchall()[0][0]:
             for table in ("technology_year", "macro_year", "runs"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM ids_frame)")
         con.register("runs_frame", runs)
         con.execute("INSERT INTO runs SELECT * FROM runs_frame")
         con.execute("INSERT INTO technology_year BY NAME SELECT * FROM tech_frame")
@@ -295,7 +311,7 @@ def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
         _rollback(con)
         raise
     finally:
-        for name in ("tech_frame", "macro_frame", "runs_frame"):
+        for name in ("tech_frame", "macro_frame", "runs_frame", "ids_frame"):
             try:
                 con.unregister(name)
             except duckdb.Error:
