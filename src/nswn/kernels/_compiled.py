@@ -57,19 +57,6 @@ def group_sum(values, groups, n_groups):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True, parallel=True)
-def segment_sum(values, bounds):  # type: ignore[no-untyped-def]
-    """Sum of each contiguous segment, sequential in index order (equal to ``np.bincount``)."""
-    n_groups = len(bounds) - 1
-    out = np.zeros(n_groups)
-    for g in prange(n_groups):
-        total = 0.0
-        for i in range(bounds[g], bounds[g + 1]):
-            total += values[i]
-        out[g] = total
-    return out
-
-
 @njit(cache=True)
 def divide_by_group(values, totals, groups):  # type: ignore[no-untyped-def]
     """``values / totals[groups]``."""
@@ -230,7 +217,6 @@ def warm_up() -> None:
     group_max(values, groups.astype(np.int16), 2)
     group_sum(values, groups, 2)
     group_sum(values, groups.astype(np.int16), 2)
-    segment_sum(values, bounds)
     divide_by_group(values, np.ones(2), groups)
     divide_by_group(values, np.ones(2), groups.astype(np.int16))
     pay_sorted(values, bounds, np.zeros(3, dtype=np.bool_), np.ones(2), np.ones(2), np.zeros(3))

@@ -68,7 +68,7 @@ def pay_sorted(
     bounds = sorted_bounds(technology, n_tech)
     if bounds is None or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
         return None
-    eta = np.ascontiguousarray(np.broadcast_to(np.asarray(efficiency, dtype=np.float64), (n_tech,)))
+    eta = np.array(np.broadcast_to(np.asarray(efficiency, dtype=np.float64), (n_tech,)))  # a writable copy
     return module().pay_sorted(  # type: ignore[no-any-return]
         np.asarray(weights, dtype=np.float64), bounds, soe, np.asarray(budget, dtype=np.float64), eta, subsidy
     )
@@ -101,6 +101,6 @@ def group_top(
     if compiled():
         bounds = sorted_bounds(groups, n_groups)
         if bounds is not None:
-            limit = np.ascontiguousarray(np.broadcast_to(np.asarray(k), (n_groups,)), dtype=np.int64)
+            limit = np.array(np.broadcast_to(np.asarray(k), (n_groups,)), dtype=np.int64)  # a writable copy
             return module().top_sorted(np.asarray(values, dtype=np.float64), bounds, limit)  # type: ignore[no-any-return]
     return segments.group_top(values, groups, n_groups, k)
