@@ -18,10 +18,11 @@ multiply, divide, compare and move data, in the order the NumPy reference does.
 
 Threads: kernels that loop over technology segments use ``prange``; each segment is
 reduced in its own fixed order, so results are identical for any number of threads.
-``NSWN_THREADS`` (default 1) sets how many threads they use. One is the default because on
-a shared machine (the 2-core development box, ~7 jobs) two threads made a 1-ms kernel take
-15-50 ms, waiting for a second core; ensembles use the second core with a second worker
-process instead.
+``NSWN_THREADS`` (default 1) sets how many threads they use; above 1 the parallel build
+(``_parallel``) is loaded. One is the default because on a shared machine (the 2-core
+development box, ~7 jobs) two threads made a 1-ms kernel take 15-50 ms, waiting for a second
+core, and the parallel build takes twice as long to compile and to load; ensembles use the
+second core with a second worker process instead.
 """
 
 from __future__ import annotations
@@ -118,10 +119,13 @@ def module() -> ModuleType:
     if _module is None:
         import numba
 
-        from nswn.kernels import _compiled
-
-        numba.set_num_threads(min(threads(), numba.config.NUMBA_NUM_THREADS))
-        _module = _compiled
+        count = min(threads(), numba.config.NUMBA_NUM_THREADS)
+        if count > 1:
+            from nswn.kernels import _parallel as kernels
+        else:
+            from nswn.kernels import _compiled as kernels
+        numba.set_num_threads(count)
+        _module = kernels
     return _module
 
 

@@ -3,8 +3,8 @@
 Every kernel reproduces a NumPy reference exactly: sums run sequentially in index order
 from 0.0 (as ``np.bincount`` with weights does), maxima follow ``np.maximum``'s rule, and
 no kernel evaluates ``exp`` or ``log``. Loops over technology segments are ``prange``
-loops: each iteration writes only its own segment and sums in its own order, so results
-do not depend on the number of threads.
+loops (parallel in ``_parallel``): each iteration writes only its own segment and sums in
+its own order, so results do not depend on the number of threads.
 
 Sorting: NumPy's SIMD sorts beat numba's on large segments (rank of 100 000 values in 60
 segments: 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled), but a Python
@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+# False here: one thread, fast to compile and to load. ``_parallel`` compiles this same source
+# with True (and its own cache files) when NSWN_THREADS asks for more than one thread.
+PARALLEL = False
 
 
 @njit(cache=True)
@@ -66,7 +70,7 @@ def divide_by_group(values, totals, groups):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def pay_sorted(weights, bounds, soe, budget, efficiency, subsidy):  # type: ignore[no-untyped-def]
     """Pay ``budget[t]`` to each segment ∝ ``weights``; add ``amount · efficiency[t]`` to ``subsidy``.
 
@@ -126,7 +130,7 @@ def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
         ranks[lo + order[j]] = j
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def rank_sorted(values, bounds):  # type: ignore[no-untyped-def]
     """Rank within each contiguous segment, 0 for the largest (ties: lower index first)."""
     ranks = np.empty(len(values), dtype=np.intp)
@@ -180,7 +184,7 @@ def _top_by_scan(values, lo, hi, want, mask):  # type: ignore[no-untyped-def]
         mask[where[j]] = True
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def top_sorted(values, bounds, limit):  # type: ignore[no-untyped-def]
     """Mask of the ``limit[g]`` largest values of each contiguous segment (ties: lower index
     first), exactly as ``segments.group_top``."""
