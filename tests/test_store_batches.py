@@ -85,5 +85,5 @@ def test_a_sweep_stores_finished_runs_in_batches(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(sweep_module, "STORE_SECONDS", 1e9)
     report = sweep_module.sweep(load_design(design_file), tmp_path / "out", "serial")
     assert report.complete and report.completed == 7
-    assert sizes == [3, 3, 1]
+    assert sizes == [1, 3, 3]  # the first run at once, then batches of STORE_RUNS
     assert len(ResultsStore(tmp_path / "out").finished_run_ids()) == 7

@@ -3,7 +3,7 @@
 The parent process alone writes the results store. Before any run it records the design
 and its plan (``designs``, ``design_runs``); finished runs are then written in batches, each
 batch in one transaction (up to ``STORE_RUNS`` runs, or what finished within
-``STORE_SECONDS``); the design's manifest row is completed last. Runs already stored are skipped,
+``STORE_SECONDS``; the first run at once); the design's manifest row is completed last. Runs already stored are skipped,
 so a sweep that was killed — even with SIGKILL — and is started again finishes the missing
 runs and ends with exactly the tables an uninterrupted sweep writes.
 
@@ -33,7 +33,8 @@ from nswn.storage.store import ResultsStore
 TASK_SECONDS = 1.0
 IN_FLIGHT_PER_SLOT = 2
 # finished runs are stored together, in one transaction, once this many are waiting or this
-# long after the last write (a DuckDB transaction costs about as much as writing one run)
+# long after the last write (a DuckDB transaction costs about as much as writing one run);
+# the first finished run is stored at once, so a sweep shows stored progress early
 STORE_RUNS = 16
 STORE_SECONDS = 2.0
 
@@ -283,7 +284,12 @@ class _Loop:
                         per_run = measured if per_run is None else 0.7 * per_run + 0.3 * measured
                     now = time.perf_counter()
                     stored = 0
-                    if not (queue or pending) or len(buffer) >= STORE_RUNS or now - last_write >= STORE_SECONDS:
+                    if (
+                        not (queue or pending)
+                        or report.completed == 0  # the first finished run is stored at once
+                        or len(buffer) >= STORE_RUNS
+                        or now - last_write >= STORE_SECONDS
+                    ):
                         stored = self._flush(buffer, writer)
                         last_write = now
                     if self.progress is not None and (stored or len(report.failures) > failed_before):
