@@ -32,10 +32,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
+# NumPy reference vs compiled kernels (20k, 100k; BENCH_FLAGS=--million adds 1 M), profile by
+# mechanism, JIT compile/start-up; ensemble runs/s serial and with 2 workers; engine and scale.
 bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/kernels.py --two-threads $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/ensemble.py --runs 40 --firms 5000 --runners serial processes --workers 2
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/scale.py --sizes 10k,100k
-	$(BIN)/python benchmarks/ensemble.py --runs 40 --firms 5000
 
 clean:
 	rm -rf $(VENV) nswn-results .pytest_cache .mypy_cache .ruff_cache

@@ -59,11 +59,21 @@ def test_core_imports_only_numpy_and_the_standard_library() -> None:
     assert {k: v for k, v in offending.items() if v} == {}
 
 
-def test_mechanisms_and_instruments_depend_only_on_core_and_each_other() -> None:
-    layers = ("nswn.core", "nswn.mechanisms", "nswn.instruments")
+def test_mechanisms_and_instruments_depend_only_on_core_kernels_and_each_other() -> None:
+    layers = ("nswn.core", "nswn.kernels", "nswn.mechanisms", "nswn.instruments")
     files = sorted((SOURCE / "mechanisms").glob("*.py")) + sorted((SOURCE / "instruments").glob("*.py"))
     offending = {
         f"{f.parent.name}/{f.name}": sorted(n for n in imported_modules(f) if not allowed(n, layers)) for f in files
+    }
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_kernels_depend_only_on_core_numpy_and_numba() -> None:
+    files = sorted((SOURCE / "kernels").glob("*.py"))
+    assert files
+    offending = {
+        f.name: sorted(n for n in imported_modules(f) if not allowed(n, ("nswn.core", "nswn.kernels", "numba")))
+        for f in files
     }
     assert {k: v for k, v in offending.items() if v} == {}
 

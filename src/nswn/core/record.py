@@ -37,6 +37,9 @@ class Breakdown:
     columns: Callable[[State], dict[str, NDArray[Any]]]
 
 
+Prepare = Callable[[State], None]
+
+
 class Recorder:
     """Collects per-technology and macro indicators after every simulated year.
 
@@ -48,6 +51,9 @@ class Recorder:
         Name → function returning one number.
     breakdowns
         Further tidy tables by category and year (:class:`Breakdown`).
+    prepare
+        Called with the state before the indicators of each recorded year, so that values
+        several indicators need (e.g. each technology's best capability) are computed once.
     """
 
     def __init__(
@@ -55,7 +61,9 @@ class Recorder:
         technology_indicators: Mapping[str, TechnologyIndicator],
         macro_indicators: Mapping[str, MacroIndicator],
         breakdowns: Sequence[Breakdown] = (),
+        prepare: Prepare | None = None,
     ) -> None:
+        self.prepare = prepare
         self.technology_indicators = dict(technology_indicators)
         self.macro_indicators = dict(macro_indicators)
         self.breakdowns = tuple(breakdowns)
@@ -67,6 +75,8 @@ class Recorder:
     def record(self, state: State) -> None:
         """Evaluate every indicator on ``state`` and append one row per technology and year."""
         n = state.n_technologies
+        if self.prepare is not None:
+            self.prepare(state)
         self._technology_ids = state.technologies.ids
         self._technology_rows["year"].append(np.full(n, state.year, dtype=np.int64))
         for name, indicator in self.technology_indicators.items():

@@ -156,6 +156,21 @@ class SerialRunner:
         return "serial"
 
 
+def _warm_kernels() -> None:
+    """Load the compiled kernels once per worker process (from numba's cache), before its first run.
+
+    Workers are reused for every task of a sweep, so this start-up is paid once per worker,
+    not once per run. A failure here is left for the runs themselves to report.
+    """
+    try:
+        from nswn import kernels
+
+        if kernels.compiled():
+            kernels.compile_all()
+    except Exception:  # noqa: BLE001 - the first run reports any real problem
+        pass
+
+
 def _init_worker() -> None:
     """Set up a worker process: ignore Ctrl-C, and exit when the parent is gone.
 
@@ -169,6 +184,7 @@ def _init_worker() -> None:
     from multiprocessing.connection import wait
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _warm_kernels()
     parent = multiprocessing.parent_process()
     if parent is None:
         return

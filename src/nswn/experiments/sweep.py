@@ -1,8 +1,9 @@
 """Sweeps: run a design's unfinished runs on a runner and store each one as it finishes.
 
 The parent process alone writes the results store. Before any run it records the design
-and its plan (``designs``, ``design_runs``); each finished run is then written in its own
-transaction; the design's manifest row is completed last. Runs already stored are skipped,
+and its plan (``designs``, ``design_runs``); finished runs are then written in batches, each
+batch in one transaction (up to ``STORE_RUNS`` runs, or what finished within
+``STORE_SECONDS``; the first run at once); the design's manifest row is completed last. Runs already stored are skipped,
 so a sweep that was killed — even with SIGKILL — and is started again finishes the missing
 runs and ends with exactly the tables an uninterrupted sweep writes.
 
@@ -31,6 +32,11 @@ from nswn.storage.store import ResultsStore
 
 TASK_SECONDS = 1.0
 IN_FLIGHT_PER_SLOT = 2
+# finished runs are stored together, in one transaction, once this many are waiting or this
+# long after the last write (a DuckDB transaction costs about as much as writing one run);
+# the first finished run is stored at once, so a sweep shows stored progress early
+STORE_RUNS = 16
+STORE_SECONDS = 2.0
 
 
 class SweepError(RuntimeError):
@@ -53,7 +59,8 @@ class SweepStopped(Exception):
 
 @dataclass
 class Progress:
-    """Where a sweep stands, passed to the progress callback after every finished task."""
+    """Where a sweep stands, passed to the progress callback after every write of finished runs
+    (and after a task with failed runs)."""
 
     done: int
     total: int
@@ -173,7 +180,7 @@ def sweep(
     batch_size
         Runs per task; ``None`` sizes tasks to about ``task_seconds`` of work each.
     progress
-        Called after each finished task.
+        Called after each batch of finished runs is stored (and after failed runs).
     on_start
         Called once with (runs to do now, runs already stored, runner) before the first task.
     should_stop
@@ -245,31 +252,47 @@ class _Loop:
         batch_of: dict[Any, list[RunSpec]] = {}
         per_run: float | None = None
         limit = runner.slots * (IN_FLIGHT_PER_SLOT if runner.batching else 1)
+        buffer: list[Any] = []
+        last_write = time.perf_counter()
         with self.store.writer() as writer:
-            while queue or pending:
-                if self.should_stop is not None and self.should_stop():
-                    report.seconds = time.perf_counter() - self.started
-                    raise SweepStopped(report)
-                while queue and len(pending) < limit:
-                    size = _batch_size(runner, self.batch_size, per_run, self.task_seconds, len(queue))
-                    batch = [queue.popleft() for _ in range(min(size, len(queue)))]
-                    handle = runner.submit(batch)
-                    report.tasks += 1
-                    pending.add(handle)
-                    batch_of[handle] = batch
-                try:
-                    done, pending = runner.wait(pending)
-                except Exception as exc:  # noqa: BLE001 - a lost scheduler, a cluster without workers …
-                    raise SweepError(
-                        f"the {runner.name} runner failed ({type(exc).__name__}: {_first_line(exc)}); the "
-                        f"{report.completed} run(s) finished so far are stored — run the sweep again to resume"
-                    ) from exc
-                for handle in done:
-                    batch = batch_of.pop(handle)
-                    seconds = self._store(handle, batch, writer)
-                    measured = seconds / len(batch)
-                    per_run = measured if per_run is None else 0.7 * per_run + 0.3 * measured
-                    if self.progress is not None:
+            try:
+                while queue or pending:
+                    if self.should_stop is not None and self.should_stop():
+                        self._flush(buffer, writer)
+                        report.seconds = time.perf_counter() - self.started
+                        raise SweepStopped(report)
+                    while queue and len(pending) < limit:
+                        size = _batch_size(runner, self.batch_size, per_run, self.task_seconds, len(queue))
+                        batch = [queue.popleft() for _ in range(min(size, len(queue)))]
+                        handle = runner.submit(batch)
+                        report.tasks += 1
+                        pending.add(handle)
+                        batch_of[handle] = batch
+                    try:
+                        done, pending = runner.wait(pending)
+                    except Exception as exc:  # noqa: BLE001 - a lost scheduler, a cluster without workers …
+                        raise SweepError(
+                            f"the {runner.name} runner failed ({type(exc).__name__}: {_first_line(exc)}); the "
+                            f"{report.completed + len(buffer)} run(s) finished so far are stored — run the "
+                            "sweep again to resume"
+                        ) from exc
+                    failed_before = len(report.failures)
+                    for handle in done:
+                        batch = batch_of.pop(handle)
+                        seconds = self._collect(handle, batch, buffer)
+                        measured = seconds / len(batch)
+                        per_run = measured if per_run is None else 0.7 * per_run + 0.3 * measured
+                    now = time.perf_counter()
+                    stored = 0
+                    if (
+                        not (queue or pending)
+                        or report.completed == 0  # the first finished run is stored at once
+                        or len(buffer) >= STORE_RUNS
+                        or now - last_write >= STORE_SECONDS
+                    ):
+                        stored = self._flush(buffer, writer)
+                        last_write = now
+                    if self.progress is not None and (stored or len(report.failures) > failed_before):
                         self.progress(
                             Progress(
                                 done=report.completed + len(report.failures),
@@ -279,9 +302,21 @@ class _Loop:
                                 elapsed=time.perf_counter() - self.started,
                             )
                         )
+            except SweepError:
+                self._flush(buffer, writer)  # runs that did finish are kept
+                raise
 
-    def _store(self, handle: Any, batch: list[RunSpec], writer: Any) -> float:
-        """Write a finished task's runs (one transaction each); return the task's seconds."""
+    def _flush(self, buffer: list[Any], writer: Any) -> int:
+        """Store the waiting runs in one transaction; return how many."""
+        count = len(buffer)
+        if count:
+            writer.write_many(buffer)
+            self.report.completed += count
+            buffer.clear()
+        return count
+
+    def _collect(self, handle: Any, batch: list[RunSpec], buffer: list[Any]) -> float:
+        """Take a finished task's runs into ``buffer`` (stored by :meth:`_flush`); return the task's seconds."""
         report = self.report
         try:
             outcome = handle.result()
@@ -289,12 +324,11 @@ class _Loop:
             arms = ", ".join(sorted({spec.arm for spec in batch}))
             raise SweepError(
                 f"a task of {len(batch)} run(s) of {arms} could not be completed "
-                f"({type(exc).__name__}: {_first_line(exc)}); the {report.completed} run(s) finished "
-                "so far are stored — run the sweep again to resume"
+                f"({type(exc).__name__}: {_first_line(exc)}); the {report.completed + len(buffer)} run(s) "
+                "finished so far are stored — run the sweep again to resume"
             ) from exc
         for result in outcome.results:
-            writer.write(result)
-            report.completed += 1
+            buffer.append(result)
             report.run_seconds += float(result.manifest.get("wall_seconds") or 0.0)
         report.failures.extend(outcome.failures)
         return float(outcome.seconds)

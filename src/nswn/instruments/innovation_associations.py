@@ -29,6 +29,7 @@ from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
+from nswn.kernels import ops
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class InnovationAssociations:
         pairs = np.minimum(count, np.floor(np.divide(budget, cost, out=np.zeros(n_tech), where=cost > 0)))
         pairs = pairs.astype(np.int64)
         key = np.log(np.maximum(firms.revenue, 1e-300)) + gumbel
-        chosen = segments.group_top(key, t, n_tech, pairs) & (pairs[t] > 0)
+        chosen = ops.group_top(key, t, n_tech, pairs) & (pairs[t] > 0)
 
         firms.partner[:] = -1
         members = np.flatnonzero(chosen)

@@ -39,6 +39,7 @@ from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import INSTITUTION_TYPES, OWNER_TYPES, State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
+from nswn.kernels import ops
 
 MILITARY_INSTITUTE = INSTITUTION_TYPES.index("military_institute")
 NEW_INSTITUTE = INSTITUTION_TYPES.index("new_rd_institute")
@@ -97,7 +98,7 @@ class Megaprojects:
         soe_route = np.isin(owner, ("military_research", "soe"))[t]
         champion_route = (owner == "private_champion")[t]
         revenue = np.maximum(firms.revenue, 0.0)
-        leaders = segments.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)
+        leaders = ops.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)
         eligible = np.where(soe_route, firms.soe, np.where(champion_route, leaders & ~firms.soe, True))
         leftover = pay_firms(state, ctx, self.name, firm_budget, revenue * eligible + 1e-12 * eligible, eta)
 

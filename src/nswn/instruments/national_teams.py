@@ -28,11 +28,11 @@ from typing import Literal
 
 import numpy as np
 
-from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_leftover
+from nswn.kernels import ops
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def select_team(state: State, params: NationalTeamParams, rng: np.random.Generat
     eligible = tech.priority[firms.technology] > 0
     if params.selection == "size":
         team = (
-            segments.group_top(np.where(eligible, firms.revenue, -np.inf), firms.technology, n_tech, params.team_size)
+            ops.group_top(np.where(eligible, firms.revenue, -np.inf), firms.technology, n_tech, params.team_size)
             & eligible
         )
     else:
@@ -80,14 +80,11 @@ def select_team(state: State, params: NationalTeamParams, rng: np.random.Generat
         local_group = firms.technology.astype(np.int64) * n_prov + firms.province
         local = measured_score(state, params, grassroots_noise)
         advance = (
-            segments.group_top(np.where(eligible, local, -np.inf), local_group, n_tech * n_prov, params.per_province)
+            ops.group_top(np.where(eligible, local, -np.inf), local_group, n_tech * n_prov, params.per_province)
             & eligible
         )
         national = measured_score(state, params, national_noise)
-        team = (
-            segments.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size)
-            & advance
-        )
+        team = ops.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size) & advance
     firms.national_team = team
 
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import INSTITUTION_TYPES, State
 from nswn.instruments.payments import pay_institutions, pay_leftover
+from nswn.kernels import ops
 
 NEW_INSTITUTE = INSTITUTION_TYPES.index("new_rd_institute")
 
@@ -70,7 +70,7 @@ class NewRDInstitutes:
         gumbel = -np.log(-np.log(ctx.rng.random(len(inst)).clip(1e-300, 1.0 - 1e-16)))
         legacy = inst.kind != NEW_INSTITUTE
         key = np.where(legacy, np.log(inst.quality) + gumbel, -np.inf)
-        chosen = segments.group_top(key, field, n_tech, upgrades) & legacy
+        chosen = ops.group_top(key, field, n_tech, upgrades) & legacy
         inst.kind = np.where(chosen, NEW_INSTITUTE, inst.kind).astype(np.int8)
         inst.alignment = np.where(chosen, np.maximum(inst.alignment, p.new_alignment), inst.alignment)
 

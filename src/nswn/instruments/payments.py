@@ -17,6 +17,7 @@ import numpy as np
 from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.state import State
+from nswn.kernels import ops
 
 
 def pay_firms(
@@ -31,6 +32,12 @@ def pay_firms(
     firms = state.firms
     t = firms.technology
     n_tech = state.n_technologies
+    # compiled: one fused pass per technology segment (same sums in the same order)
+    by_owner = ops.pay_sorted(weights, t, n_tech, firms.soe, budget, efficiency, firms.subsidy)
+    if by_owner is not None:
+        ctx.ledger.book_totals(instrument, "private_firm", by_owner[:, 0])
+        ctx.ledger.book_totals(instrument, "soe_firm", by_owner[:, 1])
+        return np.asarray(budget - by_owner.sum(axis=1))
     share = segments.group_share(weights, t, n_tech)
     amount = budget[t] * share
     firms.subsidy += amount * (np.asarray(efficiency)[t] if np.ndim(efficiency) else efficiency)

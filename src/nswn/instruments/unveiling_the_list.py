@@ -29,6 +29,7 @@ from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
+from nswn.kernels import ops
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class ChallengeParams:
 
 def percentile_in_group(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Percentile (0 worst … 1 best) of each value within its group."""
-    rank = segments.group_rank(values, groups, n_groups)
+    rank = ops.group_rank(values, groups, n_groups)
     size = segments.group_count(groups, n_groups)[groups]
     return np.asarray(np.where(size > 1, 1.0 - rank / np.maximum(size - 1, 1), 1.0))
 
@@ -57,8 +58,8 @@ def top_bids(
     The winners are among each population's own ``k`` best, so only those candidates are
     ranked jointly (ties: institutions first, then by position, as in one concatenated list).
     """
-    inst_top = np.flatnonzero(segments.group_top(inst_score, field, n_tech, k))
-    firm_top = np.flatnonzero(segments.group_top(firm_score, technology, n_tech, k))
+    inst_top = np.flatnonzero(ops.group_top(inst_score, field, n_tech, k))
+    firm_top = np.flatnonzero(ops.group_top(firm_score, technology, n_tech, k))
     scores = np.concatenate([inst_score[inst_top], firm_score[firm_top]])
     groups = np.concatenate([field[inst_top], technology[firm_top]])
     won = segments.group_top(scores, groups, n_tech, k)

@@ -29,6 +29,7 @@ from nswn.core import segments
 from nswn.core.params import param
 from nswn.core.record import Breakdown, MacroIndicator, Recorder, TechnologyIndicator
 from nswn.core.state import State
+from nswn.kernels import ops
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ INDUSTRIAL_POLICY = ("keep_manufacturing", "upgrade_traditional")
 
 def _best(state: State) -> np.ndarray:
     firms, tech = state.firms, state.technologies
-    best = segments.group_max(firms.capability, firms.technology, len(tech))
+    best = ops.group_max(firms.capability, firms.technology, len(tech))
     return np.where(np.isfinite(best), best, np.nan)
 
 
@@ -62,22 +63,39 @@ def _median(state: State) -> np.ndarray:
     return segments.segment_weighted_median(firms.capability, firms.weight, bounds)
 
 
+class YearValues:
+    """Values several indicators share, computed once per recorded year (the recorder's ``prepare``)."""
+
+    def __init__(self) -> None:
+        self.best = np.zeros(0)
+
+    def prepare(self, state: State) -> None:
+        self.best = _best(state)
+
+
 def _by_tech(state: State, values: np.ndarray) -> np.ndarray:
-    return segments.group_sum(values, state.firms.technology, state.n_technologies)
+    return ops.group_sum(values, state.firms.technology, state.n_technologies)
 
 
 def _inst_by_field(state: State, values: np.ndarray) -> np.ndarray:
     return segments.group_sum(values, state.institutions.field, state.n_technologies)
 
 
-def technology_indicators(instruments: tuple[str, ...]) -> dict[str, TechnologyIndicator]:
-    """Per-technology indicators, including one funding column per ledger instrument."""
+def technology_indicators(
+    instruments: tuple[str, ...], shared: YearValues | None = None
+) -> dict[str, TechnologyIndicator]:
+    """Per-technology indicators, including one funding column per ledger instrument.
+
+    With ``shared`` (prepared by the recorder each year) the best capability is computed once
+    per year instead of once per indicator that needs it.
+    """
+    best = _best if shared is None else (lambda s: shared.best)
     columns: dict[str, TechnologyIndicator] = {
-        "best_capability": _best,
+        "best_capability": best,
         "median_capability": _median,
         "frontier": lambda s: s.technologies.frontier.copy(),
-        "gap": lambda s: s.technologies.frontier - _best(s),
-        "relative_capability": lambda s: np.exp(_best(s) - s.technologies.frontier),
+        "gap": lambda s: s.technologies.frontier - best(s),
+        "relative_capability": lambda s: np.exp(best(s) - s.technologies.frontier),
         "china_domestic_share": lambda s: _by_tech(s, s.firms.share),
         "china_exports": lambda s: s.technologies.china_exports.copy(),
         "china_world_share": lambda s: s.technologies.world_share.copy(),
@@ -229,8 +247,12 @@ def ownership_breakdown() -> Breakdown:
 
 def make_recorder(instruments: tuple[str, ...]) -> Recorder:
     """A recorder declaring every §9 indicator and the province and ownership breakdowns."""
+    shared = YearValues()
     return Recorder(
-        technology_indicators(instruments), macro_indicators(), (province_breakdown(), ownership_breakdown())
+        technology_indicators(instruments, shared),
+        macro_indicators(),
+        (province_breakdown(), ownership_breakdown()),
+        prepare=shared.prepare,
     )
 
 

@@ -33,6 +33,7 @@ from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
 from nswn.instruments.payments import book_firm_payments
+from nswn.kernels import ops
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,15 @@ class LocalAllocation:
         signal = b.local_sharpness * (
             np.log(np.maximum(firms.revenue, 1e-12)) + b.soe_bias * firms.soe + b.local_noise * local
         )
-        weights = segments.group_softmax(signal, firms.province, n_prov) if n else signal
+        weights = ops.group_softmax(signal, firms.province, n_prov) if n else signal
         local_pay = provincial[firms.province] * weights
 
         firms.subsidy += pool_pay + local_pay
-        ctx.ledger.credit("local", float(pool_pay.sum() + local_pay.sum()))
+        paid = float(pool_pay.sum() + local_pay.sum())
+        ctx.ledger.credit("local", paid)
         book_firm_payments(ctx, "export_discipline", firms.technology, firms.soe, pool_pay, state.n_technologies)
         book_firm_payments(ctx, "local_discretion", firms.technology, firms.soe, local_pay, state.n_technologies)
-        state.macro.local_budget = float(pool_pay.sum() + local_pay.sum())
+        state.macro.local_budget = paid
         state.macro.allocation_quality = allocation_quality(state)
 
 

@@ -4,9 +4,9 @@ Tables: ``runs`` (one row per run: id, scenario name and hash, seed, version, cr
 wall seconds …), ``technology_year`` (keyed by ``run_id, technology_id, year``),
 ``macro_year`` (keyed by ``run_id, year``), ``province_year`` (keyed by ``run_id,
 province_id, year``) and ``technology_ownership_year`` (keyed by ``run_id, technology_id,
-ownership, year``). A run is written in one transaction: a process
-killed mid-way leaves either the whole run or none of it. Writing a run id that is already
-stored replaces it (same scenario, seed and version ⇒ same id ⇒ same rows).
+ownership, year``). A run — or a batch of runs of a sweep — is written in one transaction: a
+process killed mid-way leaves either the whole batch or none of it. Writing a run id that is
+already stored replaces it (same scenario, seed and version ⇒ same id ⇒ same rows).
 
 Ensembles (``nswn sweep``) add two tables: ``design_runs`` (the plan: which run is which arm,
 replicate and sampled point of a design; written before any run) and ``designs`` (one row
@@ -17,7 +17,7 @@ stored (:meth:`ResultsStore.finished_run_ids`) and ends with the same tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -161,7 +161,7 @@ class ResultsStore:
 
     @contextmanager
     def writer(self) -> Iterator[RunWriter]:
-        """Keep one connection open for many writes (a sweep); each run is still its own transaction.
+        """Keep one connection open for many writes (a sweep); each write is its own transaction.
 
         While the writer is open no other process can open the database.
         """
@@ -323,6 +323,10 @@ class RunWriter:
         """Write one run (manifest + both tables) in a single transaction."""
         _write_run(self._con, result)
 
+    def write_many(self, results: Sequence[Any]) -> None:
+        """Write several runs in a single transaction: after a crash all of them or none are stored."""
+        _write_runs(self._con, results)
+
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(f"{k} {v}" for k, v in columns.items()) + ")")
@@ -345,27 +349,44 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, frame: str) -> 
 
 def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
     """Write one run in one transaction, replacing a stored run with the same id."""
-    runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS}])
-    # the run tables: technology_year, macro_year and the breakdowns (province_year, technology_ownership_year)
-    tables = {"technology_year": result.technology_year, "macro_year": result.macro_year}
-    for name, frame in (getattr(result, "breakdowns", None) or {}).items():
-        if name not in RUN_TABLES:
-            raise ValueError(f"unknown run table {name!r}; known: {', '.join(RUN_TABLES)}")
-        tables[name] = frame
+    _write_runs(con, [result])
+
+
+def _write_runs(con: duckdb.DuckDBPyConnection, results: Sequence[Any]) -> None:
+    """Write several runs in one transaction (all or none), replacing stored runs with the same ids.
+
+    The runs' tables (``technology_year``, ``macro_year`` and the breakdowns
+    ``province_year``, ``technology_ownership_year``) are concatenated and inserted with one
+    statement per table, so a batch costs about as much as one run. A store written by an
+    older version gets the new columns added (older rows hold NULL).
+    """
+    if not results:
+        return
+    runs = pd.DataFrame([{key: result.manifest.get(key) for key in RUN_COLUMNS} for result in results])
+    parts: dict[str, list[pd.DataFrame]] = {"technology_year": [], "macro_year": []}
+    for result in results:
+        parts["technology_year"].append(result.technology_year)
+        parts["macro_year"].append(result.macro_year)
+        for name, frame in (getattr(result, "breakdowns", None) or {}).items():
+            if name not in RUN_TABLES:
+                raise ValueError(f"unknown run table {name!r}; known: {', '.join(RUN_TABLES)}")
+            parts.setdefault(name, []).append(frame)
+    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
     frames = {table: f"{table}_frame" for table in tables}
+    ids = pd.DataFrame({"run_id": [result.manifest["run_id"] for result in results]})
     try:
         con.execute("BEGIN TRANSACTION")
         _create(con, "runs", RUN_COLUMNS)
+        con.register("ids_frame", ids)
         for table, frame in tables.items():
             con.register(frames[table], frame)
             con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {frames[table]} WHERE false")
             _add_new_columns(con, table, frames[table])
         existing = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        run_id = result.manifest["run_id"]
         # a run's rows are only ever written together with its runs row, so without one there is nothing to replace
-        if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchall()[0][0]:
+        if con.execute("SELECT count(*) FROM runs WHERE run_id IN (SELECT run_id FROM ids_frame)").fetchall()[0][0]:
             for table in (*[t for t in RUN_TABLES if t in existing], "runs"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM ids_frame)")
         con.register("runs_frame", runs)
         con.execute("INSERT INTO runs SELECT * FROM runs_frame")
         for table in tables:
@@ -375,7 +396,7 @@ def _write_run(con: duckdb.DuckDBPyConnection, result: Any) -> None:
         _rollback(con)
         raise
     finally:
-        for name in (*frames.values(), "runs_frame"):
+        for name in (*frames.values(), "runs_frame", "ids_frame"):
             try:
                 con.unregister(name)
             except duckdb.Error:

@@ -1,0 +1,203 @@
+"""Compiled kernels against the NumPy reference, measured side by side in one run.
+
+For each size (baseline scenario, 2024-2050) the NumPy reference (``NSWN_KERNELS=numpy``)
+and the compiled kernels (``NSWN_KERNELS=numba``; one thread, and two with ``NSWN_THREADS=2``)
+each run in a fresh process with the kernels already compiled. Printed:
+
+* loop seconds (wall and CPU), the ratio NumPy / compiled (of CPU seconds, which the load of
+  a shared machine inflates less than wall time), and whether the recorded tables are
+  bit-identical (a SHA-256 of every recorded column);
+* CPU milliseconds per simulated year per mechanism, and per central-budget instrument
+  (with two threads CPU time counts both);
+* the first-call JIT compile time (an empty numba cache) and the start-up with the cache
+  warm (import + loading every kernel), and the start-up of a tiny run on either path.
+
+Ratios are against the reference measured in the same invocation; nothing is asserted.
+The numbers vary with the load of the machine (the development box is shared).
+
+    python benchmarks/kernels.py                       # 20 000 and 100 000 firms
+    python benchmarks/kernels.py --million             # and 1 000 000
+    python benchmarks/kernels.py --sizes 20000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+PATHS = {"numpy": {"NSWN_KERNELS": "numpy"}, "numba": {"NSWN_KERNELS": "numba", "NSWN_THREADS": "1"}}
+PATHS_2T = {"numba×2": {"NSWN_KERNELS": "numba", "NSWN_THREADS": "2", "NUMBA_NUM_THREADS": "2"}}
+
+
+def one(firms: int, seed: int) -> dict[str, Any]:
+    """Run the baseline at ``firms`` in this process; time the loop, each mechanism and instrument."""
+    import hashlib
+
+    import numpy as np
+
+    from nswn import api, kernels
+    from nswn.scenario.build import build_model, to_config
+
+    if kernels.compiled():
+        kernels.compile_all()
+    config = to_config(api.with_overrides(api.load_scenario("baseline"), firms=firms))
+    model = build_model(config, seed)
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            t0 = time.process_time()
+            out = function(*args)
+            spent[name] = spent.get(name, 0.0) + time.process_time() - t0
+            return out
+
+        return wrapper
+
+    for mechanism in model.mechanisms:
+        for instrument, _ in getattr(mechanism, "instruments", ()):
+            instrument.allocate = timed(f"  {instrument.name}", instrument.allocate)
+        mechanism.step = timed(mechanism.name, mechanism.step)  # type: ignore[method-assign]
+    model.recorder.record = timed("recorder", model.recorder.record)  # type: ignore[method-assign]
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.run()
+    loop, cpu = time.perf_counter() - t0, time.process_time() - c0
+    digest = hashlib.sha256()
+    for table in (model.recorder.technology_table(), model.recorder.macro_table()):
+        for name, values in table.items():
+            digest.update(name.encode())
+            digest.update(np.asarray(values).astype(str if values.dtype == object else values.dtype).tobytes())
+    return {
+        "firms": firms,
+        "years": config.end_year - config.start_year,
+        "loop_s": loop,
+        "cpu_s": cpu,
+        "digest": digest.hexdigest(),
+        "spent": spent,
+        "kernels": kernels.backend(),
+    }
+
+
+def child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+STARTUP = """
+import time, json, sys
+t0 = time.perf_counter()
+from nswn import kernels
+from nswn.kernels import _compiled
+imported = time.perf_counter() - t0
+t1 = time.perf_counter()
+kernels.compile_all()
+print(json.dumps({"import_s": imported, "load_s": time.perf_counter() - t1}))
+"""
+
+TINY = """
+import time, json
+t0 = time.perf_counter()
+import nswn
+nswn.simulate("baseline", seed=0, firms=300, end_year=2025)
+print(json.dumps({"seconds": time.perf_counter() - t0}))
+"""
+
+
+def startup() -> dict[str, float]:
+    """First-call compile time (empty cache), cached start-up, and a tiny run on either path."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "NSWN_KERNELS": "numba"}
+        out = {}
+        for label in ("first", "cached"):
+            done = subprocess.run([sys.executable, "-c", STARTUP], env=env, capture_output=True, text=True, check=True)
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            out[f"{label}_import_s"], out[f"{label}_load_s"] = r["import_s"], r["load_s"]
+        for path in ("numpy", "numba"):
+            done = subprocess.run(
+                [sys.executable, "-c", TINY],
+                env={**env, "NSWN_KERNELS": path},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out[f"tiny_{path}_s"] = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--million", action="store_true", help="also 1 000 000 firms (minutes)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per path and size; the fastest counts")
+    parser.add_argument("--two-threads", action="store_true", help="also the compiled path with 2 threads")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.seed)))
+        return
+    # compile once (into numba's cache) so that no measured run pays for it
+    subprocess.run([sys.executable, "-c", "from nswn import kernels; kernels.compile_all()"], check=True)
+    sizes = args.sizes + ([1_000_000] if args.million else [])
+    paths = {**PATHS, **(PATHS_2T if args.two_threads else {})}
+    print("NumPy reference vs compiled kernels (baseline; loop wall s / CPU s; fastest of", args.repeats, "run(s))")
+    print(f"{'firms':>10} " + " ".join(f"{p:>13}" for p in paths) + f" {'ratio':>7} {'identical':>10}")
+    profiles: dict[int, dict[str, dict[str, Any]]] = {}
+    for firms in sizes:
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(args.repeats):
+            for path, env in paths.items():  # interleaved, so that load changes hit both paths alike
+                r = child(["--one", str(firms), "--seed", str(args.seed)], env)
+                if path not in best or r["cpu_s"] < best[path]["cpu_s"]:
+                    best[path] = r
+        profiles[firms] = best
+        digests = {r["digest"] for r in best.values()}
+        ratio = best["numpy"]["cpu_s"] / best["numba"]["cpu_s"]
+        print(
+            f"{firms:>10,} "
+            + " ".join(f"{best[p]['loop_s']:>6.2f}/{best[p]['cpu_s']:<6.2f}" for p in paths)
+            + f" {ratio:>6.2f}× {'yes' if len(digests) == 1 else 'NO':>10}"
+        )
+    print()
+    for firms, best in profiles.items():
+        years = best["numpy"]["years"]
+        names = sorted(best["numpy"]["spent"], key=lambda n: -best["numpy"]["spent"][n] if n[0] != " " else 0)
+        order = [n for n in names if not n.startswith(" ")]
+        rows: list[str] = []
+        for name in order:
+            rows.append(name)
+            if name == "central_budget":
+                rows += sorted((n for n in names if n.startswith(" ")), key=lambda n: -best["numpy"]["spent"][n])
+        print(f"CPU ms per simulated year at {firms:,} firms ({years} years)")
+        print(f"{'':<28}" + " ".join(f"{p:>9}" for p in best) + f" {'ratio':>7}")
+        for name in rows:
+            ms = {p: best[p]["spent"].get(name, 0.0) * 1000 / years for p in best}
+            ratio = ms["numpy"] / ms["numba"] if ms["numba"] > 0 else float("nan")
+            print(f"{name:<28}" + " ".join(f"{ms[p]:>9.1f}" for p in best) + f" {ratio:>6.2f}×")
+        total = {p: best[p]["cpu_s"] * 1000 / years for p in best}
+        print(
+            f"{'whole year':<28}"
+            + " ".join(f"{total[p]:>9.1f}" for p in best)
+            + f" {total['numpy'] / total['numba']:>6.2f}×"
+        )
+        print()
+    s = startup()
+    print(
+        f"JIT: first call (empty cache) import {s['first_import_s']:.2f} s + compile {s['first_load_s']:.2f} s; "
+        f"cached: import {s['cached_import_s']:.2f} s + load {s['cached_load_s']:.2f} s"
+    )
+    print(
+        f"a tiny run (300 firms, 1 year) in a fresh process: NumPy {s['tiny_numpy_s']:.2f} s, "
+        f"compiled {s['tiny_numba_s']:.2f} s (start-up included)"
+    )
+
+
+if __name__ == "__main__":
+    main()
