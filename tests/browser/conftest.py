@@ -80,7 +80,8 @@ def live_server(browser: Any) -> Iterator[str]:
 
     from nswn.serve.app import LOOPBACK_HOSTS, Settings, create_app
 
-    app = create_app(Settings(threads=2, allowed_hosts=LOOPBACK_HOSTS))
+    # a small population keeps the UI tests fast; the page's own default is the whole real population
+    app = create_app(Settings(threads=2, allowed_hosts=LOOPBACK_HOSTS, firms=3000))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="nswn-test-server", daemon=True)

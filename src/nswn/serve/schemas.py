@@ -58,7 +58,7 @@ class Settings:
     max_firms: int = 40_000
     min_start_year: int = 2000
     max_end_year: int = 2050
-    run_seconds: float = 10.0
+    run_seconds: float = 30.0  # the default run is the whole real population (~4 s on one core)
     wait_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
     cache_size: int = 128
