@@ -97,12 +97,12 @@ class _progress:
     def __enter__(self) -> Any:
         if self.quiet:
             return lambda n: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         from nswn.cli import errors
 
         self._bar = Progress(
-            "[progress.description]{task.description}",
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
