@@ -162,7 +162,7 @@ def _print(console: Any, spec: Any, result: Any, out: Path) -> None:
     console.print(table)
     console.print(
         f"robust value: {'median' if spec.quantile == 0.5 else f'{spec.quantile:g}-quantile on the bad side'} over "
-        f"{len(spec.seeds)} paired seeds; \\[low, high]: 5–95 % of seeds; {spec.firms or 'scenario'} firms, horizon "
+        f"{len(spec.seeds)} paired seeds; [low, high]: 5–95 % of seeds; {spec.firms or 'scenario'} firms, horizon "
         f"{spec.horizon}; runs: {result.runs_done} new, {result.runs_reused} reused"
     )
     for row in result.shipped.to_dict("records"):
