@@ -10,8 +10,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-PARITY_YEARS = (2030, 2035, 2050)
-MACRO_YEARS = (2024, 2030, 2035, 2050)
+# the summary's years relative to the run: start, +6, +11 and the last year (2024, 2030, 2035,
+# 2050 for the default run; 2006, 2012, 2017, 2024 for the history scenario)
+STEPS = (6, 11)
+
+
+def summary_years(recorded: Any) -> list[int]:
+    """Start, start + 6, start + 11 and the last of the ``recorded`` years (those inside the run)."""
+    have = sorted({int(y) for y in recorded})
+    if not have:
+        return []
+    start, end = have[0], have[-1]
+    return sorted({start, end} | {start + step for step in STEPS if start + step < end})
+
+
 GROUP_ORDER = ("stranglehold", "bottleneck", "competitive_advantage", "future")
 
 
@@ -37,7 +49,7 @@ def parity_by_group(technology_year: pd.DataFrame) -> pd.DataFrame:
             "technologies": len(members),
             "at_parity_at_start": int(members["parity_at_start"].sum()),
         }
-        for year in PARITY_YEARS:
+        for year in summary_years(technology_year["year"])[1:]:
             if year <= end:
                 row[f"broken_by_{year}"] = int((broken <= year).sum())
         row["broken"] = int(broken.notna().sum())
@@ -63,15 +75,8 @@ def capability_table(technology_year: pd.DataFrame, group: str = "stranglehold")
 
 
 def shown_years(recorded: Any) -> list[int]:
-    """The summary's years among ``recorded``; when none of them was simulated, every fifth recorded year and the last.
-
-    So a run outside 2024–2050 still gets rows, never an empty table.
-    """
-    have = sorted({int(y) for y in recorded})
-    years = [y for y in MACRO_YEARS if y in have]
-    if years or not have:
-        return years
-    return sorted(set(have[::5]) | {have[-1]})
+    """The summary's years among ``recorded`` (never empty for a run that recorded years)."""
+    return summary_years(recorded)
 
 
 def macro_table(macro_year: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +123,7 @@ def print_summary(result: Any, console: Console) -> None:
     table.add_column("group")
     table.add_column("technologies", justify="right")
     table.add_column(f"at parity at start ({int(tech['year'].min())})", justify="right")
-    shown = [y for y in PARITY_YEARS if f"broken_by_{y}" in parity.columns]
+    shown = [int(c[len("broken_by_") :]) for c in parity.columns if c.startswith("broken_by_")]
     for year in shown:
         table.add_column(f"broken by {year}", justify="right")
     table.add_column("median year broken", justify="right")
