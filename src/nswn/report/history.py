@@ -68,62 +68,32 @@ def load(store: Any) -> dict[str, pd.DataFrame] | None:
 
 
 def figure(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """A grid of panels: simulated band and median, observed points."""
-    from nswn.report.figures import _layout, _list, _rgba, _suffix, grid
+    """A grid of panels: simulated median with its 5–95 % band (the report's ``fan``), observed points."""
+    from nswn.report.figures import _layout, _list, _suffix, fan, grid
 
     panels = [p for p in PANELS if p[0] in set(tables["bands"]["column"])]
     cols = 3
     rows = (len(panels) + cols - 1) // cols
     traces: list[dict[str, Any]] = []
-    color = "#2874a6"
     for n, (column, _, _, _) in enumerate(panels, start=1):
-        axes = {"xaxis": f"x{_suffix(n)}", "yaxis": f"y{_suffix(n)}"}
         band = tables["bands"][tables["bands"]["column"] == column]
         obs = tables["observed"][tables["observed"]["column"] == column]
         first = n == 1
-        traces.append(
-            {
-                **axes,
-                "type": "scatter",
-                "x": _list(band["year"]),
-                "y": _list(band["p95"]),
-                "mode": "lines",
-                "line": {"width": 0},
-                "hoverinfo": "skip",
-                "showlegend": False,
-            }
+        traces += fan(
+            band["year"],
+            band["p05"],
+            band["median"],
+            band["p95"],
+            name="simulated (median, 5–95 %)",
+            color="#2874a6",
+            ensemble=True,
+            showlegend=first,
+            panel=n,
         )
         traces.append(
             {
-                **axes,
-                "type": "scatter",
-                "x": _list(band["year"]),
-                "y": _list(band["p05"]),
-                "mode": "lines",
-                "line": {"width": 0},
-                "fill": "tonexty",
-                "fillcolor": _rgba(color, 0.2),
-                "name": "simulated 5–95 %",
-                "showlegend": first,
-                "legendgroup": "band",
-            }
-        )
-        traces.append(
-            {
-                **axes,
-                "type": "scatter",
-                "x": _list(band["year"]),
-                "y": _list(band["median"]),
-                "mode": "lines",
-                "line": {"color": color},
-                "name": "simulated median",
-                "showlegend": first,
-                "legendgroup": "median",
-            }
-        )
-        traces.append(
-            {
-                **axes,
+                "xaxis": f"x{_suffix(n)}",
+                "yaxis": f"y{_suffix(n)}",
                 "type": "scatter",
                 "x": _list(obs["year"]),
                 "y": _list(obs["value"]),
