@@ -107,18 +107,6 @@ def weird_value(rng: random.Random, depth: int = 0) -> Any:
     return rng.choice(["broad", "shortlist", "adaptive", 2030, 0.01, [2024, 2030]])
 
 
-def put(data: dict[str, Any], path: str, value: Any) -> None:
-    node = data
-    parts = path.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
 def yaml_text(value: Any) -> str:
     import yaml
 
@@ -161,9 +149,11 @@ def scenario_text(rng: random.Random) -> str:
         return "description: '" + "x" * size + "'\n"
     if kind == 6:  # long names and base paths
         return f"base: {rng.choice(WEIRD_STRINGS[10:14])}\n"
+    from nswn.experiments.design import set_path
+
     data: dict[str, Any] = {}
     for _ in range(rng.randrange(1, 5)):
-        put(data, rng.choice(PATHS), weird_value(rng))
+        set_path(data, rng.choice(PATHS), weird_value(rng))
     try:
         return yaml_text(data)
     except Exception:  # noqa: BLE001 - un-dumpable values become their repr

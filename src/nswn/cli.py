@@ -22,6 +22,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from nswn.formatting import number as _num
+
 app = typer.Typer(
     name="nswn",
     help="Simulate China's new-style whole-of-nation system for science, technology and industry.",
@@ -583,17 +585,6 @@ def compare(
     console.print(f"Controlled technologies (either arm): {controlled}", highlight=False, soft_wrap=True)
     if store is not None:
         console.print(f"Runs stored in [bold]{store.path}[/] (nswn report / nswn export read them).", highlight=False)
-
-
-def _num(value: float) -> str:
-    if not np.isfinite(value):
-        return "—"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3f}"
 
 
 @app.command()

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from nswn.formatting import number as _num
+
 DEFAULT_INDICATORS = ("gdp", "tfp_index", "manufacturing_share", "debt_to_gdp", "publications", "strategic_exports")
 GROUP_ORDER = ("stranglehold", "bottleneck", "competitive_advantage", "future")
 
@@ -158,21 +160,6 @@ def _print_header(console: Any, loaded: Any) -> None:
             highlight=False,
             soft_wrap=True,
         )
-
-
-def _num(value: float) -> str:
-    import math
-
-    if value is None or not math.isfinite(value):
-        return "—"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    if magnitude >= 0.01 or value == 0:
-        return f"{value:.3f}"
-    return f"{value:.2e}"
 
 
 def _print_bands(console: Any, table: Any, arms: list[str], indicators: list[str], year: int) -> None:

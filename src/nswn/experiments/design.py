@@ -523,7 +523,7 @@ def _load_scenarios(refs: list[str], settings: dict[str, Any], base_dir: Path | 
         if settings:
             data = scenario.model_dump(mode="json")
             for path, value in settings.items():
-                _set_path(data, path, value)
+                set_path(data, path, value)
             try:
                 scenario = io.validate(data, problems.source)
             except ScenarioError as exc:
@@ -534,7 +534,7 @@ def _load_scenarios(refs: list[str], settings: dict[str, Any], base_dir: Path | 
     return loaded
 
 
-def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path in nested mappings, creating missing mappings on the way."""
     parts = path.split(".")
     node = data
@@ -557,7 +557,7 @@ def apply_overrides(scenario: BaseModel, overrides: tuple[tuple[str, Any], ...] 
     """
     data = scenario.model_dump(mode="json")
     for path, value in dict(overrides).items():
-        _set_path(data, path, value)
+        set_path(data, path, value)
     return io.validate(data, file)
 
 

@@ -7,20 +7,7 @@ from typing import Any
 import numpy as np
 
 from nswn.experiments.claims.arms import resolve
-
-
-def fmt(value: float) -> str:
-    """A number for a table: thousands separators for large values, 3 decimals or scientific."""
-    if not np.isfinite(value):
-        return "—"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    if magnitude >= 0.01 or value == 0:
-        return f"{value:.3f}"
-    return f"{value:.2e}"
+from nswn.formatting import number as fmt
 
 
 def cell(text: str) -> str:
