@@ -27,6 +27,10 @@ PARAMS = MacroParams(
     other_growth=0.02,
     credit_growth=0.1,
     traditional_productivity_growth=0.01,
+    # the fixed-growth rule in isolation, at constant prices: income-driven demand and nominal
+    # debt are pinned in tests/test_history_macro.py
+    income_elasticity=0.0,
+    inflation=0.0,
 )
 
 

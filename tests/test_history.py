@@ -112,11 +112,9 @@ def test_a_schedule_switches_in_its_year_and_not_before() -> None:
 
 def test_history_scenario_uses_the_derived_paths() -> None:
     data = yaml.safe_load((ROOT / "scenarios" / "history.yaml").read_text(encoding="utf-8"))
-    overrides, services = hindcast.derived_inputs()
+    overrides, macro = hindcast.derived_inputs()
     assert data["catalog"] == overrides
-    assert {year: entry["assumptions"]["macro"]["services_growth"] for year, entry in data["schedule"].items()} == {
-        year: value for year, value in services.items()
-    }
+    assert {year: entry["assumptions"]["macro"] for year, entry in data["schedule"].items()} == macro
     scenario = io.load("history")
     assert (scenario.years.start, scenario.years.end) == (2006, 2024)
 

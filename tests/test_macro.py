@@ -25,7 +25,10 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
     macro, ctx = run_until(model, "macro")
     state = model.state
     m, p = state.macro, macro.params
-    before = {name: getattr(m, name) for name in ("va_traditional", "va_services", "va_other", "debt", "tfp_index")}
+    before = {
+        name: getattr(m, name) for name in ("va_traditional", "va_services", "va_other", "debt", "tfp_index", "gdp")
+    }
+    price_level = m.price_level
     central, local, soe_losses = m.central_budget, m.local_budget, m.soe_losses
     assert central > 0 and local > 0
     macro.step(state, ctx)
@@ -36,7 +39,9 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
     support = KEEP * drag * before["va_traditional"] * p.keep_cost + UPGRADE * before["va_traditional"]
     assert m.manufacturing_subsidy == pytest.approx(support)
     growth = 1 + p.traditional_growth + p.upgrade_return * UPGRADE - drag * (1 - KEEP)
-    assert m.va_traditional == pytest.approx(before["va_traditional"] * growth)
+    # demand for traditional goods grows with real income (η · GDP growth, solved jointly)
+    income = p.income_elasticity * (m.gdp / before["gdp"] - 1)
+    assert m.va_traditional == pytest.approx(before["va_traditional"] * (growth + income))
     firms, tech = state.firms, state.technologies
     strategic = sum(tech.value_added_ratio[t] * r for t, r in zip(firms.technology, firms.revenue, strict=True))
     assert m.va_strategic == pytest.approx(strategic)
@@ -44,7 +49,9 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
     assert m.va_other == pytest.approx(before["va_other"] * (1 + p.other_growth))
     assert m.gdp == pytest.approx(m.va_traditional + m.va_strategic + m.va_services + m.va_other)
     scenario_levers = model_levers(model)
-    debt_increment = (
+    # debt is nominal: real flows and credit at this year's price level
+    assert m.price_level == pytest.approx(price_level * (1 + p.inflation))
+    debt_increment = m.price_level * (
         scenario_levers["central"] * central
         + scenario_levers["local"] * local
         + soe_losses
@@ -66,7 +73,8 @@ def model_levers(model: Model) -> dict[str, float]:
 def test_without_policy_traditional_industry_declines_with_labour_costs(
     build: Callable[..., Model], run_until: Callable[..., Any]
 ) -> None:
-    model = build(io_merge(NO_MANUFACTURING_POLICY, {"assumptions": {"macro": {"traditional_growth": 0.0}}}))
+    fixed = {"assumptions": {"macro": {"traditional_growth": 0.0, "income_elasticity": 0.0}}}
+    model = build(io_merge(NO_MANUFACTURING_POLICY, fixed))
     macro, ctx = run_until(model, "macro")
     va = model.state.macro.va_traditional
     macro.step(model.state, ctx)

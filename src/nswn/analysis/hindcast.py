@@ -5,7 +5,7 @@ from the data's own uncertainty before any run (revisions, source disagreement, 
 a source and a window (``train`` 2006–2018, ``test`` 2019–2024). For each target the
 simulated median and 90 % interval over seeds are compared with the observation; a target
 is *within* when the simulated median lies within observed ± tolerance. Targets the model
-does not represent (nominal GDP, the year China became the largest shipbuilder) are listed
+does not represent (the year China became the largest shipbuilder) are listed
 as not modelled, never dropped.
 """
 
@@ -91,6 +91,8 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
         return float(100 * growth.loc[first:last].mean())
     if ind == "gdp_real_index_2006":
         return float(m.loc[y, "gdp"] / m.loc[m.index.min(), "gdp"])
+    if ind == "gdp_current":  # nominal GDP, bn CNY: real GDP times the deflator path (an input, see docs/history.md)
+        return float(m.loc[y, "gdp_nominal"]) if "gdp_nominal" in m.columns else None
     if ind == "debt_to_gdp":
         return float(100 * m.loc[y, "debt_to_gdp"])
     if ind == "debt_to_gdp_change":
@@ -117,7 +119,7 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
     if ind == "parity_year":
         first = at["first_parity_year"].dropna()
         return float(first.iloc[0]) if len(first) else float("nan")
-    return None  # e.g. nominal GDP, first-rank year: not represented by the model
+    return None  # e.g. first-rank year: not represented by the model
 
 
 def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Target] | None = None) -> pd.DataFrame:
@@ -213,8 +215,13 @@ def _series(indicator: str) -> dict[int, float]:
     }
 
 
-def derived_inputs(start: int = 2006, end: int = 2024) -> tuple[dict[str, dict[str, float]], dict[int, float]]:
+def derived_inputs(
+    start: int = 2006, end: int = 2024
+) -> tuple[dict[str, dict[str, float]], dict[int, dict[str, float]]]:
     """Exogenous paths of the ``history`` scenario, derived from data (not from targets).
+
+    The one place where the history scenario's inputs are computed from the data files;
+    ``scenarios/history.yaml`` carries the result (``tests/test_history.py`` checks it).
 
     Returns
     -------
@@ -222,10 +229,15 @@ def derived_inputs(start: int = 2006, end: int = 2024) -> tuple[dict[str, dict[s
         Constant yearly growth that takes each market from its 2006-vintage size to its 2024
         catalog size, ``(D_2024 / D_2006)^(1/18) − 1`` (both endpoints from the catalog's
         vintages), rounded to 5 decimals.
-    services : {year: services growth}
-        Real growth of services value added, ``(1 + g_y) · s_y / s_(y−1) − 1`` from NBS real GDP
-        growth ``g`` and the services share ``s`` (``history/macro_series.csv``), rounded to 5
-        decimals.
+    macro : {year: {"services_growth", "other_growth", "inflation", "credit_growth"}}
+        The year's ``assumptions.macro`` (``history/macro_series.csv``), rounded to 5 decimals:
+        real growth of services value added ``(1 + g_y) s_y / s_(y−1) − 1`` from NBS real GDP
+        growth ``g`` and the services share ``s``; the rest of the economy ("other": the
+        start-year GDP less manufacturing and services) as the sum of agriculture (primary
+        industry, grown the same way from its share) and construction, mining and utilities
+        (at ``g_y``, judged); GDP-deflator growth ``P_y / P_(y−1) − 1`` with
+        ``P`` = nominal GDP / GDP at 2024 prices (NBS); new credit ``TSF_y / nominal GDP_y``
+        (PBoC total social financing flow).
     """
     from nswn import catalog
 
@@ -247,9 +259,34 @@ def derived_inputs(start: int = 2006, end: int = 2024) -> tuple[dict[str, dict[s
             overrides[tech_id] = growth
     real = _series("gdp_real_growth")
     share = _series("services_share")
-    services = {}
+    primary_share = _series("primary_share")
+    facts = catalog.macro_for(start)
+    # the start year's "other" value added (shares of GDP), split into agriculture and the rest
+    other = 1.0 - facts["manufacturing_share"].value - facts["services_share"].value
+    agriculture = primary_share[start] / 100
+    non_farm = other - agriculture
+    nominal = _series("gdp_current")
+    at_2024 = _series("gdp_2024_prices")
+    credit = _series("tsf_flow")
+    macro: dict[int, dict[str, float]] = {}
     for year in range(start + 1, end + 1):
-        if year in real and year in share and year - 1 in share:
+        values: dict[str, float] = {}
+        if year in real:
             g = real[year] / 100 if real[year] > 1 else real[year]
-            services[year] = round((1 + g) * share[year] / share[year - 1] - 1, 5)
-    return overrides, services
+            if year in share and year - 1 in share:
+                values["services_growth"] = round((1 + g) * share[year] / share[year - 1] - 1, 5)
+            if year in primary_share and year - 1 in primary_share:
+                farm_next = agriculture * (1 + g) * primary_share[year] / primary_share[year - 1]
+                non_farm_next = non_farm * (1 + g)
+                values["other_growth"] = round((farm_next + non_farm_next) / (agriculture + non_farm) - 1, 5)
+                agriculture, non_farm = farm_next, non_farm_next
+            else:
+                values["other_growth"] = round(g, 5)
+        if all(y in nominal and y in at_2024 for y in (year, year - 1)):
+            deflator = nominal[year] / at_2024[year]
+            values["inflation"] = round(deflator / (nominal[year - 1] / at_2024[year - 1]) - 1, 5)
+        if year in credit and year in nominal:
+            values["credit_growth"] = round(credit[year] / nominal[year], 5)
+        if values:
+            macro[year] = values
+    return overrides, macro

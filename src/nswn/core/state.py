@@ -242,6 +242,7 @@ class Macro:
     allocation_quality: float = float("nan")
     rd_rest_intensity: float = 0.0  # R&D / VA of the economy outside the modelled industries (closure)
     basic_research_statistical_share: float = 1.0  # share of basic_research grants that statistics count
+    price_level: float = 1.0  # GDP deflator, 1 in 2024; debt is nominal (bn CNY at current prices)
 
 
 @dataclass

@@ -9,9 +9,9 @@ patents, usable knowledge relative to what firms need
 (``knowledge`` = ``U_t / U_req,t``, 1 at the start), firm count, entries, exits, the
 foreign competitor's Chinese sales and exports, priority weight and fence height.
 
-Macro: GDP, manufacturing share, debt/GDP, exports, TFP index and growth, publications and
-patents (with growth), HHI of priority weights and of funding, share of funding to SOEs,
-budgets, allocation quality, firm count.
+Macro: GDP (real and nominal), the GDP deflator, manufacturing share, debt/GDP (nominal),
+exports, TFP index and growth, publications and patents (with growth), HHI of priority
+weights and of funding, share of funding to SOEs, budgets, allocation quality, firm count.
 
 Breakdowns (further tidy tables): ``province_year`` (firms, SOE firms, subsidies, revenue,
 exports and R&D by province) and ``technology_ownership_year`` (each technology's outputs
@@ -133,8 +133,9 @@ def _funding_share_soe(state: State) -> float:
 
 
 def _gerd(state: State) -> float:
-    """National R&D, bn CNY: the modelled industries' (firms' R&D, institutions' funding) plus
-    the rest of the economy's at its start-year intensity (``initialisation.rd_closures``)."""
+    """National R&D, bn CNY at 2024 prices: the modelled industries' (firms' R&D, institutions'
+    funding) plus the rest of the economy's at its intensity (set at the start by
+    ``initialisation.rd_closures``, rising with income in the macro step)."""
     m = state.macro
     modelled = float(state.firms.rd.sum() + state.institutions.funding.sum())
     return modelled + m.rd_rest_intensity * max(m.gdp - m.va_strategic, 0.0)
@@ -151,7 +152,9 @@ def macro_indicators() -> dict[str, MacroIndicator]:
     return {
         "gdp": lambda s: s.macro.gdp,
         "manufacturing_share": lambda s: (s.macro.va_traditional + s.macro.va_strategic) / s.macro.gdp,
-        "debt_to_gdp": lambda s: s.macro.debt / s.macro.gdp,
+        "debt_to_gdp": lambda s: s.macro.debt / (s.macro.gdp * s.macro.price_level),  # nominal / nominal
+        "price_level": lambda s: s.macro.price_level,
+        "gdp_nominal": lambda s: s.macro.gdp * s.macro.price_level,
         "va_traditional": lambda s: s.macro.va_traditional,
         "va_strategic": lambda s: s.macro.va_strategic,
         "strategic_exports": lambda s: float(s.technologies.china_exports.sum()),

@@ -131,6 +131,7 @@ class StartMacro:
     manufacturing_value_added: float
     services_share: float
     debt_to_gdp: float
+    price_level: float = 1.0  # GDP deflator relative to 2024 (nominal / real GDP)
     gerd_share: float = 0.0  # GERD / GDP (R&D statistics); 0: no closure
     basic_research_share: float = 0.0  # basic research / GERD; 0: no closure
 
@@ -275,7 +276,8 @@ def initial_state(
         va_strategic=0.0,
         va_services=start.services_share * start.gdp,
         va_other=0.0,
-        debt=start.debt_to_gdp * start.gdp,
+        debt=start.debt_to_gdp * start.gdp * start.price_level,  # nominal stock
+        price_level=start.price_level,
     )
     state = State(
         year=settings.start_year,

@@ -1,17 +1,29 @@
 """Macro economy and the modernised industrial base.
 
 What it models (model.md §6.10)
-    Traditional manufacturing value added (aggregate of steel, coal, textiles, …):
-    ``VA_trad ← VA_trad (1 + g_trad + u · upgrade − ε_w g_w (1 − keep))``; ``upgrade`` is the
-    upgrading subsidy as a share of ``VA_trad``; ``keep`` ∈ [0,1] the policy of refusing to
-    outsource labour-intensive segments, whose cost ``keep · ε_w g_w VA_trad · c_keep`` is paid
-    by subsidies. Strategic manufacturing value added is the sum of firms' value added;
+    Traditional manufacturing value added (aggregate of steel, coal, textiles, …) follows the
+    demand for its goods, which grows with real income at income elasticity ``η``:
+    ``VA_trad ← VA_trad (1 + η g_Y + g_trad + u · upgrade − ε_w g_w (1 − keep))`` with ``g_Y``
+    this year's real GDP growth (solved jointly with GDP, :func:`traditional_and_gdp`);
+    ``upgrade`` is the upgrading subsidy as a share of ``VA_trad``; ``keep`` ∈ [0,1] the policy
+    of refusing to outsource labour-intensive segments, whose cost ``keep · ε_w g_w VA_trad ·
+    c_keep`` is paid by subsidies. The labour-cost drag ``ε_w g_w`` is the only relocation
+    term: ``η`` applies to income, not to an observed manufacturing path, so relocation is not
+    counted twice. Strategic manufacturing value added is the sum of firms' value added;
     services and the rest of the economy grow at ``g_serv`` and ``g_other``.
     ``GDP = VA_trad + VA_strat + VA_serv + VA_other``; the manufacturing share is
     ``(VA_trad + VA_strat) / GDP``.
 
-    Debt rises by the borrowed parts of central and local S&T spending, SOE losses (soft
-    budgets), the keep/upgrade subsidies and baseline credit growth ``κ_credit · GDP``.
+    Prices and debt: GDP is real (2024 prices); the GDP deflator ``P`` (1 in 2024) grows at
+    ``π`` a year, and debt is a **nominal** stock (bn CNY at current prices). It rises by the
+    borrowed parts of central and local S&T spending, SOE losses (soft budgets), the
+    keep/upgrade subsidies (all real flows, times ``P``) and new credit to the rest of the
+    economy ``κ_credit · P · GDP`` (a share of nominal GDP, PBoC total social financing);
+    debt/GDP is ``debt / (P · GDP)``.
+
+    R&D outside the modelled industries: its intensity (R&D / value added, set at the start by
+    ``initialisation.rd_closures``) rises with real income, ``ρ ← ρ (Y / Y₋₁)^ε_RD`` — R&D effort
+    rises with the level of development across countries (Lederman and Maloney 2003).
 
     TFP index (start = 1): the value-added-weighted mean of ``exp(c_i − F_t)`` over firms —
     productivity relative to the foreign frontier, so it rises only with catch-up — relative
@@ -45,11 +57,18 @@ class MacroParams:
     """Assumptions about the aggregate economy."""
 
     traditional_growth: float = param(
-        0.035,
+        0.0,
         lo=-0.1,
         hi=0.2,
         unit="1/yr",
-        doc="g_trad, traditional VA growth before the labour-cost drag",
+        doc="g_trad, traditional VA growth beyond income-driven demand, before the labour-cost drag",
+    )
+    income_elasticity: float = param(
+        1.0,
+        lo=0.0,
+        hi=2.0,
+        unit="growth per unit of real GDP growth",
+        doc="η, income elasticity of demand for traditional manufactures (1: demand grows with income)",
     )
     labour_cost_elasticity: float = param(1.0, lo=0.0, hi=5.0, unit="×", doc="ε_w, drag per unit of g_w")
     upgrade_return: float = param(
@@ -63,11 +82,27 @@ class MacroParams:
     services_growth: float = param(0.04, lo=-0.1, hi=0.2, unit="1/yr", doc="g_serv")
     other_growth: float = param(0.025, lo=-0.1, hi=0.2, unit="1/yr", doc="g_other (agriculture, construction, …)")
     credit_growth: float = param(
-        0.12,
+        0.239,
         lo=0.0,
         hi=1.0,
-        unit="share of GDP/yr",
-        doc="κ_credit, baseline new borrowing per year",
+        unit="share of nominal GDP/yr",
+        basis="sourced",
+        doc="κ_credit, new credit to the economy per year (2024: TSF flow 32.26 trn / GDP 134.9 trn CNY)",
+    )
+    inflation: float = param(
+        0.02,
+        lo=-0.1,
+        hi=0.5,
+        unit="1/yr",
+        basis="sourced",
+        doc="π, GDP-deflator growth (projection default: the 2025 CPI target, around 2 %)",
+    )
+    rd_income_elasticity: float = param(
+        0.7,
+        lo=0.0,
+        hi=2.0,
+        unit="exponent",
+        doc="ε_RD, elasticity of the rest of the economy's R&D intensity to real GDP (R&D/GDP rises with income)",
     )
     traditional_productivity_growth: float = param(
         0.01, lo=-0.1, hi=0.2, unit="1/yr", doc="TFP growth of traditional industry"
@@ -110,14 +145,20 @@ class Macro:
 
         # keep refuses only declines: with falling labour costs there is nothing to refuse
         growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)
-        m.va_traditional *= max(growth, 0.0)  # extreme settings may wipe the sector out, never below zero
         value_added = tech.value_added_ratio[firms.technology] * firms.revenue
         m.va_strategic = float(value_added.sum())
         m.va_services *= 1.0 + p.services_growth
         m.va_other *= 1.0 + p.other_growth
-        m.gdp = m.va_traditional + m.va_strategic + m.va_services + m.va_other
+        rest = m.va_strategic + m.va_services + m.va_other
+        gdp_before = m.gdp
+        m.va_traditional, m.gdp = traditional_and_gdp(m.va_traditional, m.gdp, rest, growth, p.income_elasticity)
+        # R&D intensity of the economy outside the modelled industries rises with income
+        if gdp_before > 0 and m.gdp > 0:
+            m.rd_rest_intensity *= (m.gdp / gdp_before) ** p.rd_income_elasticity
 
-        m.debt += (
+        # debt is nominal: real flows at this year's prices, credit a share of nominal GDP
+        m.price_level *= 1.0 + p.inflation
+        m.debt += m.price_level * (
             policy.central_debt_share * m.central_budget
             + policy.local_debt_share * m.local_budget
             + m.soe_losses
@@ -129,6 +170,38 @@ class Macro:
         previous = m.tfp_index
         m.tfp_index = tfp_index(state)
         m.tfp_growth = m.tfp_index / previous - 1.0
+
+
+def traditional_and_gdp(
+    traditional: float, gdp: float, rest: float, growth: float, elasticity: float
+) -> tuple[float, float]:
+    """This year's traditional value added and GDP, solved jointly (model.md §6.10).
+
+    ``T = T₀ (growth + η (Y / Y₀ − 1))`` and ``Y = T + rest`` give
+    ``Y = (T₀ (growth − η) + rest) / (1 − η T₀ / Y₀)``; with ``η = 0`` this is
+    ``T = T₀ · growth``. The sector never falls below zero (then ``Y = rest``).
+
+    Parameters
+    ----------
+    traditional, gdp
+        Last year's traditional value added ``T₀`` and GDP ``Y₀``, bn CNY at 2024 prices.
+    rest
+        This year's strategic, services and other value added, bn CNY at 2024 prices.
+    growth
+        ``1 + g_trad + u · upgrade − drag + keep · max(drag, 0)``: growth before income effects.
+    elasticity
+        ``η`` ∈ [0, 2], income elasticity of demand for traditional manufactures.
+
+    Returns
+    -------
+    (T, Y)
+        Traditional value added and GDP, bn CNY at 2024 prices.
+    """
+    # the denominator is positive while η · T₀/Y₀ < 1 (η ≤ 2 and a traditional share below one half)
+    denominator = 1.0 - elasticity * traditional / gdp if gdp > 0 else 1.0
+    joint = (traditional * (growth - elasticity) + rest) / max(denominator, 1e-9)
+    new_traditional = max(joint - rest, 0.0)
+    return new_traditional, new_traditional + rest
 
 
 def strategic_productivity(state: State) -> float:

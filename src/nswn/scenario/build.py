@@ -150,6 +150,7 @@ def start_macro(start_year: int = catalog.LATEST, overrides: dict[str, float] | 
         manufacturing_value_added=facts["manufacturing_value_added"],
         services_share=facts["services_share"],
         debt_to_gdp=facts["debt_to_gdp"],
+        price_level=facts.get("gdp_deflator", 1.0),
         gerd_share=facts.get("gerd_share", 0.0),
         basic_research_share=facts.get("basic_research_share", 0.0),
     )

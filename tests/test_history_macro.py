@@ -1,0 +1,212 @@
+"""The macro closure as history demands it (issue 11 item 4b/4c; model.md §6.10, §12).
+
+* traditional manufacturing follows the demand for its goods, which grows with real income
+  (income elasticity ``η``), less the labour-cost drag (the only relocation term);
+* debt is a nominal stock: real flows at this year's prices plus new credit as a share of
+  nominal GDP; debt/GDP is a nominal ratio;
+* the R&D intensity of the economy outside the modelled industries rises with income;
+* the history scenario's macro inputs are derived from the data files in one place.
+
+Helper state ``economy``: two technologies, the second the aggregate traditional sector (no
+firms); two firms with revenue 10 and 30 at value-added ratio 0.3 (strategic VA 12); VA
+traditional 20, strategic 10, services 50, other 20 (GDP 100); no budgets, no SOE losses.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from importlib import resources
+
+import pytest
+
+import nswn
+from nswn import catalog
+from nswn.analysis import hindcast
+from nswn.core.state import Macro as MacroState
+from nswn.instruments.keep_manufacturing import KeepManufacturingParams
+from nswn.instruments.upgrade_traditional import UpgradeTraditionalParams
+from nswn.mechanisms import indicators
+from nswn.mechanisms.macro import Macro, MacroParams, MacroPolicy, traditional_and_gdp
+from nswn.scenario import io
+from nswn.scenario.build import build_model, to_config
+from tiny_states import ctx, tiny_state
+
+# no policy, no autonomous growth, no inflation or credit: each test switches on what it checks
+PLAIN = MacroParams(
+    traditional_growth=0.0,
+    income_elasticity=1.0,
+    services_growth=0.10,
+    other_growth=0.05,
+    credit_growth=0.0,
+    inflation=0.0,
+    rd_income_elasticity=0.0,
+)
+
+
+def economy(price_level: float = 1.0, debt: float = 0.0):  # type: ignore[no-untyped-def]
+    macro = MacroState(
+        gdp=100.0,
+        va_traditional=20.0,
+        va_strategic=10.0,
+        va_services=50.0,
+        va_other=20.0,
+        debt=debt,
+        price_level=price_level,
+    )
+    return tiny_state(
+        n_tech=2,
+        firm_values={"technology": [0, 0], "revenue": [10.0, 30.0], "capability": [0.0, 0.0]},
+        macro=macro,
+        simulated=[True, False],
+        value_added_ratio=0.3,
+    )
+
+
+def policy(labour_cost_growth: float = 0.0, keep: float = 0.0) -> MacroPolicy:
+    return MacroPolicy(
+        keep=KeepManufacturingParams(keep=keep),
+        upgrade=UpgradeTraditionalParams(upgrade=0.0),
+        central_debt_share=0.0,
+        local_debt_share=0.0,
+        labour_cost_growth=labour_cost_growth,
+    )
+
+
+def step(params: MacroParams, state=None, labour_cost_growth: float = 0.0, keep: float = 0.0):  # type: ignore[no-untyped-def]
+    state = state if state is not None else economy()
+    Macro(params, policy(labour_cost_growth, keep)).step(state, ctx(state))
+    return state.macro
+
+
+# --- manufacturing follows demand ---------------------------------------------------------
+
+
+def test_traditional_value_added_grows_with_real_gdp_at_unit_elasticity() -> None:
+    """η = 1, no drag: the traditional sector grows exactly as fast as GDP (solved jointly)."""
+    m = step(PLAIN)
+    assert m.gdp == pytest.approx(m.va_traditional + m.va_strategic + m.va_services + m.va_other)
+    assert m.va_traditional / 20.0 - 1 == pytest.approx(m.gdp / 100.0 - 1, rel=1e-12)
+    # by hand: rest = 12 + 55 + 21 = 88; Y = (20 (1 − 1) + 88) / (1 − 20/100) = 110
+    assert m.gdp == pytest.approx(110.0)
+    assert m.va_traditional == pytest.approx(22.0)
+
+
+@pytest.mark.parametrize("elasticity", [0.0, 0.5, 1.5])
+def test_traditional_growth_is_the_income_elasticity_times_gdp_growth(elasticity: float) -> None:
+    m = step(replace(PLAIN, income_elasticity=elasticity))
+    assert m.va_traditional / 20.0 - 1 == pytest.approx(elasticity * (m.gdp / 100.0 - 1), abs=1e-12)
+
+
+def test_faster_income_growth_raises_traditional_value_added() -> None:
+    """The demand channel: the same sector grows more when the rest of the economy grows more."""
+    slow = step(replace(PLAIN, services_growth=0.02))
+    fast = step(replace(PLAIN, services_growth=0.10))
+    assert fast.va_traditional > slow.va_traditional
+    # and with η = 0 it does not (the old fixed-growth rule)
+    fixed = replace(PLAIN, income_elasticity=0.0)
+    assert step(replace(fixed, services_growth=0.02)).va_traditional == step(fixed).va_traditional
+
+
+def test_the_labour_cost_drag_is_subtracted_once_from_income_driven_growth() -> None:
+    """Relocation is the drag alone: T/T₀ − 1 = η g_Y − ε_w g_w (no second relocation term)."""
+    m = step(PLAIN, labour_cost_growth=0.02)
+    assert m.va_traditional / 20.0 - 1 == pytest.approx((m.gdp / 100.0 - 1) - 0.02, abs=1e-12)
+    # keep = 1 refuses the whole drag: back to growth with income
+    kept = step(PLAIN, labour_cost_growth=0.02, keep=1.0)
+    assert kept.va_traditional / 20.0 - 1 == pytest.approx(kept.gdp / 100.0 - 1, abs=1e-12)
+
+
+def test_the_joint_solution_never_makes_the_sector_negative() -> None:
+    traditional, gdp = traditional_and_gdp(20.0, 100.0, 80.0, growth=0.0, elasticity=1.0)
+    assert traditional == 0.0 and gdp == 80.0
+
+
+# --- nominal debt ----------------------------------------------------------------------------
+
+
+def test_debt_is_nominal_credit_is_a_share_of_nominal_gdp_and_the_ratio_is_nominal() -> None:
+    params = replace(PLAIN, credit_growth=0.2, inflation=0.05)
+    state = economy(price_level=0.5, debt=75.0)  # debt/GDP = 75 / (0.5 · 100) = 1.5
+    m = step(params, state)
+    assert m.price_level == pytest.approx(0.5 * 1.05)
+    assert m.debt == pytest.approx(75.0 + 0.2 * m.gdp * m.price_level)
+    ratio = indicators.macro_indicators()["debt_to_gdp"](state)
+    assert ratio == pytest.approx(m.debt / (m.gdp * m.price_level))
+    assert indicators.macro_indicators()["gdp_nominal"](state) == pytest.approx(m.gdp * m.price_level)
+
+
+def test_inflation_dilutes_the_debt_ratio() -> None:
+    """The same real path with 5 % inflation ends with a lower debt/GDP than with none."""
+    ratios = {}
+    for inflation in (0.0, 0.05):
+        state = economy(debt=150.0)
+        for _ in range(3):
+            step(replace(PLAIN, credit_growth=0.2, inflation=inflation), state)
+        ratios[inflation] = state.macro.debt / (state.macro.gdp * state.macro.price_level)
+    assert ratios[0.05] < ratios[0.0]
+
+
+def test_real_flows_are_borrowed_at_this_years_prices() -> None:
+    """SOE losses (a real flow) add P · losses to the nominal stock."""
+    state = economy(price_level=0.5)
+    state.macro.soe_losses = 10.0
+    m = step(replace(PLAIN, inflation=0.1), state)
+    assert m.debt == pytest.approx(0.55 * 10.0)
+
+
+# --- R&D outside the modelled industries --------------------------------------------------
+
+
+@pytest.mark.parametrize("elasticity", [0.0, 0.7])
+def test_the_rest_of_the_economys_rd_intensity_rises_with_income(elasticity: float) -> None:
+    state = economy()
+    state.macro.rd_rest_intensity = 0.01
+    m = step(replace(PLAIN, rd_income_elasticity=elasticity), state)
+    assert m.gdp > 100.0
+    assert m.rd_rest_intensity == pytest.approx(0.01 * (m.gdp / 100.0) ** elasticity)
+
+
+# --- the start and the history inputs -----------------------------------------------------
+
+
+def test_the_2006_start_holds_a_nominal_debt_at_2006_prices() -> None:
+    model = build_model(to_config(io.load("history")), seed=0)
+    m, facts = model.state.macro, catalog.macro_for(2006)
+    assert m.price_level == pytest.approx(facts["gdp_deflator"].value)
+    assert m.debt == pytest.approx(facts["debt_to_gdp"].value * facts["gdp"].value * facts["gdp_deflator"].value)
+    assert indicators.macro_indicators()["debt_to_gdp"](model.state) == pytest.approx(facts["debt_to_gdp"].value)
+
+
+def _series(indicator: str) -> dict[int, float]:
+    text = resources.files("nswn.catalog").joinpath("history", "macro_series.csv").read_text(encoding="utf-8")
+    return {int(r["year"]): float(r["value"]) for r in csv.DictReader(text.splitlines()) if r["indicator"] == indicator}
+
+
+def test_history_inflation_and_credit_come_from_the_deflator_and_total_social_financing() -> None:
+    _, macro = hindcast.derived_inputs()
+    nominal, real, tsf = _series("gdp_current"), _series("gdp_2024_prices"), _series("tsf_flow")
+    # 2009: the stimulus year (TSF 13.9 trn on nominal GDP 35.5 trn) and a flat deflator
+    assert macro[2009]["credit_growth"] == pytest.approx(tsf[2009] / nominal[2009], abs=1e-5)
+    assert macro[2009]["credit_growth"] > 0.35
+    deflator = {y: nominal[y] / real[y] for y in nominal}
+    for year in (2009, 2015, 2024):
+        assert macro[year]["inflation"] == pytest.approx(deflator[year] / deflator[year - 1] - 1, abs=1e-5)
+    assert macro[2024]["inflation"] < 0  # 2023-2024 deflation
+    # the deflator path compounds to the vintage's start price level
+    assert deflator[2006] / deflator[2024] == pytest.approx(catalog.macro_for(2006)["gdp_deflator"].value, rel=1e-3)
+
+
+def test_a_history_year_applies_its_inflation_and_credit() -> None:
+    """2006 → 2009 on a small population: the price level and debt follow the schedule."""
+    result = nswn.simulate({"base": "history", "years": {"end": 2009}}, seed=0, firms=1500)
+    m = result.macro_year.set_index("year")
+    _, macro = hindcast.derived_inputs()
+    for year in (2007, 2008, 2009):
+        assert m.loc[year, "price_level"] / m.loc[year - 1, "price_level"] - 1 == pytest.approx(
+            macro[year]["inflation"], rel=1e-9
+        )
+    debt = m["debt_to_gdp"] * m["gdp_nominal"]
+    # the credit boom of 2009: new debt at least the credit share of nominal GDP
+    assert debt.loc[2009] - debt.loc[2008] >= macro[2009]["credit_growth"] * m.loc[2009, "gdp_nominal"]
+    assert m.loc[2009, "debt_to_gdp"] - m.loc[2008, "debt_to_gdp"] > 0.2
