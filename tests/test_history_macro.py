@@ -210,3 +210,80 @@ def test_a_history_year_applies_its_inflation_and_credit() -> None:
     # the credit boom of 2009: new debt at least the credit share of nominal GDP
     assert debt.loc[2009] - debt.loc[2008] >= macro[2009]["credit_growth"] * m.loc[2009, "gdp_nominal"]
     assert m.loc[2009, "debt_to_gdp"] - m.loc[2008, "debt_to_gdp"] > 0.2
+
+
+# --- round 2: sourced real services growth, nominal manufacturing share ----------------------
+
+
+def test_services_grow_as_the_tertiary_volume_index_not_as_their_nominal_share() -> None:
+    """Services' real growth comes from NBS's tertiary-industry volume index (the release's
+    premium over GDP growth carried onto the final GDP vintage), not from the nominal share,
+    which overstates it while services' relative price rises (model.md §12.1)."""
+    _, macro = hindcast.derived_inputs()
+    final, release, tertiary = (
+        _series("gdp_real_growth"),
+        _series("gdp_real_growth_release"),
+        _series("tertiary_real_growth"),
+    )
+    share = _series("services_share")
+    assert set(tertiary) >= set(range(2007, 2025))
+    for year in range(2007, 2025):
+        expected = (1 + final[year] / 100) * (1 + tertiary[year] / 100) / (1 + release[year] / 100) - 1
+        assert macro[year]["services_growth"] == pytest.approx(expected, abs=1e-5), year
+    # 2009 and 2015: services' relative price rose, so the share rule gave far more (14.2 %, 13.4 %)
+    for year in (2009, 2015):
+        from_share = (1 + final[year] / 100) * share[year] / share[year - 1] - 1
+        assert macro[year]["services_growth"] < from_share - 0.04
+    # 2020: the census break in the share series no longer leaks into real growth (2.1 % observed)
+    assert macro[2020]["services_growth"] == pytest.approx(0.02, abs=1e-3)
+
+
+def test_agriculture_grows_as_the_primary_industry_index_where_sourced() -> None:
+    _, macro = hindcast.derived_inputs()
+    # 2020: GDP +2.3 %, primary +3.0 % (communique); "other" grows between the two, not at the share rule's
+    assert 0.02 < macro[2020]["other_growth"] < 0.03
+
+
+def test_manufacturings_relative_price_comes_from_the_secondary_industrys_implicit_deflator() -> None:
+    _, macro = hindcast.derived_inputs()
+    share, release, secondary = (
+        _series("secondary_share"),
+        _series("gdp_real_growth_release"),
+        _series("secondary_real_growth"),
+    )
+    for year in (2012, 2015, 2024):
+        expected = share[year] / share[year - 1] * (1 + release[year] / 100) / (1 + secondary[year] / 100) - 1
+        assert macro[year]["manufacturing_price_growth"] == pytest.approx(expected, abs=1e-5)
+    # 2019 -> 2020 is measured on one (pre-census) vintage: the revision is not a price change
+    pre = _series("secondary_share_pre_census")[2020]
+    assert macro[2020]["manufacturing_price_growth"] == pytest.approx(
+        pre / share[2019] * (1 + release[2020] / 100) / (1 + secondary[2020] / 100) - 1, abs=1e-5
+    )
+    # the relative price fell over 2006-2024 (Baumol: goods' prices fall relative to services')
+    index = 1.0
+    for values in macro.values():
+        index *= 1 + values["manufacturing_price_growth"]
+    assert 0.7 < index < 0.85
+    # the projection default is that history's geometric mean (derived, judged to continue)
+    assert MacroParams().manufacturing_price_growth == pytest.approx(index ** (1 / 18) - 1, abs=1e-4)
+
+
+def test_the_nominal_manufacturing_share_is_the_real_share_times_the_relative_price() -> None:
+    m = step(replace(PLAIN, manufacturing_price_growth=-0.1))
+    state = economy()
+    state.macro = m
+    real = indicators.macro_indicators()["manufacturing_share"](state)
+    nominal = indicators.macro_indicators()["manufacturing_share_nominal"](state)
+    assert m.manufacturing_relative_price == pytest.approx(0.9)
+    assert nominal == pytest.approx(0.9 * real)
+    # the price moves only the reported share, never real value added or GDP
+    flat = step(replace(PLAIN, manufacturing_price_growth=0.0))
+    assert (m.gdp, m.va_traditional) == pytest.approx((flat.gdp, flat.va_traditional))
+
+
+def test_the_hindcast_compares_the_nominal_manufacturing_share_with_the_nominal_target() -> None:
+    import pandas as pd
+
+    target = next(t for t in hindcast.targets() if t.indicator == "manufacturing_share" and t.year == 2016)
+    macro = pd.DataFrame({"year": [2016], "manufacturing_share": [0.30], "manufacturing_share_nominal": [0.27]})
+    assert hindcast.simulated_value(target, pd.DataFrame(columns=["technology_id"]), macro) == pytest.approx(27.0)

@@ -84,7 +84,9 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
         return None
     ind = target.indicator
     if ind in ("manufacturing_share", "manufacturing_share_revised"):
-        return float(100 * m.loc[y, "manufacturing_share"])
+        # statistics report a nominal share; the model's value added is real (start-year prices)
+        column = "manufacturing_share_nominal" if "manufacturing_share_nominal" in m.columns else "manufacturing_share"
+        return float(100 * m.loc[y, column])
     if ind == "gdp_real_growth_mean":
         first, last = _years_in(target.target_id)[-2:]
         growth = m["gdp"].pct_change()
@@ -229,15 +231,22 @@ def derived_inputs(
         Constant yearly growth that takes each market from its 2006-vintage size to its 2024
         catalog size, ``(D_2024 / D_2006)^(1/18) − 1`` (both endpoints from the catalog's
         vintages), rounded to 5 decimals.
-    macro : {year: {"services_growth", "other_growth", "inflation", "credit_growth"}}
+    macro : {year: {"services_growth", "other_growth", "inflation", "credit_growth", "manufacturing_price_growth"}}
         The year's ``assumptions.macro`` (``history/macro_series.csv``), rounded to 5 decimals:
-        real growth of services value added ``(1 + g_y) s_y / s_(y−1) − 1`` from NBS real GDP
-        growth ``g`` and the services share ``s``; the rest of the economy ("other": the
+        real growth of services value added from NBS's tertiary-industry volume index,
+        ``(1 + g_y)(1 + t_y) / (1 + r_y) − 1`` with ``t`` the tertiary and ``r`` the GDP real
+        growth of the same release and ``g`` the final GDP growth (the release's services
+        premium carried onto the final GDP vintage); where no index is sourced, from the
+        nominal share, ``(1 + g_y) s_y / s_(y−1) − 1``; the rest of the economy ("other": the
         start-year GDP less manufacturing and services) as the sum of agriculture (primary
-        industry, grown the same way from its share) and construction, mining and utilities
-        (at ``g_y``, judged); GDP-deflator growth ``P_y / P_(y−1) − 1`` with
-        ``P`` = nominal GDP / GDP at 2024 prices (NBS); new credit ``TSF_y / nominal GDP_y``
-        (PBoC total social financing flow).
+        industry, grown the same two ways) and construction, mining and utilities (at ``g_y``,
+        judged); GDP-deflator growth ``P_y / P_(y−1) − 1`` with ``P`` = nominal GDP / GDP at
+        2024 prices (NBS); new credit ``TSF_y / nominal GDP_y`` (PBoC total social financing
+        flow); manufacturing's price relative to the deflator, proxied by the secondary
+        industry's implicit one, ``(σ_y / σ_(y−1)) (1 + r_y) / (1 + q_y) − 1`` with ``σ`` its
+        nominal share and ``q`` its real growth (before 2009, without ``q``, the goods sector's
+        — primary plus secondary — from the tertiary index: nominal non-services share change
+        over the real one).
     """
     from nswn import catalog
 
@@ -268,14 +277,29 @@ def derived_inputs(
     nominal = _series("gdp_current")
     at_2024 = _series("gdp_2024_prices")
     credit = _series("tsf_flow")
+    release, tertiary, primary = (
+        _series("gdp_real_growth_release"),
+        _series("tertiary_real_growth"),
+        _series("primary_real_growth"),
+    )
+    secondary, secondary_share = _series("secondary_real_growth"), _series("secondary_share")
+    pre_census = _series("secondary_share_pre_census")  # the 2019 -> 2020 step on one vintage
     macro: dict[int, dict[str, float]] = {}
     for year in range(start + 1, end + 1):
         values: dict[str, float] = {}
+        r = release[year] / 100 if year in release else None
         if year in real:
             g = real[year] / 100 if real[year] > 1 else real[year]
-            if year in share and year - 1 in share:
+            if year in tertiary and r is not None:
+                values["services_growth"] = round((1 + g) * (1 + tertiary[year] / 100) / (1 + r) - 1, 5)
+            elif year in share and year - 1 in share:
                 values["services_growth"] = round((1 + g) * share[year] / share[year - 1] - 1, 5)
-            if year in primary_share and year - 1 in primary_share:
+            if year in primary and r is not None:
+                farm_next = agriculture * (1 + g) * (1 + primary[year] / 100) / (1 + r)
+                non_farm_next = non_farm * (1 + g)
+                values["other_growth"] = round((farm_next + non_farm_next) / (agriculture + non_farm) - 1, 5)
+                agriculture, non_farm = farm_next, non_farm_next
+            elif year in primary_share and year - 1 in primary_share:
                 farm_next = agriculture * (1 + g) * primary_share[year] / primary_share[year - 1]
                 non_farm_next = non_farm * (1 + g)
                 values["other_growth"] = round((farm_next + non_farm_next) / (agriculture + non_farm) - 1, 5)
@@ -287,6 +311,18 @@ def derived_inputs(
             values["inflation"] = round(deflator / (nominal[year - 1] / at_2024[year - 1]) - 1, 5)
         if year in credit and year in nominal:
             values["credit_growth"] = round(credit[year] / nominal[year], 5)
+        now_share = pre_census.get(year, secondary_share.get(year))
+        if r is not None and now_share is not None and year - 1 in secondary_share:
+            if year in secondary:
+                ratio = now_share / secondary_share[year - 1] * (1 + r) / (1 + secondary[year] / 100)
+            elif year in tertiary and year in share and year - 1 in share:
+                w0, w1 = share[year - 1] / 100, share[year] / 100  # services' nominal shares
+                real_goods = (1 - w0 * (1 + tertiary[year] / 100) / (1 + r)) / (1 - w0)
+                ratio = (1 - w1) / (1 - w0) / real_goods
+            else:
+                ratio = None
+            if ratio is not None:
+                values["manufacturing_price_growth"] = round(ratio - 1, 5)
         if values:
             macro[year] = values
     return overrides, macro

@@ -243,6 +243,7 @@ class Macro:
     rd_rest_intensity: float = 0.0  # R&D / VA of the economy outside the modelled industries (closure)
     basic_research_statistical_share: float = 1.0  # share of basic_research grants that statistics count
     price_level: float = 1.0  # GDP deflator, 1 in 2024; debt is nominal (bn CNY at current prices)
+    manufacturing_relative_price: float = 1.0  # manufacturing deflator / GDP deflator, 1 at the start
 
 
 @dataclass

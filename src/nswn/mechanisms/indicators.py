@@ -9,7 +9,8 @@ patents, usable knowledge relative to what firms need
 (``knowledge`` = ``U_t / U_req,t``, 1 at the start), firm count, entries, exits, the
 foreign competitor's Chinese sales and exports, priority weight and fence height.
 
-Macro: GDP (real and nominal), the GDP deflator, manufacturing share, debt/GDP (nominal),
+Macro: GDP (real and nominal), the GDP deflator, manufacturing share (real, at start-year
+relative prices, and nominal), debt/GDP (nominal),
 exports, TFP index and growth, publications and patents (with growth), HHI of priority
 weights and of funding, share of funding to SOEs, budgets, allocation quality, firm count.
 
@@ -152,6 +153,10 @@ def macro_indicators() -> dict[str, MacroIndicator]:
     return {
         "gdp": lambda s: s.macro.gdp,
         "manufacturing_share": lambda s: (s.macro.va_traditional + s.macro.va_strategic) / s.macro.gdp,
+        # nominal share = real share x manufacturing's price relative to the GDP deflator (1 at the start)
+        "manufacturing_share_nominal": lambda s: (
+            (s.macro.va_traditional + s.macro.va_strategic) / s.macro.gdp * s.macro.manufacturing_relative_price
+        ),
         "debt_to_gdp": lambda s: s.macro.debt / (s.macro.gdp * s.macro.price_level),  # nominal / nominal
         "price_level": lambda s: s.macro.price_level,
         "gdp_nominal": lambda s: s.macro.gdp * s.macro.price_level,

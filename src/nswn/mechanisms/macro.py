@@ -19,7 +19,9 @@ What it models (model.md §6.10)
     borrowed parts of central and local S&T spending, SOE losses (soft budgets), the
     keep/upgrade subsidies (all real flows, times ``P``) and new credit to the rest of the
     economy ``κ_credit · P · GDP`` (a share of nominal GDP, PBoC total social financing);
-    debt/GDP is ``debt / (P · GDP)``.
+    debt/GDP is ``debt / (P · GDP)``. Manufacturing's price relative to the deflator,
+    ``p_m`` (1 at the start), grows at ``π_m``; the nominal manufacturing share that statistics
+    report is the real share times ``p_m`` (value added is real, at start-year relative prices).
 
     R&D outside the modelled industries: its intensity (R&D / value added, set at the start by
     ``initialisation.rd_closures``) rises with real income, ``ρ ← ρ (Y / Y₋₁)^ε_RD`` — R&D effort
@@ -97,6 +99,16 @@ class MacroParams:
         basis="sourced",
         doc="π, GDP-deflator growth (projection default: the 2025 CPI target, around 2 %)",
     )
+    manufacturing_price_growth: float = param(
+        -0.0141,
+        lo=-0.2,
+        hi=0.2,
+        unit="1/yr",
+        doc=(
+            "growth of manufacturing's price relative to the GDP deflator (projection default: the "
+            "2006-2024 geometric mean of the secondary industry's, -1.41 %/yr, judged to continue)"
+        ),
+    )
     rd_income_elasticity: float = param(
         0.7,
         lo=0.0,
@@ -158,6 +170,8 @@ class Macro:
 
         # debt is nominal: real flows at this year's prices, credit a share of nominal GDP
         m.price_level *= 1.0 + p.inflation
+        # manufacturing's relative price: turns the real share into the nominal one statistics report
+        m.manufacturing_relative_price *= 1.0 + p.manufacturing_price_growth
         m.debt += m.price_level * (
             policy.central_debt_share * m.central_budget
             + policy.local_debt_share * m.local_budget
