@@ -51,6 +51,11 @@ docs: $(VENV)/.installed
 docs-quick: $(VENV)/.installed
 	$(BIN)/python -m nswn.experiments.claims_doc docs/claims.md --quick
 
+# Regenerate the hindcast table in docs/history.md (10 seeds of `history`, 2006-2024, the whole
+# real firm population; a few minutes on 2 cores).
+history-doc: $(VENV)/.installed
+	$(BIN)/nswn hindcast --seeds 10 --markdown docs/history.md
+
 # Regenerate the frozen reference baseline (tests/reference/*.csv) after a deliberate model
 # change; commit the CSV diff with the change (it is the review of the new numbers).
 reference: $(VENV)/.installed

@@ -181,3 +181,51 @@ def test_the_labour_cost_path_is_anchored_in_2024_whatever_the_start() -> None:
     for start in catalog.VINTAGES:
         model = build_model(to_config(io.from_dict({"base": "baseline", "years": {"start": start, "end": 2030}})), 0)
         assert model.state.macro.labour_cost == pytest.approx(-0.5 + 0.02 * (start - 2024))
+
+
+def test_hindcast_markdown_replaces_only_the_marked_block(tmp_path):
+    """`nswn hindcast --markdown` rewrites the table between its markers and keeps the prose."""
+    import pandas as pd
+
+    from nswn.analysis import hindcast as hc
+    from nswn.analysis.hindcast_commands import BEGIN, END, write_markdown
+
+    table = pd.DataFrame(
+        [
+            dict(
+                target_id="a",
+                indicator="x",
+                technology="",
+                year=2010,
+                window="train",
+                observed=1.0,
+                tolerance=0.1,
+                median=1.05,
+                p05=1.0,
+                p95=1.1,
+                status="within",
+            ),
+            dict(
+                target_id="b",
+                indicator="x",
+                technology="solar_pv",
+                year=2020,
+                window="test",
+                observed=2.0,
+                tolerance=0.1,
+                median=3.0,
+                p05=2.9,
+                p95=3.1,
+                status="missed",
+            ),
+        ]
+    )
+    text = hc.markdown_table(table, seeds=3, firms=None)
+    assert "| b (solar_pv) | test | 2020 |" in text
+    assert "**1 of 2**" in text and "train window: 1 of 1" in text and "test window: 0 of 1" in text
+    doc = tmp_path / "history.md"
+    doc.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n", encoding="utf-8")
+    write_markdown(doc, text)
+    written = doc.read_text(encoding="utf-8")
+    assert written.startswith("intro\n") and written.endswith(f"{END}\noutro\n")
+    assert "old table" not in written and "| a | train | 2010 |" in written

@@ -27,6 +27,14 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="Also store the runs here; `nswn report DIR` then draws the history section."),
         ] = None,
+        markdown: Annotated[
+            Path | None,
+            typer.Option(
+                help="Also write the table as Markdown into this file, between the lines "
+                "'<!-- hindcast:begin -->' and '<!-- hindcast:end -->' (the rest of the file is kept; "
+                "a file without them gets the table appended)."
+            ),
+        ] = None,
     ) -> None:
         """Run `history` (2006 → 2024) and print observed vs simulated for every historical target.
 
@@ -68,6 +76,12 @@ def register(app: typer.Typer) -> None:
             except OSError as exc:
                 fail(f"cannot write {csv}: {exc}")
                 return
+        if markdown is not None:
+            try:
+                write_markdown(markdown, hc.markdown_table(table, seeds, firms))
+            except OSError as exc:
+                fail(f"cannot write {markdown}: {exc}")
+                return
         shown = Table(title=f"Hindcast: history 2006-2024, {seeds} seeds; simulated median [90 % interval]")
         for column in ("target", "window", "year", "observed ± tolerance", "simulated", "status"):
             shown.add_column(column, justify="left" if column in ("target", "status") else "right")
@@ -84,3 +98,27 @@ def register(app: typer.Typer) -> None:
             f"{int(counts.get('within', 0))} of {modelled} modelled targets within tolerance; "
             f"{int(counts.get('not modelled', 0))} not modelled."
         )
+
+
+BEGIN, END = "<!-- hindcast:begin -->", "<!-- hindcast:end -->"
+
+
+def write_markdown(path: Path, table: str) -> None:
+    """Put ``table`` between the hindcast markers of ``path`` (atomically; other text kept).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read or written.
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{BEGIN}\n{table}{END}"
+    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = (text.rstrip("\n") + "\n\n" if text else "") + block + "\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
