@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean docs docs-quick reference mutation
+.PHONY: run test lint bench clean docs docs-quick reference mutation history-doc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
