@@ -312,7 +312,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except TimeoutError:
             raise ServiceProblem(
                 429,
-                f"the runs did not finish within {settings.wait_seconds:g} s (the service's waiting limit); retry shortly",
+                f"the runs did not finish within {settings.wait_seconds:g} s "
+                "(the service's waiting limit); retry shortly",
                 {"Retry-After": "5"},
             ) from None
         n = len(seeds)

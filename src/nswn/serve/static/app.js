@@ -27,6 +27,7 @@
     baseValues: {},
     exportCtl: { ...DEFAULT_EXPORT, yard: [] },
     compare: "modified",
+    updates: 0,
     lang: "en",
     tech: "lithography_machines",
     results: null,
@@ -521,7 +522,8 @@
       S.results = { data, ms: Math.round(performance.now() - started), changes: Object.keys(changes).length };
       $("#errors").hidden = true;
       render();
-      results.dataset.scenarioHash = `${data.scenario_hash}-${data.comparison_kind}`;
+      results.dataset.scenarioHash = data.scenario_hash;
+      results.dataset.updates = String(++S.updates);
       results.dataset.comparison = data.comparison_kind;
       results.dataset.updateMs = String(S.results.ms);
       results.dataset.state = "ready";
