@@ -1,6 +1,6 @@
 """Why a technology moved: its capability change split over channels, every year.
 
-What it records (docs/model.md §9.3)
+What it records (docs/model.md §9, ``technology_attribution_year``)
     The measure is the one the run summary uses: the log relative capability of a
     technology's best firm, ``m_t = c_best,t − F_t`` (``relative_capability = exp(m_t)``).
     Between two recorded years only three mechanisms move it — the environment (the

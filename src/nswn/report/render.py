@@ -162,7 +162,8 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
                 "id": "why",
                 "title": "Why: what moved each technology's relative capability",
                 "lead": "The change of log relative capability (best Chinese firm ÷ foreign frontier) from the first "
-                "to the last year, split over its channels (docs/model.md §9.3): the frontier's advance (negative), "
+                "to the last year, split over its channels (docs/model.md §9, technology_attribution_year): "
+                "the frontier's advance (negative), "
                 "emulation of the frontier on own R&D, own innovation, usable knowledge from institutions and "
                 "abroad, subsidies by instrument, export controls' cut of know-how, entry and exit of firms, and "
                 "leader change (another firm becoming the best). In every run the channels add up to the total "
