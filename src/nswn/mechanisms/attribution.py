@@ -56,6 +56,7 @@ import numpy as np
 from nswn.core import segments
 from nswn.core.record import Breakdown
 from nswn.core.state import State
+from nswn.kernels import ops
 
 FIXED_CHANNELS = (
     "frontier_growth",
@@ -74,7 +75,7 @@ OTHER_SUBSIDY = "subsidy_other"
 
 def best_mark(state: State) -> np.ndarray:
     """Best capability per technology now (−inf where it has no firm); shape (n_technologies,)."""
-    return segments.group_max(state.firms.capability, state.firms.technology, state.n_technologies)
+    return ops.group_max(state.firms.capability, state.firms.technology, state.n_technologies)
 
 
 def note_frontier(state: State, growth: np.ndarray, learning: np.ndarray) -> None:
@@ -108,22 +109,39 @@ def note_subsidy_paid(state: State, source: str, amount: np.ndarray) -> None:
         book[source] = current + amount
 
 
-def _source_shares(state: State) -> dict[str, np.ndarray]:
-    """Each subsidy source's share of every firm's subsidy this year (shares sum to 1 where paid)."""
+def _source_shares(state: State, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each subsidy source's share of the subsidy of the firms at ``rows`` this year (they sum to 1 where paid)."""
     firms = state.firms
     n = len(firms)
-    sources = {k: v for k, v in state.attribution.firm_subsidy.items() if len(v) == n}
-    recorded = np.zeros(n)
+    sources = {k: v[rows] for k, v in state.attribution.firm_subsidy.items() if len(v) == n}
+    subsidy = firms.subsidy[rows]
+    recorded = np.zeros(len(rows))
     for values in sources.values():
         recorded = recorded + values
-    other = firms.subsidy - recorded
-    other = np.where(other > 1e-9 * np.abs(firms.subsidy), other, 0.0)
+    other = subsidy - recorded
+    other = np.where(other > 1e-9 * np.abs(subsidy), other, 0.0)
     total = recorded + other
     safe = np.where(total > 0, total, 1.0)
     shares = {name: np.where(total > 0, values / safe, 0.0) for name, values in sources.items()}
     if np.any(other > 0):
         shares[OTHER_SUBSIDY[len(SUBSIDY_PREFIX) :]] = other / safe
     return shares
+
+
+def _leaders(values: np.ndarray, groups: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Index of the first firm at its technology's maximum ``best`` (−1 where none), shape (n_groups,).
+
+    Firms are kept sorted by technology, so the first hit per group is found in one pass; an
+    unsorted population falls back to :func:`nswn.core.segments.group_argmax`.
+    """
+    if len(groups) > 1 and np.any(groups[1:] < groups[:-1]):
+        return segments.group_argmax(values, groups, len(best))
+    hits = np.flatnonzero(values == best[groups])
+    first = np.ones(len(hits), dtype=bool)
+    first[1:] = groups[hits[1:]] != groups[hits[:-1]]
+    out = np.full(len(best), -1, dtype=np.intp)
+    out[groups[hits[first]]] = hits[first]
+    return out
 
 
 def note_innovation(
@@ -137,6 +155,9 @@ def note_innovation(
 ) -> None:
     """Innovation hook, called before ``firms.capability += emulation + innovation``.
 
+    Only the firm that is each technology's best after the step matters for the measure, so
+    the split is computed for those firms alone (one per technology).
+
     Parameters
     ----------
     params
@@ -148,17 +169,27 @@ def note_innovation(
     """
     firms, tech = state.firms, state.technologies
     n_tech = state.n_technologies
-    t = firms.technology
+    t_all = firms.technology
     record = state.attribution
 
+    # the best firm after the step, and the best capability before it
+    before = ops.group_max(firms.capability, t_all, n_tech)
+    after_capability = firms.capability + (emulation + innovation)
+    leader = _leaders(after_capability, t_all, ops.group_max(after_capability, t_all, n_tech))
+    techs = np.flatnonzero(leader >= 0)
+    i = leader[techs]  # one firm per technology with firms
+    t = t_all[i]
+
     # own R&D alone (no subsidy), as innovation.rd_spend computes it
-    own_share = np.where(firms.soe, params.rd_share_soe, params.rd_share_private)
-    efficiency = np.where(firms.soe, params.soe_rd_efficiency, 1.0)
-    own_rd = own_share * firms.revenue * efficiency / firms.weight
-    sub_rd = member_rd - own_rd
-    absorptive = member_rd / (member_rd + half)
-    absorptive_own = own_rd / (own_rd + half)
-    gap = np.maximum(0.0, tech.frontier[t] - firms.capability)
+    soe = firms.soe[i]
+    own_share = np.where(soe, params.rd_share_soe, params.rd_share_private)
+    efficiency = np.where(soe, params.soe_rd_efficiency, 1.0)
+    own_rd = own_share * firms.revenue[i] * efficiency / firms.weight[i]
+    rd = member_rd[i]
+    sub_rd = rd - own_rd
+    absorptive = rd / (rd + half[i])
+    absorptive_own = own_rd / (own_rd + half[i])
+    gap = np.maximum(0.0, tech.frontier[t] - firms.capability[i])
     common = params.emulation_rate * tech.emulability[t] * gap
     access_free = 1.0 - state.macro.decoupling
     emulation_own = common * access_free * absorptive_own
@@ -166,31 +197,27 @@ def note_innovation(
     controls = common * (tech.knowhow_access[t] - access_free) * absorptive
 
     gate0 = 1.0 - tech.science_intensity[t]
-    gate_knowledge = gate - gate0
-    denominator = gate * member_rd
-    scale = np.divide(innovation, denominator, out=np.zeros_like(innovation), where=denominator > 0)
+    gate_knowledge = gate[i] - gate0
+    denominator = gate[i] * rd
+    step = innovation[i]
+    scale = np.divide(step, denominator, out=np.zeros_like(step), where=denominator > 0)
     innovation_own = scale * gate0 * own_rd
     innovation_knowledge = scale * gate_knowledge * (own_rd + 0.5 * sub_rd)
     innovation_sub = scale * sub_rd * (gate0 + 0.5 * gate_knowledge)
 
-    # the best firm after the step, and who it was before
-    before = segments.group_max(firms.capability, t, n_tech)
-    after_capability = firms.capability + (emulation + innovation)
-    leader = segments.group_argmax(after_capability, t, n_tech)
-    has = leader >= 0
-    lead = np.where(has, leader, 0)
+    def per_technology(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_tech)
+        out[techs] = values
+        return out
 
-    def at_leader(values: np.ndarray) -> np.ndarray:
-        return np.where(has, values[lead], 0.0)
-
-    record.add("leader_change", np.where(has, firms.capability[lead] - np.where(has, before, 0.0), 0.0))
-    record.add("emulation", at_leader(emulation_own))
-    record.add("controls_knowhow_cut", at_leader(controls))
-    record.add("own_innovation", at_leader(innovation_own))
-    record.add("knowledge", at_leader(innovation_knowledge))
+    record.add("leader_change", per_technology(firms.capability[i] - before[techs]))
+    record.add("emulation", per_technology(emulation_own))
+    record.add("controls_knowhow_cut", per_technology(controls))
+    record.add("own_innovation", per_technology(innovation_own))
+    record.add("knowledge", per_technology(innovation_knowledge))
     subsidy_part = emulation_sub + innovation_sub
-    for source, share in _source_shares(state).items():
-        record.add(SUBSIDY_PREFIX + source, at_leader(subsidy_part * share))
+    for source, share in _source_shares(state, i).items():
+        record.add(SUBSIDY_PREFIX + source, per_technology(subsidy_part * share))
 
 
 def note_turnover(state: State, channel: str, before: np.ndarray) -> np.ndarray:
