@@ -4,7 +4,10 @@ Endpoints
     ``GET /`` the interactive page; ``GET /api/health``; ``GET /api/scenarios`` (shipped
     scenarios with every parameter value); ``GET /api/catalog`` (technologies, parameters,
     curated controls, limits); ``POST /api/simulate`` (a shipped base scenario plus
-    overrides → the indicator tables as JSON); ``POST /api/scenario.yaml`` (the same
+    overrides → the indicator tables as JSON); ``POST /api/ensemble`` (the same request run
+    with its comparison on paired seeds → medians with 90 % bands, paired differences with 90 %
+    intervals, the capability attribution and the priority selection; the page's endpoint,
+    docs/page.md); ``POST /api/scenario.yaml`` (the same
     request → a scenario file ``nswn run`` accepts); ``GET /openapi.json``.
 
 Safety
