@@ -69,6 +69,7 @@ def test_a_sweep_stores_every_planned_run_once(serial_tables: dict[str, pd.DataF
         "macro_year",
         "province_year",
         "technology_ownership_year",
+        "technology_attribution_year",
         "designs",
         "design_runs",
     }
@@ -124,6 +125,7 @@ def test_a_second_sweep_skips_stored_runs_and_more_seeds_reuse_the_first(design:
         "macro_year.parquet",
         "province_year.parquet",
         "runs.parquet",
+        "technology_attribution_year.parquet",
         "technology_ownership_year.parquet",
         "technology_year.parquet",
     ]

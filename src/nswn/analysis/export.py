@@ -26,7 +26,8 @@ BN = "bn CNY, 2024 prices"
 FRACTION = "fraction, 0–1"
 RATIO = "ratio"
 
-# unit of each recorded column (technology_year, macro_year, province_year, technology_ownership_year)
+# unit of each recorded column (technology_year, macro_year, province_year, technology_ownership_year,
+# technology_attribution_year)
 UNITS: dict[str, str] = {
     "gdp": BN,
     "va_traditional": BN,
@@ -80,6 +81,7 @@ UNITS: dict[str, str] = {
     "knowhow_access": FRACTION,
     "first_parity_year": "year",
     "broken_year": "year",
+    "log_capability_change": "log points of relative capability (c_best − F) since the previous year",
 }
 
 

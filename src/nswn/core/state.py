@@ -247,6 +247,42 @@ class Macro:
 
 
 @dataclass
+class CapabilityAttribution:
+    """The year's attribution of each technology's capability change to its channels.
+
+    The measured quantity is the log relative capability of a technology's best firm,
+    ``c_best − F`` (the run summary's ``relative_capability`` is its exponential). The
+    mechanisms add what each channel moved it by this year (``mechanisms.attribution``);
+    the recorder takes the sums once a year and starts afresh.
+
+    Attributes
+    ----------
+    channels
+        Channel name → array, shape (n_technologies,), log capability this year.
+    firm_subsidy
+        Subsidy source (instrument or local channel) → array, shape (n_firms,), bn CNY of
+        effective R&D paid to each firm this year (reset with ``firms.subsidy``).
+    """
+
+    channels: dict[str, F64] = field(default_factory=dict)
+    firm_subsidy: dict[str, F64] = field(default_factory=dict)
+    known: list[str] = field(default_factory=list)  # every channel seen so far, in first-seen order
+    last_measure: F64 | None = None  # c_best − F at the last recorded year
+
+    def add(self, channel: str, values: F64) -> None:
+        """Add ``values`` (shape (n_technologies,)) to ``channel``."""
+        current = self.channels.get(channel)
+        self.channels[channel] = np.array(values, dtype=np.float64) if current is None else current + values
+        if channel not in self.known:
+            self.known.append(channel)
+
+    def take(self) -> dict[str, F64]:
+        """The channels accumulated since the last call (then cleared)."""
+        out, self.channels = self.channels, {}
+        return out
+
+
+@dataclass
 class State:
     """Everything a run changes: populations, technologies, provinces, macro, ledger."""
 
@@ -258,6 +294,8 @@ class State:
     provinces: Provinces
     macro: Macro
     ledger: Ledger
+    # instrumentation only: nothing in the model reads it (mechanisms.attribution writes it)
+    attribution: CapabilityAttribution = field(default_factory=CapabilityAttribution)
 
     @property
     def n_technologies(self) -> int:

@@ -18,6 +18,7 @@ from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.state import State
 from nswn.kernels import ops
+from nswn.mechanisms import attribution
 
 
 def pay_firms(
@@ -33,14 +34,17 @@ def pay_firms(
     t = firms.technology
     n_tech = state.n_technologies
     # compiled: one fused pass per technology segment (same sums in the same order)
+    mark = attribution.subsidy_mark(state)  # instrumentation: who paid which firm
     by_owner = ops.pay_sorted(weights, t, n_tech, firms.soe, budget, efficiency, firms.subsidy)
     if by_owner is not None:
+        attribution.note_subsidy(state, instrument, mark)
         ctx.ledger.book_totals(instrument, "private_firm", by_owner[:, 0])
         ctx.ledger.book_totals(instrument, "soe_firm", by_owner[:, 1])
         return np.asarray(budget - by_owner.sum(axis=1))
     share = segments.group_share(weights, t, n_tech)
     amount = budget[t] * share
     firms.subsidy += amount * (np.asarray(efficiency)[t] if np.ndim(efficiency) else efficiency)
+    attribution.note_subsidy(state, instrument, mark)
     paid = book_firm_payments(ctx, instrument, t, firms.soe, amount, n_tech)
     return np.asarray(budget - paid)
 

@@ -27,6 +27,7 @@ from nswn.core.params import param
 from nswn.core.random import stream
 from nswn.core.state import State
 from nswn.instruments import Instrument
+from nswn.mechanisms import attribution
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class CentralBudget:
 
     def step(self, state: State, ctx: Context) -> None:
         state.firms.subsidy[:] = 0.0
+        attribution.reset_subsidies(state)  # instrumentation: reads only
         state.institutions.funding[:] = 0.0
         split = technology_split(state, self.params.allocation_exponent)
         # with no technology to fund (all weights zero) nothing is spent or borrowed

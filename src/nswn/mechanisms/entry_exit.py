@@ -47,6 +47,7 @@ from nswn.core.state import (
     firm_rows,
 )
 from nswn.instruments.patent_reform import PatentReformParams
+from nswn.mechanisms import attribution
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class EntryExit:
         t = firms.technology
         count = segments.group_sum(firms.weight, t, n_tech)  # real firms
         best = segments.group_max(firms.capability, t, n_tech)
+        mark = best.copy()  # instrumentation (mechanisms.attribution): best before exit and entry
         tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability), tech.best_capability)
 
         # who leaves is decided on this year's accounts; entry is driven by the same year's
@@ -139,6 +141,7 @@ class EntryExit:
         spinoffs = rng.poisson(spin_expected * tech.simulated / tech.entrant_weight)
 
         firms.take(~leaving)
+        mark = attribution.note_turnover(state, "exit", mark)
         firms.age += 1
         n_new = int(entrants.sum() + spinoffs.sum())
         if len(firms) + n_new > self.max_firms:
@@ -155,6 +158,7 @@ class EntryExit:
         firms.share = firms.share / safe[firms.technology]
         tech.foreign_share = tech.foreign_share / safe
         state.sort_firms()
+        attribution.note_turnover(state, "entry", mark)
 
     def _add(
         self,

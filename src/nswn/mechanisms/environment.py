@@ -36,6 +36,7 @@ from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
+from nswn.mechanisms import attribution
 
 SEMICONDUCTOR_2022 = ("lithography_machines", "high_end_chips", "chip_design_software")
 
@@ -291,7 +292,9 @@ class Environment:
     def step(self, state: State, ctx: Context) -> None:
         tech = state.technologies
         p = self.params
-        tech.frontier += p.frontier_growth_scale * tech.frontier_growth + foreign_learning(state, p)
+        growth, learning = p.frontier_growth_scale * tech.frontier_growth, foreign_learning(state, p)
+        tech.frontier += growth + learning
+        attribution.note_frontier(state, growth, learning)  # instrumentation: reads only
         tech.demand *= 1.0 + demand_growth(p, tech.demand_growth, state.year - state.start_year)
         tech.world_demand *= 1.0 + demand_growth(p, tech.world_demand_growth, state.year - state.start_year)
         apply_access(state, p, self.controls)

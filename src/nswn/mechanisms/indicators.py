@@ -31,6 +31,7 @@ from nswn.core.params import param
 from nswn.core.record import Breakdown, MacroIndicator, Recorder, TechnologyIndicator
 from nswn.core.state import State
 from nswn.kernels import ops
+from nswn.mechanisms.attribution import attribution_breakdown
 
 
 @dataclass(frozen=True)
@@ -254,12 +255,13 @@ def ownership_breakdown() -> Breakdown:
 
 
 def make_recorder(instruments: tuple[str, ...]) -> Recorder:
-    """A recorder declaring every §9 indicator and the province and ownership breakdowns."""
+    """A recorder declaring every §9 indicator, the province and ownership breakdowns and the
+    capability attribution (``mechanisms.attribution``)."""
     shared = YearValues()
     return Recorder(
         technology_indicators(instruments, shared),
         macro_indicators(),
-        (province_breakdown(), ownership_breakdown()),
+        (province_breakdown(), ownership_breakdown(), attribution_breakdown()),
         prepare=shared.prepare,
     )
 

@@ -41,6 +41,7 @@ import numpy as np
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE, State
+from nswn.mechanisms import attribution
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,11 @@ class Innovation:
         gap = np.maximum(0.0, tech.frontier[t] - firms.capability)
         emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * absorptive * gap
 
-        intensity = p.innovation_rate * entrepreneurship(state, p) * knowledge_gate(state, p) * member_rd / half
+        gate = knowledge_gate(state, p)
+        intensity = p.innovation_rate * entrepreneurship(state, p) * gate * member_rd / half
         success = uniform < -np.expm1(-intensity)
         draw = p.step_mean + p.step_sd * normal
         innovation = np.where(success & (draw > 0.0), draw, 0.0)
 
+        attribution.note_innovation(state, p, member_rd, half, gate, emulation, innovation)  # reads only
         firms.capability += emulation + innovation

@@ -34,6 +34,7 @@ from nswn.core.params import param
 from nswn.core.state import State
 from nswn.instruments.payments import book_firm_payments
 from nswn.kernels import ops
+from nswn.mechanisms import attribution
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ class LocalAllocation:
         local_pay = provincial[firms.province] * weights
 
         firms.subsidy += pool_pay + local_pay
+        attribution.note_subsidy_paid(state, "export_discipline", pool_pay)  # instrumentation: reads only
+        attribution.note_subsidy_paid(state, "local_discretion", local_pay)
         paid = float(pool_pay.sum() + local_pay.sum())
         ctx.ledger.credit("local", paid)
         book_firm_payments(ctx, "export_discipline", firms.technology, firms.soe, pool_pay, state.n_technologies)

@@ -71,6 +71,8 @@ class ReportData:
     broken: pd.DataFrame = field(default_factory=pd.DataFrame)
     derisk: dict[str, pd.DataFrame] | None = None  # the stored `nswn derisk` frontier, if any
     history: dict[str, pd.DataFrame] | None = None  # history runs against observations, if any
+    attribution: pd.DataFrame | None = None  # per arm, technology, channel: run totals over runs (quantiles)
+    selection: pd.DataFrame | None = None  # per arm: technologies the priority mode weighted at the start
 
     def arm(self, key: str) -> Arm:
         return next(a for a in self.arms if a.key == key)
@@ -454,6 +456,8 @@ def load(store: Any, arms: list[str] | None = None, scenarios: list[str] | None 
         funding = pd.DataFrame(columns=["arm", "technology_id"])
 
     parity_years, broken = _parity_years(store, arm_map)
+    attribution = _attribution(store, frames)
+    selection = _selection(store, frames, runs)
     claims = store.query("SELECT * FROM claims") if _table_exists(store, "claims") else None
     return ReportData(
         runs=runs,
@@ -473,7 +477,75 @@ def load(store: Any, arms: list[str] | None = None, scenarios: list[str] | None 
         notes=notes,
         arm_map=arm_map,
         broken=broken,
+        attribution=attribution,
+        selection=selection,
     )
+
+
+def _attribution(store: Any, frames: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Per arm, technology and channel: the channel's total over a run (sum of its yearly changes
+    of log relative capability), quantiles over runs; ``total`` is the measure's own change.
+
+    None for a store written before the attribution record existed.
+    """
+    if not _table_exists(store, "technology_attribution_year"):
+        return None
+    return store.query(
+        f"""
+        WITH per_run AS (
+            SELECT am.arm, a.run_id, a.technology_id, a.channel, sum(a.log_capability_change) AS total
+            FROM technology_attribution_year a {JOIN_ARMS}
+            GROUP BY ALL
+        ), measure AS (
+            SELECT am.arm, t.run_id, t.technology_id, 'total' AS channel,
+                   ln(arg_max(t.relative_capability, t.year)) - ln(arg_min(t.relative_capability, t.year)) AS total
+            FROM technology_year t {JOIN_ARMS}
+            WHERE t.relative_capability > 0
+            GROUP BY ALL
+        )
+        SELECT arm, technology_id, channel, {_quantiles("total")}, count(*) AS runs
+        FROM (SELECT * FROM per_run UNION ALL SELECT * FROM measure)
+        GROUP BY ALL ORDER BY arm, technology_id, channel
+        """,
+        frames=frames,
+    )
+
+
+def _selection(store: Any, frames: dict[str, pd.DataFrame], runs: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: the technologies with a priority weight in the start year, and why.
+
+    The reason columns are what the priority modes use (mechanisms.priorities): the catalog's
+    strategic weight, the start-year gap ``F − c_best`` (log points, median over runs), the
+    shortlist score ``weight × max(gap, 0)`` and the technology's issue owner (lobbying mode).
+    """
+    from nswn import catalog
+
+    frame = store.query(
+        f"""
+        WITH start AS (
+            SELECT am.arm, t.run_id, t.technology_id, t."group", t.priority_weight, t.gap
+            FROM technology_year t {JOIN_ARMS}
+            WHERE t.year = (SELECT min(year) FROM technology_year WHERE run_id = t.run_id)
+        )
+        SELECT arm, technology_id, "group", median(priority_weight) AS priority_weight, median(gap) AS gap,
+               count(*) FILTER (WHERE priority_weight > 0) AS runs_selected, count(*) AS runs
+        FROM start GROUP BY ALL HAVING count(*) FILTER (WHERE priority_weight > 0) > 0
+        ORDER BY arm, priority_weight DESC, technology_id
+        """,
+        frames=frames,
+    )
+    info = {t.id: t for t in catalog.technologies()}
+    frame["strategic_weight"] = [
+        float(info[t].strategic_weight) if t in info else np.nan for t in frame["technology_id"]
+    ]
+    frame["issue_owner"] = [str(info[t].issue_owner_type) if t in info else "" for t in frame["technology_id"]]
+    frame["score"] = frame["strategic_weight"] * frame["gap"].clip(lower=0)
+    modes = {}
+    for run_id, scenario_json in zip(runs["run_id"], runs.get("scenario_json", [None] * len(runs)), strict=False):
+        modes[run_id] = str(_policy(scenario_json).get("levers.priorities.mode", ""))
+    arm_modes = frames["arm_map"].assign(mode=lambda f: f["run_id"].map(modes)).groupby("arm")["mode"].first()
+    frame["mode"] = frame["arm"].map(arm_modes)
+    return frame
 
 
 def _history_tables(store: Any) -> dict[str, pd.DataFrame] | None:

@@ -482,3 +482,113 @@ def funding_summary(data: ReportData) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+CHANNEL_LABELS = {
+    "frontier_growth": "frontier's own growth (−)",
+    "frontier_learning": "frontier learning from a Chinese lead (−)",
+    "emulation": "emulation of the frontier (own R&D)",
+    "controls_knowhow_cut": "controls' know-how cut",
+    "own_innovation": "own innovation",
+    "knowledge": "knowledge from institutions (and abroad)",
+    "leader_change": "leader change (composition)",
+    "exit": "exit of firms",
+    "entry": "entry of new firms",
+    "total": "total change",
+}
+
+
+def channel_label(channel: str) -> str:
+    """A readable name of an attribution channel (``subsidy_<line>`` → ``subsidies: <line>``)."""
+    if channel.startswith("subsidy_"):
+        return "subsidies: " + channel[len("subsidy_") :].replace("_", " ")
+    return CHANNEL_LABELS.get(channel, channel.replace("_", " "))
+
+
+def attribution_figure(data: ReportData) -> Figure:
+    """Why each technology's relative capability changed: every channel's total over the run.
+
+    One horizontal bar per channel and arm (median over runs, whiskers 10–90 %), for the
+    technology chosen in the menu (every technology with an attribution).
+    """
+    frame = data.attribution
+    if frame is None or frame.empty:
+        return {"data": [], "layout": _layout(200)}
+    channels = [c for c in (*CHANNEL_LABELS, *sorted(frame["channel"].unique())) if c in set(frame["channel"])]
+    channels = list(dict.fromkeys(c for c in channels if c != "total")) + ["total"]
+    names = data.technologies["name_en"].to_dict()
+    techs = [t for t in data.technologies.index if t in set(frame["technology_id"])]
+    traces: list[dict[str, Any]] = []
+    for ti, tech in enumerate(techs):
+        part = frame[frame["technology_id"] == tech].set_index(["arm", "channel"])
+        for arm in data.arms:
+            rows = [part.loc[(arm.key, c)] if (arm.key, c) in part.index else None for c in channels]
+            med = [None if r is None else r["total_q50"] for r in rows]
+            traces.append(
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "name": arm.label,
+                    "legendgroup": arm.key,
+                    "showlegend": ti == 0,
+                    "visible": ti == 0,
+                    "y": [channel_label(c) for c in channels],
+                    "x": _list(med),
+                    "marker": {"color": arm.color},
+                    "error_x": {
+                        "type": "data",
+                        "symmetric": False,
+                        "array": _list([None if r is None else r["total_q90"] - r["total_q50"] for r in rows]),
+                        "arrayminus": _list([None if r is None else r["total_q50"] - r["total_q10"] for r in rows]),
+                        "thickness": 1,
+                    },
+                }
+            )
+    n_arms = len(data.arms)
+    buttons = [
+        {
+            "label": names.get(tech, tech),
+            "method": "update",
+            "args": [{"visible": [i // n_arms == ti for i in range(len(traces))]}],
+        }
+        for ti, tech in enumerate(techs)
+    ]
+    layout = _layout(
+        max(360, 26 * len(channels) * max(1, n_arms) // 2 + 120),
+        barmode="group",
+        margin={"l": 260, "r": 20, "t": 50, "b": 50},
+        xaxis={
+            **GRID,
+            "title": {"text": "change of log relative capability over the run (log points)"},
+            "zeroline": True,
+        },
+        yaxis={"autorange": "reversed", "automargin": True},
+        updatemenus=[
+            {"buttons": buttons, "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.12, "yanchor": "top"}
+        ],
+    )
+    return {"data": traces, "layout": layout}
+
+
+def selection_table(data: ReportData) -> pd.DataFrame:
+    """The technologies each arm's priority mode weighted at the start, with the reason."""
+    frame = data.selection
+    if frame is None or frame.empty:
+        return pd.DataFrame()
+    labels = {arm.key: arm.label for arm in data.arms}
+    names = data.technologies["name_en"].to_dict()
+    out = pd.DataFrame(
+        {
+            "arm": frame["arm"].map(labels),
+            "mode": frame["mode"],
+            "technology": frame["technology_id"].map(lambda t: names.get(t, t)),
+            "group": frame["group"],
+            "priority weight": frame["priority_weight"],
+            "strategic weight": frame["strategic_weight"],
+            "gap (log points)": frame["gap"],
+            "score = weight × gap": frame["score"],
+            "issue owner": frame["issue_owner"].str.replace("_", " "),
+            "runs selected": [f"{a} / {b}" for a, b in zip(frame["runs_selected"], frame["runs"], strict=True)],
+        }
+    )
+    return out

@@ -156,6 +156,37 @@ def _sections(data: ReportData) -> list[dict[str, Any]]:
                 "tables": [_table(figures.funding_summary(data))],
             }
         )
+    if data.attribution is not None:
+        sections.append(
+            {
+                "id": "why",
+                "title": "Why: what moved each technology's relative capability",
+                "lead": "The change of log relative capability (best Chinese firm ÷ foreign frontier) from the first "
+                "to the last year, split over its channels (docs/model.md §9, technology_attribution_year): "
+                "the frontier's advance (negative), "
+                "emulation of the frontier on own R&D, own innovation, usable knowledge from institutions and "
+                "abroad, subsidies by instrument, export controls' cut of know-how, entry and exit of firms, and "
+                "leader change (another firm becoming the best). In every run the channels add up to the total "
+                "change; bars are medians over runs (whiskers 10–90 %), so the medians of the parts need not add "
+                "up to the median total. Choose the technology in the menu.",
+                "figures": [_figure_html(figures.attribution_figure(data), "fig-why")],
+            }
+        )
+    if data.selection is not None and not data.selection.empty:
+        table = figures.selection_table(data)
+        sections.append(
+            {
+                "id": "selection",
+                "title": "Which technologies the priority mode selected, and why",
+                "lead": "Technologies with a priority weight in the start year, per arm: the catalog's strategic "
+                "weight, the start-year gap to the frontier (log points, median over runs), the shortlist score "
+                "(weight × gap; the shortlist mode takes the highest scores) and the issue owner (the lobbying "
+                "mode weights owners). Runs selected: in how many of the arm's runs the technology was weighted.",
+                "tables": [_table(table.head(40))],
+                "details": _table(table) if len(table) > 40 else "",
+                "details_title": f"All {len(table)} rows",
+            }
+        )
     if data.claims is not None:
         sections.append(
             {

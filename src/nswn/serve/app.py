@@ -4,7 +4,10 @@ Endpoints
     ``GET /`` the interactive page; ``GET /api/health``; ``GET /api/scenarios`` (shipped
     scenarios with every parameter value); ``GET /api/catalog`` (technologies, parameters,
     curated controls, limits); ``POST /api/simulate`` (a shipped base scenario plus
-    overrides → the indicator tables as JSON); ``POST /api/scenario.yaml`` (the same
+    overrides → the indicator tables as JSON); ``POST /api/ensemble`` (the same request run
+    with its comparison on paired seeds → medians with 90 % bands, paired differences with 90 %
+    intervals, the capability attribution and the priority selection; the page's endpoint,
+    docs/page.md); ``POST /api/scenario.yaml`` (the same
     request → a scenario file ``nswn run`` accepts); ``GET /openapi.json``.
 
 Safety
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cache
@@ -35,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from nswn import __version__
 from nswn.serve import scenarios as documents
+from nswn.serve.ensemble import fold
 from nswn.serve.runner import Busy, Runner, RunTimeExceeded, Tables
 from nswn.serve.scenarios import build_scenario, scenario_yaml
 from nswn.serve.schemas import (
@@ -83,6 +88,12 @@ def _select(table: dict[str, str] | Any, wanted: list[str] | None, loc: str) -> 
     if problems:
         raise ServiceProblem(422, problems)
     return chosen
+
+
+def _priority_mode(scenario: Any) -> str:
+    """The scenario's priority mode (``levers.priorities.mode``; '' when it has none)."""
+    levers = scenario.model_dump(mode="json").get("levers") or {}
+    return str((levers.get("priorities") or {}).get("mode", ""))
 
 
 class SafeJSONResponse(JSONResponse):
@@ -175,7 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or Settings()
     shipped = tuple(io.shipped_scenarios())
-    simulate_request, scenario_file_request = request_models(settings, shipped)
+    simulate_request, scenario_file_request, ensemble_request = request_models(settings, shipped)
     runner = Runner(
         processes=settings.processes,
         threads=settings.threads,
@@ -273,6 +284,65 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags=["simulate"],
         responses={200: {"model": SimulateResponse}, **errors},  # type: ignore[dict-item]
     )(simulate)
+
+    async def ensemble(request: Any) -> Response:
+        """The scenario and its comparison on the same seeds: medians with 90 % bands, paired
+        differences of the headline numbers with 90 % intervals, the capability attribution and
+        the priority selection (see ``nswn.serve.ensemble``)."""
+        started = time.monotonic()
+        scenario = await run_in_threadpool(build_scenario, request, settings)
+        kept = {k: v for k, v in request.overrides.items() if k.startswith("assumptions.")}
+        base_request = request.model_copy(update={"overrides": kept if request.comparison == "modified" else {}})
+        comparison = await run_in_threadpool(build_scenario, base_request, settings)
+        seeds = [request.first_seed + i for i in range(request.seeds)]
+        futures = []
+        cached = 0
+        try:
+            for model in (scenario, comparison):
+                data = model.model_dump(mode="json")
+                for seed in seeds:
+                    future, hit = runner.submit(data, seed, kind="series")
+                    futures.append(future)
+                    cached += hit
+        except Busy as exc:
+            raise ServiceProblem(429, str(exc), {"Retry-After": "2"}) from None
+        try:
+            runs = await asyncio.wait_for(
+                asyncio.gather(*(asyncio.shield(asyncio.wrap_future(f)) for f in futures)), settings.wait_seconds
+            )
+        except RunTimeExceeded as exc:
+            raise ServiceProblem(422, [problem(["body"], str(exc), "run_time_limit")]) from None
+        except TimeoutError:
+            raise ServiceProblem(
+                429,
+                f"the runs did not finish within {settings.wait_seconds:g} s "
+                "(the service's waiting limit); retry shortly",
+                {"Retry-After": "5"},
+            ) from None
+        n = len(seeds)
+        body = await run_in_threadpool(
+            fold,
+            runs[:n],
+            runs[n:],
+            priority_mode=_priority_mode(scenario),
+            comparison_priority_mode=_priority_mode(comparison),
+        )
+        body["seeds"] = seeds
+        body["comparison_kind"] = request.comparison
+        body["comparison_overrides"] = base_request.overrides
+        body["scenario_hash"] = io.scenario_hash(scenario)
+        body["timing"] = {"seconds": round(time.monotonic() - started, 3), "runs": 2 * n, "cached_runs": cached}
+        return SafeJSONResponse(body)
+
+    ensemble.__annotations__["request"] = ensemble_request
+    app.post(
+        "/api/ensemble",
+        tags=["simulate"],
+        responses={
+            200: {"content": {"application/json": {}}, "description": "Bands, paired effects, attribution"},
+            **errors,
+        },  # type: ignore[dict-item]
+    )(ensemble)
 
     def scenario_file(request: Any) -> PlainTextResponse:
         """The request as a scenario YAML file that ``nswn run`` accepts (base + changes only)."""

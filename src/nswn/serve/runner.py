@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -85,6 +85,26 @@ def _freeze(data: dict[str, Any]) -> Tables:
     )
 
 
+def _series_work() -> Callable[[dict[str, Any], int, float], dict[str, Any]]:
+    from nswn.serve.ensemble import compute_series
+
+    return compute_series
+
+
+def _freeze_series(data: dict[str, Any]) -> Mapping[str, Any]:
+    """A run's page series, read-only (shared by every request that hits the cache)."""
+
+    def lock(value: Any) -> Any:
+        if isinstance(value, dict):
+            return MappingProxyType({k: lock(v) for k, v in value.items()})
+        if hasattr(value, "flags"):
+            value = value.copy()
+            value.flags.writeable = False
+        return value
+
+    return lock(data)  # type: ignore[no-any-return]
+
+
 def _watch_parent(parent: int) -> None:
     """Worker initialiser: end this worker when the server that started it is gone."""
     import os
@@ -138,8 +158,8 @@ class Runner:
         self.limit_seconds = limit_seconds
         self.max_pending = max_pending
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, Tables] = OrderedDict()
-        self._pending: dict[str, Future[Tables]] = {}
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._pending: dict[str, Future[Any]] = {}
         self._executor: Executor | None = None
         self.hits = 0
         self.misses = 0
@@ -172,14 +192,21 @@ class Runner:
             executor.shutdown(wait=True, cancel_futures=True)
 
     @staticmethod
-    def key(scenario: dict[str, Any], seed: int) -> str:
-        """The cache key: canonical JSON of everything that changes results or the run id, and the seed."""
+    def key(scenario: dict[str, Any], seed: int, kind: str = "tables") -> str:
+        """The cache key: canonical JSON of everything that changes results or the run id (the
+        assumptions and the agent count — the resolution — included), the seed, and what is kept
+        (``tables`` for /api/simulate, ``series`` for the page's paired ensembles)."""
         content = {k: v for k, v in scenario.items() if k not in ("description", "claim", "base")}
-        return json.dumps({"scenario": content, "seed": seed}, sort_keys=True, separators=(",", ":"))
+        body = (
+            {"scenario": content, "seed": seed}
+            if kind == "tables"
+            else {"scenario": content, "seed": seed, "kind": kind}
+        )
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
-    def submit(self, scenario: dict[str, Any], seed: int) -> tuple[Future[Tables], bool]:
-        """A future for the run's tables, and whether it came from the cache."""
-        key = self.key(scenario, seed)
+    def submit(self, scenario: dict[str, Any], seed: int, kind: str = "tables") -> tuple[Future[Any], bool]:
+        """A future for the run's tables (or page series), and whether it came from the cache."""
+        key = self.key(scenario, seed, kind)
         if self._executor is None:
             self.start()
         with self._lock:
@@ -187,7 +214,7 @@ class Runner:
             if cached is not None:
                 self._cache.move_to_end(key)
                 self.hits += 1
-                done: Future[Tables] = Future()
+                done: Future[Any] = Future()
                 done.set_result(cached)
                 return done, True
             pending = self._pending.get(key)
@@ -199,15 +226,19 @@ class Runner:
             if self._executor is None:
                 raise RuntimeError("the runner is closed")
             self.misses += 1
-            raw = self._executor.submit(compute, scenario, seed, self.limit_seconds)
-            frozen: Future[Tables] = Future()
+            work = compute if kind == "tables" else _series_work()
+            raw = self._executor.submit(work, scenario, seed, self.limit_seconds)
+            frozen: Future[Any] = Future()
             self._pending[key] = frozen
-        raw.add_done_callback(lambda f: self._finish(key, f, frozen))
+        freeze = _freeze if kind == "tables" else _freeze_series
+        raw.add_done_callback(lambda f: self._finish(key, f, frozen, freeze))
         return frozen, False
 
-    def _finish(self, key: str, raw: Future[dict[str, Any]], frozen: Future[Tables]) -> None:
+    def _finish(
+        self, key: str, raw: Future[dict[str, Any]], frozen: Future[Any], freeze: Callable[[dict[str, Any]], Any]
+    ) -> None:
         try:
-            tables = _freeze(raw.result())
+            tables = freeze(raw.result())
         except BaseException as exc:  # noqa: BLE001 - handed to every waiter
             with self._lock:
                 self._pending.pop(key, None)

@@ -168,7 +168,9 @@ def scenarios_json() -> bytes:
 
 def catalog_document(settings: Settings) -> dict[str, Any]:
     from nswn import catalog
+    from nswn.api import resolution_of
 
+    page = resolution_of(settings.page_firms)
     technologies = [
         {"id": t.id, "name_en": t.name_en, "name_zh": t.name_zh, "group": t.group}
         for t in catalog.technologies()
@@ -177,7 +179,10 @@ def catalog_document(settings: Settings) -> dict[str, Any]:
     return {
         "version": __version__,
         "interactive": {
-            "firms": settings.firms,
+            "firms": settings.page_firms,
+            "seeds": settings.page_seeds,
+            **page,
+            "resolution_text": f"{page['resolution']:.3f}",
             "max_end_year": settings.max_end_year,
             "cache_size": settings.cache_size,
         },

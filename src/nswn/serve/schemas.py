@@ -52,6 +52,15 @@ class Settings:
         names, which stops DNS-rebinding pages from driving the service.
     warm
         Run the baseline at start-up so the page's first load is fast.
+    page_firms
+        Agents of the page's paired runs (``POST /api/ensemble``) when a request does not say:
+        3 654 for the 29 234 real firms, resolution 1/8 — the coarsest at which every paired
+        difference in docs/convergence.md passes (levels of a few outputs are biased slightly
+        low there; the page states its resolution).
+    page_seeds
+        Paired seeds of a page update when a request does not say.
+    max_seeds
+        Most seeds one ensemble request may ask for (it runs twice as many runs).
     """
 
     firms: int | None = None
@@ -61,12 +70,15 @@ class Settings:
     run_seconds: float = 30.0  # the default run is the whole real population (~4 s on one core)
     wait_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
-    cache_size: int = 128
+    cache_size: int = 512  # a page update keeps 2 × page_seeds runs (page series are ~30 kB each)
     processes: int = 0
     threads: int = 2
     max_pending: int = 64
     allowed_hosts: tuple[str, ...] | None = None
     warm: bool = True
+    page_firms: int = 3654
+    page_seeds: int = 8
+    max_seeds: int = 16
     static_dir: Path | None = field(default=None)
 
 
@@ -203,4 +215,43 @@ def request_models(settings: Settings, shipped: tuple[str, ...]) -> tuple[type[B
         **common,
         name=(str, Field("custom", min_length=1, max_length=80, pattern=r"^[\w .,()+-]+$")),
     )
-    return simulate, scenario_file
+    ensemble_fields = {k: v for k, v in common.items() if k not in ("seed", "firms")}
+    ensemble = create_model(  # type: ignore[call-overload]
+        "EnsembleRequest",
+        __config__=config,
+        __validators__=validators,
+        __doc__="A shipped base scenario and changed parameters, run with its comparison on the same seeds.",
+        **ensemble_fields,
+        firms=(
+            int | None,
+            Field(
+                settings.page_firms,
+                ge=100,
+                le=settings.max_firms,
+                description=f"Agents representing the real firm population (service limit 100–{settings.max_firms}; "
+                "default: the page's stated resolution; null: the whole real population)",
+            ),
+        ),
+        seeds=(
+            int,
+            Field(
+                settings.page_seeds,
+                ge=2,
+                le=settings.max_seeds,
+                description=f"Paired seeds (service limit 2–{settings.max_seeds}); each runs scenario and comparison",
+            ),
+        ),
+        first_seed=(
+            int,
+            Field(0, ge=0, le=2**32 - 1 - settings.max_seeds, description="Seeds first_seed, first_seed+1, …"),
+        ),
+        comparison=(
+            Literal["modified", "default"],
+            Field(
+                "modified",
+                description="modified: the base scenario under the request's assumptions (its lever changes "
+                "undone); default: the base scenario as shipped",
+            ),
+        ),
+    )
+    return simulate, scenario_file, ensemble

@@ -75,7 +75,13 @@ DESIGN_RUN_COLUMNS = {
 }
 
 # tables with rows per run (keyed by run_id), besides ``runs``
-RUN_TABLES = ("technology_year", "macro_year", "province_year", "technology_ownership_year")
+RUN_TABLES = (
+    "technology_year",
+    "macro_year",
+    "province_year",
+    "technology_ownership_year",
+    "technology_attribution_year",
+)
 
 # columns that record when or how fast, not what: they differ between two identical sweeps
 TIMING_COLUMNS = ("created_at", "wall_seconds", "started_at", "completed_at")
@@ -260,7 +266,16 @@ class ResultsStore:
                 frame = frame.drop(columns=[c for c in TIMING_COLUMNS if c in frame.columns])
             keys = [
                 c
-                for c in ("design_hash", "run_id", "arm", "technology_id", "province_id", "ownership", "year")
+                for c in (
+                    "design_hash",
+                    "run_id",
+                    "arm",
+                    "technology_id",
+                    "province_id",
+                    "ownership",
+                    "channel",
+                    "year",
+                )
                 if c in frame.columns
             ]
             rest = [c for c in frame.columns if c not in keys]

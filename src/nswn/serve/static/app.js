@@ -1,19 +1,13 @@
-// The nswn policy-simulator page: controls from /api/catalog, runs through /api/simulate,
-// the shipped baseline drawn beside the current scenario on every chart, and the scenario
-// kept in the URL (package version + changed parameters only).
+// The nswn policy-simulator page: controls from /api/catalog; every update runs the scenario
+// and its comparison (the base scenario under the same assumptions, or as shipped) on the same
+// seeds through /api/ensemble and draws medians with 90 % bands; headline cards show the paired
+// difference with its 90 % interval. The scenario is kept in the URL (version + changes only).
 "use strict";
 
 (function () {
   const I18N = window.NSWN_I18N;
   const UNITS_ZH = window.NSWN_UNITS_ZH;
   const COMPARATOR = "baseline";
-  const TECH_COLUMNS = [
-    "technology_id", "group", "year", "relative_capability", "parity_reached", "first_parity_year", "parity_at_start", "broken_year",
-    "china_domestic_share", "china_exports", "demand", "funding_*",
-  ];
-  const MACRO_COLUMNS = [
-    "year", "gdp", "manufacturing_share", "debt_to_gdp", "tfp_index", "publications", "patents", "hhi_funding",
-  ];
   const GROUPS = ["stranglehold", "bottleneck", "competitive_advantage", "future"];
   const GROUP_COLORS = {
     stranglehold: "#c0392b", bottleneck: "#d68910", competitive_advantage: "#2874a6", future: "#7d3c98",
@@ -32,6 +26,8 @@
     values: {},
     baseValues: {},
     exportCtl: { ...DEFAULT_EXPORT, yard: [] },
+    compare: "modified",
+    updates: 0,
     lang: "en",
     tech: "lithography_machines",
     results: null,
@@ -113,6 +109,7 @@
     q.set("v", S.catalog.version);
     if (S.base !== COMPARATOR) q.set("base", S.base);
     if (S.seed) q.set("seed", String(S.seed));
+    if (S.compare !== "modified") q.set("cmp", S.compare);
     for (const [path, value] of Object.entries(overrides())) {
       if (path === exportPath()) continue;
       q.set(path, value === null ? "off" : String(value));
@@ -148,9 +145,10 @@
     setBase(S.base);
     const seed = Number.parseInt(q.get("seed") || "0", 10);
     S.seed = Number.isFinite(seed) && seed >= 0 ? seed : 0;
+    S.compare = q.get("cmp") === "default" ? "default" : "modified";
     const unknown = [];
     for (const [key, text] of q.entries()) {
-      if (["v", "base", "seed", "lang"].includes(key)) continue;
+      if (["v", "base", "seed", "lang", "cmp"].includes(key)) continue;
       if (key === "export.yard") {
         const presets = yardPresets();
         S.exportCtl.yard = presets[text] ? [...presets[text]] : text.split(",").filter(Boolean);
@@ -465,11 +463,17 @@
     document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
     for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
     $("#notice").textContent = t("notice", S.catalog.interactive);
-    const select = $("#tech");
-    select.replaceChildren();
-    for (const tech of S.catalog.technologies) {
-      select.append(el("option", { value: tech.id, text: techName(tech.id), selected: tech.id === S.tech }));
+    for (const select of [$("#tech"), $("#why-tech")]) {
+      select.replaceChildren();
+      for (const tech of S.catalog.technologies) {
+        select.append(el("option", { value: tech.id, text: techName(tech.id), selected: tech.id === S.tech }));
+      }
     }
+    const compare = $("#compare");
+    compare.replaceChildren(
+      el("option", { value: "modified", text: t("compare_modified"), selected: S.compare === "modified" }),
+      el("option", { value: "default", text: t("compare_default"), selected: S.compare === "default" }),
+    );
     rebuildPanels();
   }
 
@@ -486,15 +490,15 @@
     S.timer = setTimeout(run, 120);
   }
 
-  async function simulate(body, signal) {
+  async function ensemble(body, signal) {
     const key = JSON.stringify(body);
     if (clientCache.has(key)) return clientCache.get(key);
-    const response = await fetch("/api/simulate", {
+    const response = await fetch("/api/ensemble", {
       method: "POST", headers: { "content-type": "application/json" }, body: key, signal,
     });
     const data = await response.json();
-    if (!response.ok) throw Object.assign(new Error("simulate"), { status: response.status, detail: data.detail });
-    if (clientCache.size > 40) clientCache.delete(clientCache.keys().next().value);
+    if (!response.ok) throw Object.assign(new Error("ensemble"), { status: response.status, detail: data.detail });
+    if (clientCache.size > 20) clientCache.delete(clientCache.keys().next().value);
     clientCache.set(key, data);
     return data;
   }
@@ -507,19 +511,21 @@
     const started = performance.now();
     const results = $("#results");
     results.dataset.state = "loading";
-    $("#status").textContent = t("running");
-    const common = { seed: S.seed, technology_columns: TECH_COLUMNS, macro_columns: MACRO_COLUMNS };
+    $("#status").textContent = t("running", S.catalog.interactive.seeds);
     const changes = overrides();
     try {
-      const [scenario, baseline] = await Promise.all([
-        simulate({ base: S.base, overrides: changes, ...common }, S.controller.signal),
-        simulate({ base: COMPARATOR, overrides: {}, ...common }, S.controller.signal),
-      ]);
+      const data = await ensemble(
+        { base: S.base, overrides: changes, first_seed: S.seed, seeds: S.catalog.interactive.seeds, comparison: S.compare },
+        S.controller.signal,
+      );
       if (seq !== S.seq) return;
-      S.results = { scenario, baseline, ms: Math.round(performance.now() - started), changes: Object.keys(changes).length };
+      S.results = { data, ms: Math.round(performance.now() - started), changes: Object.keys(changes).length };
       $("#errors").hidden = true;
       render();
-      results.dataset.scenarioHash = scenario.manifest.scenario_hash;
+      results.dataset.scenarioHash = data.scenario_hash;
+      results.dataset.updates = String(++S.updates);
+      results.dataset.comparison = data.comparison_kind;
+      results.dataset.updateMs = String(S.results.ms);
       results.dataset.state = "ready";
     } catch (error) {
       if (error.name === "AbortError" || seq !== S.seq) return;
@@ -549,35 +555,6 @@
 
   // ---------- charts ----------
 
-  function rowsOf(table) {
-    const n = table.year.length;
-    const out = [];
-    for (let i = 0; i < n; i++) {
-      const row = {};
-      for (const key of Object.keys(table)) row[key] = table[key][i];
-      out.push(row);
-    }
-    return out;
-  }
-
-  function years(table) {
-    return [...new Set(table.year)].sort((a, b) => a - b);
-  }
-
-  function byGroupYear(rows, value, weight) {
-    const sums = {};
-    for (const r of rows) {
-      const key = `${r.group}|${r.year}`;
-      const w = weight ? r[weight] ?? 0 : 1;
-      const v = value(r);
-      if (v === null || v === undefined || Number.isNaN(v)) continue;
-      sums[key] = sums[key] || [0, 0];
-      sums[key][0] += v * w;
-      sums[key][1] += w;
-    }
-    return sums;
-  }
-
   function baseLayout(extra) {
     return Object.assign(
       {
@@ -601,20 +578,44 @@
     Plotly.react(id, traces, baseLayout(layout), PLOT_CONFIG);
   }
 
-  // A series as two traces: the baseline (dashed, thin, no legend entry of its own) and this scenario.
-  function pair(name, x, ys, yb, color, extra = {}) {
+  function rgba(hex, alpha) {
+    const n = Number.parseInt(hex.slice(1), 16);
+    return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
+  }
+
+  const scaled = (b, k) => ({
+    lo: b.lo.map((v) => (v === null ? null : v * k)),
+    median: b.median.map((v) => (v === null ? null : v * k)),
+    hi: b.hi.map((v) => (v === null ? null : v * k)),
+  });
+
+  // A series over seeds: its 90 % band (filled, no legend entry) and its median.
+  // The comparison is dashed with a fainter band; the scenario solid.
+  function fan(name, x, b, color, comparison) {
+    const label = comparison ? `${name} (${t("comparison")})` : name;
     return [
+      { x, y: b.lo, mode: "lines", line: { width: 0, color }, hoverinfo: "skip", showlegend: false, legendgroup: name, meta: "band" },
       {
-        x, y: yb, name: `${name} (${t("baseline")})`, mode: "lines", showlegend: false, legendgroup: name,
-        line: { color, dash: "dash", width: 1.5 }, opacity: 0.75, ...extra,
+        x, y: b.hi, mode: "lines", line: { width: 0, color }, fill: "tonexty", fillcolor: rgba(color, comparison ? 0.07 : 0.2),
+        hoverinfo: "skip", showlegend: false, legendgroup: name, name: `${label} 90 %`, meta: "band",
       },
-      { x, y: ys, name, mode: "lines", line: { color, width: 2.5 }, legendgroup: name, ...extra },
+      {
+        x, y: b.median, name: label, mode: "lines", legendgroup: name, showlegend: !comparison, meta: comparison ? "comparison" : "scenario",
+        line: { color, width: comparison ? 1.5 : 2.5, dash: comparison ? "dash" : "solid" }, opacity: comparison ? 0.8 : 1,
+      },
     ];
   }
 
-  // The legend entry that explains the dashed lines.
-  function baselineKey() {
-    return { x: [null], y: [null], name: `- - ${t("baseline")}`, mode: "lines", line: { color: BASELINE_COLOR, dash: "dash", width: 1.5 }, hoverinfo: "skip" };
+  function pairFan(name, x, bs, xc, bc, color) {
+    return [...fan(name, xc, bc, color, true), ...fan(name, x, bs, color, false)];
+  }
+
+  // The legend entries that explain dashes and bands.
+  function legendKey() {
+    return [
+      { x: [null], y: [null], name: `- - ${t("comparison")}`, mode: "lines", line: { color: BASELINE_COLOR, dash: "dash", width: 1.5 }, hoverinfo: "skip" },
+      { x: [null], y: [null], name: t("band_key"), mode: "lines", line: { color: rgba(BASELINE_COLOR, 0.35), width: 8 }, hoverinfo: "skip" },
+    ];
   }
 
   function fundingLabel(line) {
@@ -626,66 +627,78 @@
     return S.catalog.groups[group] ? S.catalog.groups[group][S.lang === "zh" ? 1 : 0] : group;
   }
 
+  function channelLabel(channel) {
+    if (channel.startsWith("subsidy_")) return `${t("channel_subsidy")}: ${fundingLabel(channel.slice("subsidy_".length))}`;
+    return t(`channel_${channel}`);
+  }
+
   function render() {
-    const { scenario, baseline } = S.results;
-    const ts = scenario.technology_year;
-    const tb = baseline.technology_year;
-    const rs = rowsOf(ts);
-    const rb = rowsOf(tb);
-    const ms = scenario.macro_year;
-    const mb = baseline.macro_year;
-    const ys = years(ts);
-    const yb = years(tb);
+    const d = S.results.data;
+    const sc = d.scenario;
+    const cp = d.comparison;
+    const ys = d.years;
+    const yc = d.comparison_years;
     const last = ys[ys.length - 1];
     const parity = S.values["assumptions.indicators.parity"] ?? 0.9;
+    const res = d.resolution;
+    $("#status").textContent =
+      t("status", { seeds: d.seeds, resolution: res, years: [ys[0], last], compare: d.comparison_kind, timing: d.timing, ms: S.results.ms }) +
+      " · " + t("changed", S.results.changes);
+    renderKpis(d.kpis, last);
 
-    $("#status").textContent = t("status", scenario.manifest, S.results.ms, scenario.cached) + " · " + t("changed", S.results.changes);
-    renderKpis(rs, rb, ms, mb, last);
-
-    // technologies at parity by group
-    const countS = byGroupYear(rs, (r) => (r.parity_reached ? 1 : 0));
-    const countB = byGroupYear(rb, (r) => (r.parity_reached ? 1 : 0));
     const parityTraces = [];
+    const shareTraces = [];
+    const exportTraces = [];
     for (const g of GROUPS) {
-      if (!rs.some((r) => r.group === g)) continue;
-      parityTraces.push(
-        ...pair(groupLabel(g), ys, ys.map((y) => (countS[`${g}|${y}`] || [0])[0]), yb.map((y) => (countB[`${g}|${y}`] || [0])[0]), GROUP_COLORS[g]),
-      );
+      if (!sc.parity[g]) continue;
+      parityTraces.push(...pairFan(groupLabel(g), ys, sc.parity[g], yc, cp.parity[g], GROUP_COLORS[g]));
+      shareTraces.push(...pairFan(groupLabel(g), ys, sc.share[g], yc, cp.share[g], GROUP_COLORS[g]));
+      exportTraces.push(...pairFan(groupLabel(g), ys, sc.exports[g], yc, cp.exports[g], GROUP_COLORS[g]));
     }
-    parityTraces.push(baselineKey());
-    draw("chart-parity", parityTraces, { yaxis: { title: { text: t("chart_parity_y") }, gridcolor: "#eee", rangemode: "tozero" } });
+    draw("chart-parity", [...parityTraces, ...legendKey()], { yaxis: { title: { text: t("chart_parity_y") }, gridcolor: "#eee", rangemode: "tozero" } });
+    draw("chart-share", [...shareTraces, ...legendKey()], { yaxis: { title: { text: t("chart_share_y") }, tickformat: ".0%", range: [0, 1], gridcolor: "#eee" } });
+    draw("chart-exports", [...exportTraces, ...legendKey()], { yaxis: { title: { text: t("chart_exports_y") }, gridcolor: "#eee", rangemode: "tozero" } });
 
     // one technology's relative capability
-    const pick = (rows) => rows.filter((r) => r.technology_id === S.tech);
-    const cs = pick(rs);
-    const cb = pick(rb);
-    draw(
-      "chart-capability",
-      [
-        ...pair(techName(S.tech), cs.map((r) => r.year), cs.map((r) => r.relative_capability), cb.map((r) => r.relative_capability), SCENARIO_COLOR),
-        { x: [ys[0], last], y: [parity, parity], name: t("parity_line"), mode: "lines", line: { color: "#2e7d32", width: 1, dash: "dot" }, hoverinfo: "skip" },
-        baselineKey(),
-      ],
-      { yaxis: { title: { text: t("chart_capability_y") }, gridcolor: "#eee", rangemode: "tozero" } },
-    );
+    const rc = sc.relative_capability[S.tech];
+    const rcc = cp.relative_capability[S.tech];
+    if (rc && rcc) {
+      draw(
+        "chart-capability",
+        [
+          ...pairFan(techName(S.tech), ys, rc, yc, rcc, SCENARIO_COLOR),
+          { x: [ys[0], last], y: [parity, parity], name: t("parity_line"), mode: "lines", line: { color: "#2e7d32", width: 1, dash: "dot" }, hoverinfo: "skip" },
+          ...legendKey(),
+        ],
+        { yaxis: { title: { text: t("chart_capability_y") }, gridcolor: "#eee", rangemode: "tozero" } },
+      );
+    }
 
-    // parity year per stranglehold technology
-    const firstYear = (rows) => {
-      const out = {};
-      for (const r of rows) if (r.group === "stranglehold") out[r.technology_id] = r.first_parity_year;
-      return out;
-    };
-    const fs = firstYear(rs);
-    const fb = firstYear(rb);
+    // parity year per stranglehold technology: median over the seeds that reach it, 90 % band
+    const ids = d.technologies.filter((x) => x.group === "stranglehold").map((x) => x.id);
     const never = last + 4;
-    const ids = Object.keys(fs).sort((a, b) => (fb[a] ?? never) - (fb[b] ?? never) || (fs[a] ?? never) - (fs[b] ?? never));
+    const at = (arm, id) => (arm.parity_seeds[id] >= 0.5 && arm.first_parity_year[id].median !== null ? arm.first_parity_year[id] : null);
+    const pos = (arm, id) => (at(arm, id) ? at(arm, id).median : never);
+    ids.sort((a, b) => pos(cp, a) - pos(cp, b) || pos(sc, a) - pos(sc, b));
     const names = ids.map(techName);
-    const value = (v) => (v === null || v === undefined ? never : v);
+    const yearTrace = (arm, name, marker) => ({
+      x: ids.map((id) => pos(arm, id)),
+      y: names,
+      name,
+      mode: "markers",
+      marker,
+      text: ids.map((id) => t("parity_seeds", Math.round(arm.parity_seeds[id] * d.seeds.length), d.seeds.length)),
+      error_x: {
+        type: "data", symmetric: false, thickness: 1, width: 3, color: marker.color,
+        array: ids.map((id) => (at(arm, id) && at(arm, id).hi !== null ? at(arm, id).hi - at(arm, id).median : 0)),
+        arrayminus: ids.map((id) => (at(arm, id) && at(arm, id).lo !== null ? at(arm, id).median - at(arm, id).lo : 0)),
+      },
+    });
     draw(
       "chart-parity-years",
       [
-        { x: ids.map((id) => value(fb[id])), y: names, name: t("baseline"), mode: "markers", marker: { color: BASELINE_COLOR, symbol: "circle-open", size: 9, line: { width: 2 } } },
-        { x: ids.map((id) => value(fs[id])), y: names, name: t("scenario"), mode: "markers", marker: { color: SCENARIO_COLOR, size: 7 } },
+        yearTrace(cp, t("comparison"), { color: BASELINE_COLOR, symbol: "circle-open", size: 9, line: { width: 2 } }),
+        yearTrace(sc, t("scenario"), { color: SCENARIO_COLOR, size: 7 }),
       ],
       {
         height: Math.max(320, 16 * ids.length + 80),
@@ -702,28 +715,9 @@
       },
     );
 
-    // domestic share and exports by group
-    const shareS = byGroupYear(rs, (r) => r.china_domestic_share, "demand");
-    const shareB = byGroupYear(rb, (r) => r.china_domestic_share, "demand");
-    const exS = byGroupYear(rs, (r) => r.china_exports);
-    const exB = byGroupYear(rb, (r) => r.china_exports);
-    const ratio = (sums, g, y) => (sums[`${g}|${y}`] && sums[`${g}|${y}`][1] ? sums[`${g}|${y}`][0] / sums[`${g}|${y}`][1] : null);
-    const total = (sums, g, y) => (sums[`${g}|${y}`] ? sums[`${g}|${y}`][0] : null);
-    const shareTraces = [];
-    const exportTraces = [];
-    for (const g of GROUPS) {
-      if (!rs.some((r) => r.group === g)) continue;
-      shareTraces.push(...pair(groupLabel(g), ys, ys.map((y) => ratio(shareS, g, y)), yb.map((y) => ratio(shareB, g, y)), GROUP_COLORS[g]));
-      exportTraces.push(...pair(groupLabel(g), ys, ys.map((y) => total(exS, g, y)), yb.map((y) => total(exB, g, y)), GROUP_COLORS[g]));
-    }
-    shareTraces.push(baselineKey());
-    exportTraces.push(baselineKey());
-    draw("chart-share", shareTraces, { yaxis: { title: { text: t("chart_share_y") }, tickformat: ".0%", range: [0, 1], gridcolor: "#eee" } });
-    draw("chart-exports", exportTraces, { yaxis: { title: { text: t("chart_exports_y") }, gridcolor: "#eee", rangemode: "tozero" } });
-
     // macro
     const macro = (id, column, scale, titleKey, format) =>
-      draw(id, pair(t(titleKey), ms.year, ms[column].map((v) => v * scale), mb[column].map((v) => v * scale), SCENARIO_COLOR), {
+      draw(id, pairFan(t(titleKey), ys, scaled(sc.macro[column], scale), yc, scaled(cp.macro[column], scale), SCENARIO_COLOR), {
         height: 220,
         showlegend: false,
         yaxis: { title: { text: titleKey === "chart_gdp" ? t("chart_gdp_y") : "" }, tickformat: format, gridcolor: "#eee" },
@@ -731,72 +725,152 @@
     macro("chart-gdp", "gdp", 1 / 1000, "chart_gdp", ",.0f");
     macro("chart-mfg", "manufacturing_share", 1, "chart_mfg", ".0%");
     macro("chart-debt", "debt_to_gdp", 1, "chart_debt", ".0%");
-
-    // the two layers: papers and patents against TFP
-    const index = (series) => series.map((v) => (series[0] ? v / series[0] : null));
-    draw(
-      "chart-layers",
-      [
-        ...pair(t("publications"), ms.year, index(ms.publications), index(mb.publications), "#2874a6"),
-        ...pair(t("patents"), ms.year, index(ms.patents), index(mb.patents), "#d68910"),
-        ...pair(t("tfp"), ms.year, ms.tfp_index, mb.tfp_index, "#2e7d32"),
-        baselineKey(),
-      ],
-      { yaxis: { title: { text: t("chart_layers_y") }, gridcolor: "#eee" } },
-    );
-
-    // funding by instrument (total over the run), and concentration
-    const lines = Object.keys(ts).filter((c) => c.startsWith("funding_") && c !== "funding_total");
-    const sum = (table, c) => (table[c] || []).reduce((a, v) => a + (v || 0), 0);
-    const fundingTraces = lines
-      .map((c, i) => ({
-        type: "bar",
-        name: fundingLabel(c.slice("funding_".length)),
-        x: [t("baseline"), t("scenario")],
-        y: [sum(tb, c), sum(ts, c)],
-        marker: { color: PALETTE[i % PALETTE.length] },
-      }))
-      .filter((trace) => trace.y[0] > 0 || trace.y[1] > 0);
-    draw("chart-funding", fundingTraces, {
-      barmode: "stack",
-      hovermode: "closest",
-      yaxis: { title: { text: t("chart_funding_y") }, gridcolor: "#eee" },
-      legend: { orientation: "v", x: 1.02, y: 1, font: { size: 11 } },
-      margin: { l: 56, r: 170, t: 8, b: 36 },
-    });
-    draw("chart-hhi", pair(t("chart_hhi_y"), ms.year, ms.hhi_funding, mb.hhi_funding, SCENARIO_COLOR), {
+    draw("chart-hhi", pairFan(t("chart_hhi_y"), ys, sc.macro.hhi_funding, yc, cp.macro.hhi_funding, SCENARIO_COLOR), {
       height: 220,
       showlegend: false,
       yaxis: { title: { text: t("chart_hhi_y") }, gridcolor: "#eee", rangemode: "tozero" },
     });
+
+    // the two layers: papers and patents against TFP (index: the median start value = 1)
+    const index = (b) => scaled(b, b.median[0] ? 1 / b.median[0] : 0);
+    draw(
+      "chart-layers",
+      [
+        ...pairFan(t("publications"), ys, index(sc.macro.publications), yc, index(cp.macro.publications), "#2874a6"),
+        ...pairFan(t("patents"), ys, index(sc.macro.patents), yc, index(cp.macro.patents), "#d68910"),
+        ...pairFan(t("tfp"), ys, sc.macro.tfp_index, yc, cp.macro.tfp_index, "#2e7d32"),
+        ...legendKey(),
+      ],
+      { yaxis: { title: { text: t("chart_layers_y") }, gridcolor: "#eee" } },
+    );
+
+    // funding by instrument (total over the run): medians with 90 % bands
+    const lines = [...new Set([...Object.keys(sc.funding), ...Object.keys(cp.funding)])].filter(
+      (line) => (sc.funding[line]?.hi ?? 0) > 0 || (cp.funding[line]?.hi ?? 0) > 0,
+    );
+    const fundingTrace = (arm, name, color) => ({
+      type: "bar",
+      name,
+      x: lines.map(fundingLabel),
+      y: lines.map((line) => arm.funding[line]?.median ?? 0),
+      marker: { color },
+      error_y: {
+        type: "data", symmetric: false, thickness: 1,
+        array: lines.map((line) => (arm.funding[line] ? arm.funding[line].hi - arm.funding[line].median : 0)),
+        arrayminus: lines.map((line) => (arm.funding[line] ? arm.funding[line].median - arm.funding[line].lo : 0)),
+      },
+    });
+    draw("chart-funding", [fundingTrace(cp, t("comparison"), rgba(BASELINE_COLOR, 0.6)), fundingTrace(sc, t("scenario"), SCENARIO_COLOR)], {
+      barmode: "group",
+      hovermode: "closest",
+      yaxis: { title: { text: t("chart_funding_y") }, gridcolor: "#eee" },
+      margin: { l: 56, r: 12, t: 8, b: 90 },
+      xaxis: { tickangle: -30, automargin: true },
+    });
+
+    renderWhy();
+    renderSelection();
   }
 
-  function renderKpis(rs, rb, ms, mb, last) {
+  // Why: each channel's contribution to the change of log relative capability over the run.
+  function renderWhy() {
+    const d = S.results.data;
+    const why = d.attribution.by_technology[S.tech];
+    const box = $("#why-note");
+    if (!why) {
+      box.textContent = t("why_none");
+      return;
+    }
+    const channels = d.attribution.channels.filter(
+      (c) => ["scenario", "comparison"].some((arm) => Math.abs(why[arm].channels[c].median ?? 0) > 1e-12 || Math.abs(why[arm].channels[c].hi ?? 0) > 1e-12 || Math.abs(why[arm].channels[c].lo ?? 0) > 1e-12),
+    );
+    const labels = [...channels.map(channelLabel), t("channel_total")];
+    const trace = (arm, name, style) => {
+      const bands = [...channels.map((c) => why[arm].channels[c]), why[arm].total];
+      return {
+        ...style,
+        name,
+        y: labels,
+        x: bands.map((b) => b.median),
+        orientation: "h",
+        error_x: {
+          type: "data", symmetric: false, thickness: 1, width: 3, color: style.marker.color,
+          array: bands.map((b) => (b.hi !== null && b.median !== null ? b.hi - b.median : 0)),
+          arrayminus: bands.map((b) => (b.lo !== null && b.median !== null ? b.median - b.lo : 0)),
+        },
+        meta: `why-${arm}`,
+      };
+    };
+    draw(
+      "chart-why",
+      [
+        trace("comparison", t("comparison"), { type: "scatter", mode: "markers", marker: { color: BASELINE_COLOR, symbol: "diamond-open", size: 10, line: { width: 2 } } }),
+        trace("scenario", t("scenario"), { type: "bar", marker: { color: labels.map((_, i) => (i === labels.length - 1 ? "#34495e" : SCENARIO_COLOR)) } }),
+      ],
+      {
+        height: Math.max(300, 24 * labels.length + 90),
+        margin: { l: 250, r: 20, t: 8, b: 40 },
+        hovermode: "closest",
+        xaxis: { title: { text: t("why_x") }, gridcolor: "#eee", zeroline: true, zerolinecolor: "#999" },
+        yaxis: { autorange: "reversed", automargin: true },
+      },
+    );
+    $("#chart-why").dataset.technology = S.tech;
+    const err = Math.max(why.scenario.max_sum_error ?? 0, why.comparison.max_sum_error ?? 0);
+    box.textContent = t("why_note", techName(S.tech), d.seeds.length, err);
+  }
+
+  function renderSelection() {
+    const d = S.results.data;
+    const box = $("#selection");
+    const sel = d.selection.scenario;
+    const fmt = (v, n) => (v === null || v === undefined ? "—" : v.toFixed(n));
+    const table = el("table", { class: "selection" });
+    table.append(el("thead", {}, el("tr", {}, ...["technology", "group", "priority_weight", "strategic_weight", "gap", "score", "owner", "seeds_selected"].map((k) => el("th", { text: t(`sel_${k}`) })))));
+    const body = el("tbody");
+    for (const r of sel.technologies) {
+      body.append(
+        el("tr", { "data-technology": r.id },
+          el("td", { text: techName(r.id) }),
+          el("td", { text: groupLabel(r.group) }),
+          el("td", { text: fmt(r.priority_weight, 3) }),
+          el("td", { text: fmt(r.strategic_weight, 2) }),
+          el("td", { text: fmt(r.gap, 2) }),
+          el("td", { text: fmt(r.score, 2) }),
+          el("td", { text: (r.owner || "").replace(/_/g, " ") }),
+          el("td", { text: `${r.seeds} / ${sel.seeds}` })),
+      );
+    }
+    table.append(body);
+    box.replaceChildren(el("p", { class: "note", text: t("selection_note", sel.mode, sel.technologies.length) }), el("div", { class: "selection-box" }, table));
+  }
+
+  function renderKpis(kpis, last) {
     // broken = below parity at the start, at parity from broken_year through the end (indicators.lasting_parity)
-    const broken = (rows, year) =>
-      new Set(rows.filter((r) => r.group === "stranglehold" && r.broken_year !== null && r.broken_year <= year).map((r) => r.technology_id)).size;
-    const atStart = (rows) => new Set(rows.filter((r) => r.group === "stranglehold" && r.parity_at_start).map((r) => r.technology_id)).size;
-    const atParity = (rows) => rows.filter((r) => r.group === "stranglehold" && r.year === last && r.parity_reached).length;
-    const lastOf = (m, c) => m[c][m[c].length - 1];
+    const count = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
     const items = [
-      [t("kpi_broken_2035"), broken(rs, 2035), broken(rb, 2035), (v) => String(v)],
-      [t("kpi_parity_start"), atStart(rs), atStart(rb), (v) => String(v)],
-      [t("kpi_broken_end", last), atParity(rs), atParity(rb), (v) => String(v)],
-      [t("kpi_gdp", last), lastOf(ms, "gdp") / 1000, lastOf(mb, "gdp") / 1000, (v) => v.toFixed(0)],
-      [t("kpi_mfg", last), lastOf(ms, "manufacturing_share"), lastOf(mb, "manufacturing_share"), (v) => `${(v * 100).toFixed(1)} %`],
-      [t("kpi_debt", last), lastOf(ms, "debt_to_gdp"), lastOf(mb, "debt_to_gdp"), (v) => `${(v * 100).toFixed(0)} %`],
-      [t("kpi_tfp", last), lastOf(ms, "tfp_index"), lastOf(mb, "tfp_index"), (v) => v.toFixed(2)],
+      ["broken_2035", t("kpi_broken_2035"), count, (v) => v.toFixed(2)],
+      ["parity_start", t("kpi_parity_start"), count, (v) => v.toFixed(2)],
+      ["parity_end", t("kpi_broken_end", last), count, (v) => v.toFixed(2)],
+      ["gdp_end", t("kpi_gdp", last), (v) => v.toFixed(0), (v) => v.toFixed(2)],
+      ["manufacturing_share_end", t("kpi_mfg", last), (v) => `${(v * 100).toFixed(1)} %`, (v) => `${(v * 100).toFixed(2)} pp`],
+      ["debt_to_gdp_end", t("kpi_debt", last), (v) => `${(v * 100).toFixed(0)} %`, (v) => `${(v * 100).toFixed(2)} pp`],
+      ["tfp_end", t("kpi_tfp", last), (v) => v.toFixed(2), (v) => v.toFixed(4)],
     ];
+    const signed = (f, v) => (v > 0 ? `+${f(v)}` : f(v));
     const box = $("#kpis");
     box.replaceChildren();
-    for (const [label, value, base, fmt] of items) {
-      const diff = value - base;
-      const cls = Math.abs(diff) < 1e-9 ? "same" : diff > 0 ? "up" : "down";
+    for (const [name, label, fmt, fmtDiff] of items) {
+      const k = kpis[name];
+      const show = (v) => (v === null || v === undefined ? "—" : fmt(v));
+      const interval = k.low === null ? t("no_interval") : `${signed(fmtDiff, k.difference)} [${signed(fmtDiff, k.low)}, ${signed(fmtDiff, k.high)}]`;
+      const diffText = k.effect === "none" ? `${t("no_clear_effect")} · Δ ${interval}` : `Δ ${interval}`;
       box.append(
-        el("div", { class: "kpi" },
+        el("div", { class: "kpi", "data-kpi": name, "data-effect": k.effect, "data-low": String(k.low), "data-high": String(k.high) },
           el("div", { class: "kpi-label", text: label }),
-          el("div", { class: "kpi-value", text: fmt(value) }),
-          el("div", { class: `kpi-base ${cls}`, text: `${t("vs_baseline")}: ${fmt(base)}` })),
+          el("div", { class: "kpi-value", text: show(k.scenario) }),
+          el("div", { class: "kpi-base", text: `${t("vs_comparison")}: ${show(k.comparison)}` }),
+          el("div", { class: `kpi-diff ${k.effect}`, title: t("kpi_diff_help"), text: diffText })),
       );
     }
   }
@@ -865,9 +939,16 @@
       seed.value = S.seed;
       schedule();
     });
-    $("#tech").addEventListener("change", (e) => {
-      S.tech = e.target.value;
-      if (S.results) render();
+    for (const id of ["#tech", "#why-tech"]) {
+      $(id).addEventListener("change", (e) => {
+        S.tech = e.target.value;
+        for (const other of ["#tech", "#why-tech"]) $(other).value = S.tech;
+        if (S.results) render();
+      });
+    }
+    $("#compare").addEventListener("change", (e) => {
+      S.compare = e.target.value === "default" ? "default" : "modified";
+      schedule();
     });
     $("#lang").addEventListener("click", () => {
       S.lang = S.lang === "en" ? "zh" : "en";

@@ -7,7 +7,7 @@ window.NSWN_I18N = {
     title: "nswn policy simulator",
     subtitle: "China's new-style whole-of-nation system for science and technology — an agent-based model",
     base: "Start from",
-    seed: "Seed",
+    seed: "First seed",
     share: "Copy share link",
     copied: "Link copied",
     download: "Download scenario YAML",
@@ -20,17 +20,19 @@ window.NSWN_I18N = {
     all_parameters: "All parameters",
     all_parameters_note: "Every lever and assumption with the reference help. Empty: the parameter is off in this scenario.",
     notice: (c) =>
-      `Interactive runs use ${c.firms.toLocaleString("en")} firms and end by ${c.max_end_year}, and are cached ` +
-      `(the last ${c.cache_size} runs); a full run of the downloaded scenario (nswn run) uses the scenario's own size, ` +
-      `so numbers differ a little.`,
+      `Every update runs the scenario and its comparison on the same ${c.seeds} seeds at resolution ` +
+      `${c.resolution_text} (${c.agents.toLocaleString("en")} agents for ${c.real_firms.toLocaleString("en")} real firms; ` +
+      `docs/convergence.md: every paired difference passes at this resolution, a few levels are slightly low) and ends by ` +
+      `${c.max_end_year}. Runs are cached (the last ${c.cache_size}); nswn run uses the whole real population, so levels differ a little.`,
     version_warning: (link, server) =>
       `This link was made with nswn ${link}; this server runs nswn ${server}. The same levers may give different results.`,
     unknown_keys: (keys) => `Ignored unknown parameters in the link: ${keys.join(", ")}`,
-    running: "Running…",
-    status: (m, ms, cached) =>
-      `${m.firms.toLocaleString("en")} firms · seed ${m.seed} · ${m.start_year}–${m.end_year} · ` +
-      `scenario hash ${m.scenario_hash} · ${cached ? "from cache" : `simulated in ${m.wall_seconds.toFixed(2)} s`} · ` +
-      `updated in ${ms} ms`,
+    running: (n) => `Running the scenario and its comparison on ${n} paired seeds…`,
+    status: (x) =>
+      `${x.seeds.length} paired seeds (${x.seeds[0]}–${x.seeds[x.seeds.length - 1]}) · resolution ${x.resolution.resolution.toFixed(3)} ` +
+      `(${x.resolution.agents.toLocaleString("en")} agents) · ${x.years[0]}–${x.years[1]} · comparison: ` +
+      `${x.compare === "modified" ? "base under the same assumptions" : "base as shipped"} · medians with 90 % bands · ` +
+      `updated in ${x.ms} ms (${x.timing.cached_runs} of ${x.timing.runs} runs from the cache)`,
     error: "The scenario cannot be run:",
     baseline: "baseline",
     scenario: "this scenario",
@@ -83,12 +85,49 @@ window.NSWN_I18N = {
     chart_hhi: "Concentration of funding across technologies (HHI)",
     chart_hhi_y: "HHI",
     year: "year",
+    comparison: "comparison",
+    compare: "Compare with",
+    compare_modified: "base under the same assumptions",
+    compare_default: "base as shipped (default assumptions)",
+    band_key: "90 % band over seeds",
+    vs_comparison: "comparison",
+    no_clear_effect: "no clear effect",
+    no_interval: "no interval",
+    kpi_diff_help: "Mean paired difference (scenario − comparison, same seeds) with its 90 % t-interval",
+    parity_seeds: (k, n) => `at parity in ${k} of ${n} seeds`,
+    chart_why: "Why: what moved the technology's relative capability, start to end (log points)",
+    why_x: "change of log relative capability (best firm ÷ frontier)",
+    why_note: (name, n, err) =>
+      `${name}: medians over ${n} seeds with 90 % bands. In every seed the channels add up to the change of ` +
+      `log relative capability (largest gap ${err.toExponential(1)}); medians of the parts need not add up to the median total.`,
+    why_none: "No attribution for this technology.",
+    channel_frontier_growth: "frontier's own growth (−)",
+    channel_frontier_learning: "frontier learning from a Chinese lead (−)",
+    channel_emulation: "emulation of the frontier (own R&D)",
+    channel_controls_knowhow_cut: "controls' know-how cut",
+    channel_own_innovation: "own innovation",
+    channel_knowledge: "knowledge from institutions (and abroad)",
+    channel_leader_change: "leader change (composition)",
+    channel_exit: "exit of firms",
+    channel_entry: "entry of new firms",
+    channel_subsidy: "subsidies",
+    channel_total: "total change",
+    selection: "Technologies the priority mode weighted at the start, and why",
+    selection_note: (mode, n) => `Mode “${mode}”: ${n} technologies weighted (score = strategic weight × gap; shortlist picks the highest scores).`,
+    sel_technology: "technology",
+    sel_group: "group",
+    sel_priority_weight: "priority weight",
+    sel_strategic_weight: "strategic weight",
+    sel_gap: "gap (log points)",
+    sel_score: "score",
+    sel_owner: "issue owner",
+    sel_seeds_selected: "seeds",
   },
   zh: {
     title: "新型举国体制政策模拟器",
     subtitle: "科技领域新型举国体制的多主体模型",
     base: "基准情景",
-    seed: "随机种子",
+    seed: "起始种子",
     share: "复制分享链接",
     copied: "链接已复制",
     download: "下载情景 YAML",
@@ -101,15 +140,18 @@ window.NSWN_I18N = {
     all_parameters: "全部参数",
     all_parameters_note: "所有杠杆和假设及其参考说明（英文）。空白表示该参数在本情景中未启用。",
     notice: (c) =>
-      `交互运行使用 ${c.firms.toLocaleString("zh")} 家企业，模拟至 ${c.max_end_year} 年，并缓存最近 ${c.cache_size} 次运行；` +
-      `用 nswn run 完整运行下载的情景时采用情景自身规模，结果会略有不同。`,
+      `每次刷新都在相同的 ${c.seeds} 个随机种子上运行当前情景及其对照，分辨率 ${c.resolution_text}` +
+      `（${c.agents.toLocaleString("zh")} 个主体代表 ${c.real_firms.toLocaleString("zh")} 家真实企业；docs/convergence.md：` +
+      `此分辨率下所有配对差异均通过检验，少数水平值略偏低），模拟至 ${c.max_end_year} 年；缓存最近 ${c.cache_size} 次运行。` +
+      `nswn run 使用全部真实企业，水平值会略有不同。`,
     version_warning: (link, server) => `此链接由 nswn ${link} 生成；本服务运行 nswn ${server}，相同设置的结果可能不同。`,
     unknown_keys: (keys) => `链接中的未知参数已忽略：${keys.join("，")}`,
-    running: "运行中…",
-    status: (m, ms, cached) =>
-      `${m.firms.toLocaleString("zh")} 家企业 · 种子 ${m.seed} · ${m.start_year}–${m.end_year} 年 · ` +
-      `情景哈希 ${m.scenario_hash} · ${cached ? "来自缓存" : `模拟用时 ${m.wall_seconds.toFixed(2)} 秒`} · ` +
-      `刷新用时 ${ms} 毫秒`,
+    running: (n) => `正在 ${n} 个配对种子上运行当前情景及其对照…`,
+    status: (x) =>
+      `${x.seeds.length} 个配对种子（${x.seeds[0]}–${x.seeds[x.seeds.length - 1]}）· 分辨率 ${x.resolution.resolution.toFixed(3)}` +
+      `（${x.resolution.agents.toLocaleString("zh")} 个主体）· ${x.years[0]}–${x.years[1]} 年 · 对照：` +
+      `${x.compare === "modified" ? "相同假设下的基准情景" : "原始基准情景"} · 中位数与90%区间 · ` +
+      `刷新用时 ${x.ms} 毫秒（${x.timing.runs} 次运行中 ${x.timing.cached_runs} 次来自缓存）`,
     error: "该情景无法运行：",
     baseline: "基准",
     scenario: "当前情景",
@@ -162,6 +204,43 @@ window.NSWN_I18N = {
     chart_hhi: "资金在技术间的集中度（HHI）",
     chart_hhi_y: "HHI",
     year: "年份",
+    comparison: "对照",
+    compare: "对照情景",
+    compare_modified: "相同假设下的基准情景",
+    compare_default: "原始基准情景（默认假设）",
+    band_key: "各种子的90%区间",
+    vs_comparison: "对照",
+    no_clear_effect: "无明确影响",
+    no_interval: "无区间",
+    kpi_diff_help: "配对差异均值（当前情景 − 对照，相同种子）及其90% t区间",
+    parity_seeds: (k, n) => `${n} 个种子中有 ${k} 个达到国际水平`,
+    chart_why: "原因：相对能力从起始到末年的变化来自哪些渠道（对数点）",
+    why_x: "相对能力对数的变化（最优企业 ÷ 前沿）",
+    why_note: (name, n, err) =>
+      `${name}：${n} 个种子的中位数与90%区间。每个种子中各渠道之和等于相对能力对数的变化（最大误差 ${err.toExponential(1)}）；` +
+      `各部分的中位数之和不必等于总变化的中位数。`,
+    why_none: "该技术没有归因数据。",
+    channel_frontier_growth: "前沿自身增长（−）",
+    channel_frontier_learning: "前沿向中国领先者学习（−）",
+    channel_emulation: "模仿前沿（自有研发）",
+    channel_controls_knowhow_cut: "出口管制削减的技术诀窍",
+    channel_own_innovation: "自主创新",
+    channel_knowledge: "来自科研机构（及国外）的知识",
+    channel_leader_change: "领先企业更替（构成）",
+    channel_exit: "企业退出",
+    channel_entry: "新企业进入",
+    channel_subsidy: "补贴",
+    channel_total: "总变化",
+    selection: "优先模式在起始年加权的技术及原因",
+    selection_note: (mode, n) => `模式“${mode}”：加权 ${n} 项技术（得分 = 战略权重 × 差距；短名单选得分最高者）。`,
+    sel_technology: "技术",
+    sel_group: "类别",
+    sel_priority_weight: "优先权重",
+    sel_strategic_weight: "战略权重",
+    sel_gap: "差距（对数点）",
+    sel_score: "得分",
+    sel_owner: "议题主导者",
+    sel_seeds_selected: "种子",
   },
 };
 

@@ -1,0 +1,105 @@
+"""The page's paired-seed endpoint without a browser: effects, bands, the comparison, limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from nswn.serve.app import create_app
+from nswn.serve.ensemble import _quantiles, paired
+from nswn.serve.runner import Runner
+from nswn.serve.schemas import Settings
+
+SMALL = {"firms": 300, "seeds": 2, "end_year": 2027}
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    with TestClient(create_app(Settings(threads=2, warm=False))) as c:
+        yield c
+
+
+def test_an_interval_that_covers_zero_is_no_clear_effect() -> None:
+    assert paired([1, 2, 3, 4], [1, 2, 3, 4])["effect"] == "none"  # identical arms: [0, 0] covers 0
+    mixed = paired([1, 0, 2, -1], [0, 0, 0, 0])
+    assert mixed["low"] < 0 < mixed["high"] and mixed["effect"] == "none"
+    up = paired([2.0, 3.0, 2.5, 3.5], [1.0, 1.0, 1.0, 1.0])
+    assert up["effect"] == "up" and up["low"] > 0 and up["difference"] == pytest.approx(1.75)
+    assert paired([0.0, -1.0, -2.0], [1.0, 1.0, 1.0])["effect"] == "down"
+    assert paired([5.0], [1.0])["effect"] == "none"  # one pair: no interval, no arrow
+
+
+def test_bands_match_numpy_percentiles_with_missing_values() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 20, 7))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[:, 0, 0] = np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanpercentile(x, [5, 50, 95], axis=0)
+    np.testing.assert_allclose(_quantiles(x), expected, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_the_cache_key_holds_assumptions_resolution_seed_and_kind() -> None:
+    scenario = {"name": "s", "levers": {}, "assumptions": {"innovation": {"emulation_rate": 0.1}}, "firms": 300}
+    keys = {
+        Runner.key(scenario, 0, "series"),
+        Runner.key({**scenario, "firms": 600}, 0, "series"),
+        Runner.key({**scenario, "assumptions": {"innovation": {"emulation_rate": 0.2}}}, 0, "series"),
+        Runner.key(scenario, 1, "series"),
+        Runner.key(scenario, 0, "tables"),
+    }
+    assert len(keys) == 5
+
+
+def test_the_modified_comparison_keeps_assumptions_and_drops_levers(client: Any) -> None:
+    overrides = {"levers.central_budget.share_of_gdp": 0.01, "assumptions.innovation.emulation_rate": 0.15}
+    modified = client.post("/api/ensemble", json={"base": "baseline", "overrides": overrides, **SMALL})
+    assert modified.status_code == 200, modified.text
+    body = modified.json()
+    assert body["comparison_kind"] == "modified"
+    assert body["comparison_overrides"] == {"assumptions.innovation.emulation_rate": 0.15}
+    assert body["seeds"] == [0, 1] and body["timing"]["runs"] == 4
+    assert set(body["kpis"]) >= {"parity_end", "broken_2035", "gdp_end"}
+    for card in body["kpis"].values():
+        assert card["effect"] in ("up", "down", "none") and card["pairs"] == 2
+    band = body["scenario"]["macro"]["gdp"]
+    assert all(lo <= med <= hi for lo, med, hi in zip(band["lo"], band["median"], band["hi"], strict=True))
+    errors = [x[arm]["max_sum_error"] for x in body["attribution"]["by_technology"].values() for arm in x]
+    assert max(e for e in errors if e is not None) <= 1e-9
+    assert body["selection"]["scenario"]["technologies"]
+
+    default = client.post(
+        "/api/ensemble", json={"base": "baseline", "overrides": overrides, "comparison": "default", **SMALL}
+    ).json()
+    assert default["comparison_overrides"] == {}
+    assert default["timing"]["cached_runs"] == 2  # the scenario's runs came from the cache
+    assert default["comparison"]["macro"]["gdp"] != body["comparison"]["macro"]["gdp"]
+    again = client.post("/api/ensemble", json={"base": "baseline", "overrides": overrides, **SMALL}).json()
+    assert again["timing"]["cached_runs"] == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"seeds": 17}, "seeds"),
+        ({"seeds": 1}, "seeds"),
+        ({"comparison": "mine"}, "comparison"),
+        ({"firms": 10}, "firms"),
+    ],
+)
+def test_requests_over_the_limits_are_refused_naming_the_field(client: Any, change: dict[str, Any], field: str) -> None:
+    response = client.post("/api/ensemble", json={"base": "baseline", **SMALL, **change})
+    assert response.status_code == 422
+    assert any(field in item["loc"] for item in response.json()["detail"])
+
+
+def test_a_body_over_the_size_limit_is_refused(client: Any) -> None:
+    response = client.post(
+        "/api/ensemble",
+        content=b'{"base": "baseline", "x": "' + b"a" * 70_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
