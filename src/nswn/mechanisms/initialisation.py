@@ -10,7 +10,9 @@
   the foreign competitor's appeal in China is set so that its logit share equals the
   catalog's 2024 foreign share (with ``share_dynamics: replicator``: so that its
   competitiveness equals the Chinese firms' share-weighted mean), before controls; its
-  weight abroad so that China's 2024 world share is the catalog's ``world_share0``; the
+  weight abroad so that China's start-year world share is the catalog's ``world_share0``
+  (with the friction that share provokes; afterwards the home-market effect moves the
+  weight, ``markets.home_market_shift``); the
   traditional sector's value added is manufacturing value added minus the firms' value
   added, so the 2024 manufacturing share is the sourced one.
 * Institutions are spread over fields ∝ ``science_intensity × D0`` (at least

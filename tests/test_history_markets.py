@@ -1,0 +1,142 @@
+"""World shares and catch-up as the 2006–2024 hindcast demands (issue 11, item 4a; docs/model.md §12).
+
+Three rules, each checked by hand on tiny states:
+
+* the home-market effect on the Armington weights abroad: China's odds abroad move with its
+  home market relative to the world market outside China (Krugman 1980);
+* friction solved together with the share it responds to: the share rises strictly with
+  China's lead, so friction damps but never reverses a widening lead;
+* logistic catch-up (Benhabib & Spiegel 2005): emulation on a large gap is bounded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nswn.mechanisms.innovation import Innovation, InnovationParams, catch_up_gap
+from nswn.mechanisms.markets import MarketParams, friction_equilibrium, home_market_shift, log_competitiveness, trade
+from tiny_states import ctx, tiny_state
+
+# ln E_i = c_i, ln E^f = F_t, no learning, export elasticity 1, friction off unless a test sets it
+FLAT = MarketParams(
+    learning_rate=0.0,
+    labour_cost0=0.0,
+    labour_cost_growth=0.0,
+    foreign_labour_cost=0.0,
+    capability_weight=1.0,
+    cost_weight=1.0,
+    export_elasticity=1.0,
+    friction_slope=0.0,
+)
+
+
+def odds(share: float) -> float:
+    return share / (1.0 - share)
+
+
+def test_home_market_growth_raises_chinas_odds_abroad_in_proportion() -> None:
+    """η = 1: China's home market ×8 while the world outside China ×2 → its odds abroad ×4."""
+    state = tiny_state(n_tech=1, world_share=0.2)
+    trade(state, FLAT, log_competitiveness(state, FLAT))
+    start = state.technologies.world_share[0]
+    assert start == pytest.approx(0.5)  # equal competitiveness, unit weights
+    state.technologies.demand[:] = 8 * 100.0
+    state.technologies.world_demand[:] = 2 * 200.0
+    assert home_market_shift(state, FLAT)[0] == pytest.approx(math.log(4.0))
+    trade(state, FLAT, log_competitiveness(state, FLAT))
+    assert odds(state.technologies.world_share[0]) == pytest.approx(4.0 * odds(start))
+
+
+def test_home_market_effect_is_zero_at_the_start_and_off_at_eta_zero() -> None:
+    """The start-year calibration is untouched (D = D0, W = W0), and η = 0 restores fixed weights."""
+    state = tiny_state(n_tech=2, demand=[100.0, 300.0], world_demand=[200.0, 100.0])
+    shift = home_market_shift(state, FLAT)
+    assert shift[0] == 0.0
+    assert shift[1] == pytest.approx(math.log(3.0) - math.log(0.5))
+    fixed = MarketParams(**{**FLAT.__dict__, "home_market_effect": 0.0})
+    np.testing.assert_array_equal(home_market_shift(state, fixed), [0.0, 0.0])
+
+
+def test_a_home_market_growing_slower_than_the_world_lowers_chinas_share() -> None:
+    """The rule is symmetric: the sign follows relative market growth."""
+    state = tiny_state(n_tech=1, demand=100.0, world_demand=800.0)
+    trade(state, FLAT, log_competitiveness(state, FLAT))
+    assert odds(state.technologies.world_share[0]) == pytest.approx(0.25)
+
+
+def test_friction_is_solved_with_the_share_it_responds_to() -> None:
+    """Equal competitiveness, κ 2, θ 0.3: s = 1 / (2 + 2 (s − 0.3)) → 2s² + 1.4s − 1 = 0."""
+    params = MarketParams(**{**FLAT.__dict__, "friction_slope": 2.0, "friction_threshold": 0.3})
+    expected = (-1.4 + math.sqrt(1.4**2 + 8.0)) / 4.0
+    for last_year in (0.0, 0.5, 0.95):  # last year's share no longer matters
+        state = tiny_state(n_tech=1, world_share=last_year)
+        trade(state, params, log_competitiveness(state, params))
+        tech = state.technologies
+        assert tech.world_share[0] == pytest.approx(expected, abs=1e-12)
+        assert tech.friction[0] == pytest.approx(2.0 * (expected - 0.3), abs=1e-12)
+        assert tech.china_exports[0] == pytest.approx(200.0 * expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lead=st.floats(-20.0, 20.0),
+    step=st.floats(1e-3, 5.0),
+    slope=st.floats(0.0, 20.0),
+    threshold=st.floats(0.0, 1.0),
+)
+def test_friction_damps_but_never_reverses_a_widening_lead(
+    lead: float, step: float, slope: float, threshold: float
+) -> None:
+    """For any κ, θ: a larger lead gives a share at least as large; each is the fixed point."""
+    z = np.array([lead, lead + step])
+    share = friction_equilibrium(z, slope, threshold)
+    assert share[1] >= share[0]
+    friction = slope * np.maximum(0.0, share - threshold)
+    np.testing.assert_allclose(share, 1.0 / (1.0 + (1.0 + friction) * np.exp(-z)), atol=1e-12)
+
+
+def test_a_jump_in_the_lead_is_not_followed_by_a_fall_in_share() -> None:
+    """A path of leads that only widens gives a share path that only rises, friction or not."""
+    params = MarketParams(**{**FLAT.__dict__, "friction_slope": 5.0, "friction_threshold": 0.3})
+    state = tiny_state(n_tech=1, world_share=0.1)
+    shares = []
+    for frontier in (0.0, -3.0, -3.05, -3.1):  # China's lead jumps, then keeps widening a little
+        state.technologies.frontier[:] = frontier
+        trade(state, params, log_competitiveness(state, params))
+        shares.append(float(state.technologies.world_share[0]))
+    assert all(b > a for a, b in zip(shares, shares[1:], strict=False))
+
+
+def test_catch_up_is_the_log_gap_when_small_and_bounded_when_large() -> None:
+    gaps = np.array([-0.5, 0.0, 0.01, 0.2, 2.5, 50.0])
+    out = catch_up_gap(gaps)
+    np.testing.assert_allclose(out, [0.0, 0.0, -math.expm1(-0.01), -math.expm1(-0.2), -math.expm1(-2.5), 1.0])
+    assert out[2] == pytest.approx(0.01, rel=0.01)  # ≈ the log gap when small
+    assert out.max() <= 1.0  # bounded however large the gap
+
+
+def test_emulation_on_a_large_gap_is_bounded_by_absorptive_capacity() -> None:
+    """Δc = λ e A α (1 − e^{−gap}): a firm 2.5 log units behind gains λ e A α (1 − e^{−2.5}), not λ e A α · 2.5."""
+    params = InnovationParams(innovation_rate=0.0, emulation_rate=0.1)
+    state = tiny_state(
+        n_tech=2,
+        firm_values={"technology": [0, 1], "share": [0.5, 0.5], "capability": [-2.5, -0.1], "revenue": [20.0, 20.0]},
+        emulability=0.9,
+        knowhow_access=0.7,
+        rd_half0=1.0,
+    )
+    before = state.firms.capability.copy()
+    Innovation(params).step(state, ctx(state))
+    rd = 0.05 * 20.0  # private firm, r_own 0.05, no subsidy
+    alpha = rd / (rd + 1.0)
+    rate = 0.1 * 0.9 * 0.7 * alpha
+    gained = state.firms.capability - before
+    assert gained[0] == pytest.approx(rate * -math.expm1(-2.5))
+    assert gained[1] == pytest.approx(rate * -math.expm1(-0.1))
+    # the large gap closes at most λ e A α a year, far less than the linear rule's 2.5 λ e A α
+    assert gained[0] < rate < 2.5 * rate
