@@ -2,8 +2,9 @@
 
 Three rules, each checked by hand on tiny states:
 
-* the home-market effect on the Armington weights abroad: China's odds abroad move with its
-  home market relative to the world market outside China (Krugman 1980);
+* the home-market effect on the Armington weights: China's odds abroad, and the foreign
+  aggregate's weight in China, move with China's home market relative to the world market
+  outside China (Krugman 1980);
 * friction solved together with the share it responds to: the share rises strictly with
   China's lead, so friction damps but never reverses a widening lead;
 * logistic catch-up (Benhabib & Spiegel 2005): emulation on a large gap is bounded.
@@ -19,7 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nswn.mechanisms.innovation import Innovation, InnovationParams, catch_up_gap
-from nswn.mechanisms.markets import MarketParams, friction_equilibrium, home_market_shift, log_competitiveness, trade
+from nswn.mechanisms.markets import (
+    MarketParams,
+    adjust_logit,
+    friction_equilibrium,
+    home_market_shift,
+    log_competitiveness,
+    trade,
+)
 from tiny_states import ctx, tiny_state
 
 # ln E_i = c_i, ln E^f = F_t, no learning, export elasticity 1, friction off unless a test sets it
@@ -67,6 +75,18 @@ def test_a_home_market_growing_slower_than_the_world_lowers_chinas_share() -> No
     state = tiny_state(n_tech=1, demand=100.0, world_demand=800.0)
     trade(state, FLAT, log_competitiveness(state, FLAT))
     assert odds(state.technologies.world_share[0]) == pytest.approx(0.25)
+
+
+def test_the_same_variety_shift_applies_to_the_foreign_aggregate_in_china() -> None:
+    """At home too: D ×4 (W unchanged) divides the foreign logit term by 4 (full adjustment, χ = 1)."""
+    params = MarketParams(**{**FLAT.__dict__, "replicator_speed": 1.0})
+    state = tiny_state(n_tech=1, firm_values={"technology": [0], "share": [0.5]}, foreign_share=0.5)
+    adjust_logit(state, params, log_competitiveness(state, params))
+    assert state.technologies.foreign_share[0] == pytest.approx(0.5)  # E = 1 against E^f = 1
+    state.technologies.demand[:] = 400.0
+    adjust_logit(state, params, log_competitiveness(state, params))
+    assert state.technologies.foreign_share[0] == pytest.approx(0.25 / 1.25)
+    assert state.firms.share[0] == pytest.approx(1.0 / 1.25)
 
 
 def test_friction_is_solved_with_the_share_it_responds_to() -> None:
@@ -140,3 +160,14 @@ def test_emulation_on_a_large_gap_is_bounded_by_absorptive_capacity() -> None:
     assert gained[1] == pytest.approx(rate * -math.expm1(-0.1))
     # the large gap closes at most λ e A α a year, far less than the linear rule's 2.5 λ e A α
     assert gained[0] < rate < 2.5 * rate
+
+
+def test_the_2024_start_still_reproduces_the_catalogs_world_shares(model) -> None:  # type: ignore[no-untyped-def]
+    """The home-market shift is zero at the start and the friction fixed point returns the
+    calibrated share: a 2024 start reproduces ``world_share0``."""
+    tech = model.state.technologies
+    sim = tech.simulated
+    assert np.all(home_market_shift(model.state, MarketParams()) == 0.0)
+    np.testing.assert_allclose(tech.world_share[sim], tech.world_share0[sim], rtol=0, atol=1e-12)
+    # some start shares lie above θ_fric = 0.3, so the friction part of the fixed point is exercised
+    assert (tech.friction[sim] > 0).any()

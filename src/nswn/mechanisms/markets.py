@@ -7,7 +7,8 @@ What it models (model.md §6.7)
     cumulative output (spillovers within clusters, share ``φ``) with the firm's own.
     Competitiveness ``ln E_i = σ_c c_i − σ_p p_i``; the foreign aggregate has
     ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + Q^f_t/Q0_t)``, times its
-    market access ``A^dom_t`` in China.
+    appeal (calibrated at the start), its market access ``A^dom_t`` in China and
+    ``e^{−h_t}``, the home-market effect below.
 
     Domestic shares, with the foreign aggregate as one more player, follow one of two rules
     (``share_dynamics``):
@@ -60,11 +61,12 @@ Differences from the shared specification (documented in docs/model.md):
     * ``Q0_t`` is the technology's start-year world output (the specification: its start
       demand), the same yardstick for Chinese firms and the foreign aggregate; output is
       counted in start-year yuan net of labour-cost changes rather than in physical units.
-    * The Armington weight abroad moves with relative home-market size (``η_HME``), and
-      friction responds to the same year's share (the specification: fixed weights, friction
-      on last year's share). Added for the 2006–2024 hindcast (issue 11, item 4a; docs/model.md
-      §12): with fixed weights China's solar and battery shares abroad fell while its home
-      markets grew many times faster than the world's.
+    * The Armington weights move with relative home-market size (``η_HME``; the
+      specification: fixed weights), and friction is solved with the same year's share (the
+      specification's equation is circular; earlier code used last year's share). Added
+      for the 2006–2024 hindcast (issue 11, item 4a; docs/model.md §12.1): with fixed
+      weights China's solar and battery shares fell while its home markets grew many times
+      faster than the world's.
 
 State read: capability, output, firm shares; frontier, demand, access.
 State written: firm ``share``, ``exports``, ``revenue``, ``profit``, ``loss_streak``,
@@ -245,11 +247,43 @@ def china_composite(state: State, log_e: np.ndarray, elasticity: float) -> tuple
     return log_c, shifted, weights
 
 
+def _log_growth(now: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``ln(now / start)`` where both are positive, else 0."""
+    ok = (now > 0) & (start > 0)
+    return np.asarray(np.log(np.where(ok, now, 1.0)) - np.log(np.where(ok, start, 1.0)))
+
+
+def home_market_shift(state: State, params: MarketParams) -> np.ndarray:
+    """Home-market effect on the Armington weights abroad, per technology (log units).
+
+    ``h_t = η_HME · [ln(D_t / D_0) − ln(W_t / W_0)]``: with free entry the number of varieties
+    a country's industry offers is proportional to the market it is built on (Krugman 1980),
+    so China's weight abroad relative to the foreign aggregate's grows with China's home
+    market relative to the world market outside China (the foreign producers' home). Zero in
+    the start year, so the start-year calibration is untouched.
+
+    Returns
+    -------
+    array, shape (n_technologies,)
+        Subtracted from the foreign aggregate's log weight abroad.
+    """
+    tech = state.technologies
+    relative = _log_growth(tech.demand, tech.demand0) - _log_growth(tech.world_demand, tech.world_demand0)
+    return np.asarray(params.home_market_effect * relative)
+
+
 def foreign_log_presence(state: State, params: MarketParams) -> np.ndarray:
-    """Foreign competitiveness in China: ``ln E^f + appeal + ln A^dom`` (−inf without access)."""
+    """Foreign competitiveness in China: ``ln E^f + appeal − h_t + ln A^dom`` (−inf without access).
+
+    ``h_t`` is the home-market effect (:func:`home_market_shift`): the relative number of
+    Chinese and foreign varieties enters every destination market alike, at home as abroad.
+    """
     tech = state.technologies
     return np.asarray(
-        foreign_log_competitiveness(state, params) + tech.foreign_log_appeal + _safe_log(tech.market_access)
+        foreign_log_competitiveness(state, params)
+        + tech.foreign_log_appeal
+        - home_market_shift(state, params)
+        + _safe_log(tech.market_access)
     )
 
 
@@ -299,31 +333,6 @@ def replicate(state: State, params: MarketParams, log_e: np.ndarray) -> None:
     safe_total = np.where(total > 0, total, 1.0)
     firms.share = share / safe_total[t]
     tech.foreign_share = foreign / safe_total
-
-
-def _log_growth(now: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """``ln(now / start)`` where both are positive, else 0."""
-    ok = (now > 0) & (start > 0)
-    return np.asarray(np.log(np.where(ok, now, 1.0)) - np.log(np.where(ok, start, 1.0)))
-
-
-def home_market_shift(state: State, params: MarketParams) -> np.ndarray:
-    """Home-market effect on the Armington weights abroad, per technology (log units).
-
-    ``h_t = η_HME · [ln(D_t / D_0) − ln(W_t / W_0)]``: with free entry the number of varieties
-    a country's industry offers is proportional to the market it is built on (Krugman 1980),
-    so China's weight abroad relative to the foreign aggregate's grows with China's home
-    market relative to the world market outside China (the foreign producers' home). Zero in
-    the start year, so the start-year calibration is untouched.
-
-    Returns
-    -------
-    array, shape (n_technologies,)
-        Subtracted from the foreign aggregate's log weight abroad.
-    """
-    tech = state.technologies
-    relative = _log_growth(tech.demand, tech.demand0) - _log_growth(tech.world_demand, tech.world_demand0)
-    return np.asarray(params.home_market_effect * relative)
 
 
 FRICTION_BISECTIONS = 60  # halves [0, 1] to below 1e-18: exact at double precision
