@@ -140,11 +140,8 @@ class MarketParams:
         lo=0.0,
         hi=3.0,
         unit="elasticity",
-        doc="η_HME: elasticity of China's Armington weight abroad (relative to the foreign one) to the size of its "
-        "home market relative to the world outside China, both against the start year. 1: Krugman (1980), free "
-        "entry makes the number of varieties proportional to home-market size; 0: weights fixed at calibration "
-        "(the former rule). Judged at the model's value; direction from Krugman (1980), Head, Mayer & Ries "
-        "(2002), Costinot, Donaldson, Kyle & Williams (2019, QJE)",
+        doc="η_HME, elasticity of the Chinese-to-foreign variety weight (at home and abroad) to China's home-market "
+        "growth relative to the world outside China's; 1: Krugman (1980), varieties ∝ market size; 0: fixed weights",
     )
     learning_spillover: float = param(
         0.8,
