@@ -67,6 +67,10 @@ Differences from the shared specification (documented in docs/model.md):
       for the 2006–2024 hindcast (issue 11, item 4a; docs/model.md §12.1): with fixed
       weights China's solar and battery shares fell while its home markets grew many times
       faster than the world's.
+    * A technology with no trade at the start (``world_share0 = 0``) whose start-year market
+      is below ``nascent_market`` (EVs and the not-yet-existing markets of the 2006 vintage)
+      gets a neutral weight abroad (``ln ω_f,0 = 0``) instead of one calibrated on the 10⁻⁶
+      floor: a zero where no market existed reveals no trade barrier (docs/model.md §12.1).
 
 State read: capability, output, firm shares; frontier, demand, access.
 State written: firm ``share``, ``exports``, ``revenue``, ``profit``, ``loss_streak``,
@@ -142,6 +146,14 @@ class MarketParams:
         unit="elasticity",
         doc="η_HME, elasticity of the Chinese-to-foreign variety weight (at home and abroad) to China's home-market "
         "growth relative to the world outside China's; 1: Krugman (1980), varieties ∝ market size; 0: fixed weights",
+    )
+    nascent_market: float = param(
+        1.0,
+        lo=0.0,
+        hi=1e6,
+        unit="bn CNY at 2024 prices",
+        doc="Start-year market (China + abroad) below which a technology with no trade (world_share0 = 0) is "
+        "nascent: its Armington weight abroad is neutral, so competitiveness sets its first exports (model.md §12.1)",
     )
     learning_spillover: float = param(
         0.8,
