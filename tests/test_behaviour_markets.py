@@ -60,32 +60,31 @@ def test_the_foreign_competitor_learns_by_doing() -> None:
 
 
 def test_trade_friction_past_the_threshold_cuts_chinas_world_share_by_the_formula() -> None:
-    # below the threshold: no friction, China and the foreign aggregate equally competitive → half the world
-    state = one_firm_market(0.2)
+    # a lead that puts China below the threshold: no friction (logistic share 0.2 < θ = 0.3)
+    state = tiny_state(n_tech=1, world_share=0.5, frontier=math.log(4.0))
     trade(state, FLAT, log_competitiveness(state, FLAT))
     assert state.technologies.friction[0] == 0.0
-    assert state.technologies.world_share[0] == pytest.approx(0.5)
+    assert state.technologies.world_share[0] == pytest.approx(0.2)
 
-    # last year's share 0.5 > θ = 0.3: fric = 2 · 0.2 = 0.4; share = 1 / (1 + 1.4)
-    state = one_firm_market(0.5)
-    trade(state, FLAT, log_competitiveness(state, FLAT))
-    tech = state.technologies
-    assert tech.friction[0] == pytest.approx(0.4)
-    assert tech.world_share[0] == pytest.approx(1.0 / 2.4)
-    assert tech.china_exports[0] == pytest.approx(200.0 / 2.4)
-    assert tech.foreign_exports[0] == pytest.approx(200.0 * 1.4 / 2.4)
-    assert state.firms.exports[0] == pytest.approx(200.0 / 2.4)
-
-    # 0.8: fric = 1.0, share = 1/3
-    state = one_firm_market(0.8)
-    trade(state, FLAT, log_competitiveness(state, FLAT))
-    assert state.technologies.friction[0] == pytest.approx(1.0)
-    assert state.technologies.world_share[0] == pytest.approx(1.0 / 3.0)
+    # equal competitiveness: friction and share solved together (docs/model.md §12, issue 11),
+    # s = 1 / (2 + 2 (s − 0.3)), i.e. 2s² + 1.4s − 1 = 0, whatever last year's share was
+    share = (-1.4 + math.sqrt(1.96 + 8.0)) / 4.0
+    for last_year in (0.2, 0.5, 0.8):
+        state = one_firm_market(last_year)
+        trade(state, FLAT, log_competitiveness(state, FLAT))
+        tech = state.technologies
+        assert tech.friction[0] == pytest.approx(2.0 * (share - 0.3))
+        assert tech.world_share[0] == pytest.approx(share)
+        assert tech.world_share[0] == pytest.approx(1.0 / (2.0 + tech.friction[0]))
+        assert tech.china_exports[0] == pytest.approx(200.0 * share)
+        assert tech.foreign_exports[0] == pytest.approx(200.0 * (1.0 - share))
+        assert state.firms.exports[0] == pytest.approx(200.0 * share)
 
 
 def test_exports_are_split_by_share_times_competitiveness() -> None:
     """Firm i's part of China's exports ∝ s_i E_i^σw; C_t is the share-weighted composite."""
-    params = MarketParams(**{**FLAT.__dict__, "export_elasticity": 1.5})
+    # friction off: it now responds to this year's share (0.59 > θ), and this test is about the split
+    params = MarketParams(**{**FLAT.__dict__, "export_elasticity": 1.5, "friction_slope": 0.0})
     state = tiny_state(
         n_tech=1, firm_values={"technology": [0, 0], "share": [0.3, 0.1], "capability": [0.0, math.log(2.0)]}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -45,11 +46,12 @@ def test_emulation_closes_the_gap_by_exactly_the_formula(
     for i in range(len(firms)):
         t = firms.technology[i]
         gap = max(0.0, tech.frontier[t] - before[i])
-        step = 0.1 * tech.emulability[t] * tech.knowhow_access[t] * alpha[i] * gap  # λ_em = 0.1 (default)
+        # logistic catch-up (Benhabib & Spiegel 2005): the log gap is replaced by 1 − e^{−gap}
+        step = 0.1 * tech.emulability[t] * tech.knowhow_access[t] * alpha[i] * -math.expm1(-gap)  # λ_em = 0.1
         assert firms.capability[i] - before[i] == pytest.approx(step, rel=1e-10, abs=1e-15)
         if t == litho:
             new_gap = tech.frontier[t] - firms.capability[i]
-            assert new_gap == pytest.approx(gap * (1 - 0.1 * 0.9 * 0.279 * alpha[i]))  # e = 0.9
+            assert new_gap == pytest.approx(gap - 0.1 * 0.9 * 0.279 * alpha[i] * (1 - math.exp(-gap)))  # e = 0.9
             checked += 1
     assert checked > 0
     assert 0.0 < alpha.min() and alpha.max() < 1.0
@@ -106,7 +108,7 @@ def test_frontier_innovation_reproduced_from_the_mechanism_stream(model: Model, 
         probability = 1 - np.exp(-p.innovation_rate * ent * gate * rd / half)
         draw = p.step_mean + p.step_sd * normal[i]
         invention = draw if uniform[i] < probability and draw > 0 else 0.0
-        gap = max(0.0, tech.frontier[t] - before[i])
+        gap = -math.expm1(-max(0.0, tech.frontier[t] - before[i]))  # logistic catch-up
         emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * alpha[i] * gap
         expected[i] = before[i] + emulation + invention
     np.testing.assert_allclose(firms.capability, expected, rtol=0, atol=1e-12)

@@ -64,12 +64,43 @@ def _years_in(target_id: str) -> list[int]:
     return [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", target_id)]
 
 
-def _production_share(tech: pd.DataFrame) -> pd.Series:
-    """China's share of world production, % (home sales of Chinese firms plus exports over
-    world demand, home market included)."""
+def global_share(tech: pd.DataFrame) -> pd.Series:
+    """China's share of the WORLD market, home market included, % per technology-year.
+
+    ``100 · ((1 − f_t) D_t + x_t) / (D_t + W_t)``: Chinese firms' sales at home
+    (``china_domestic_share`` = 1 − foreign share, times home demand ``D``) plus their
+    exports ``x`` over world demand including China (``D`` plus the market outside China
+    ``W`` = Chinese plus foreign exports). This is what "China's share of world PV
+    production", "Chinese makers' share of global EV-battery installations", "share of world
+    ship completions" and "share of global EVs produced" measure. The model's
+    ``china_world_share`` is different: China's share of the market *outside* China
+    (``x / W``, the catalog's ``world_share0`` convention).
+    """
     home = tech["china_domestic_share"] * tech["demand"]
     world = tech["demand"] + tech["china_exports"] + tech["foreign_exports"]
     return 100 * (home + tech["china_exports"]) / world
+
+
+def demand_share(tech: pd.DataFrame) -> pd.Series:
+    """China's share of world demand, % per technology-year: ``100 · D_t / (D_t + W_t)``.
+
+    "China's share of world electric-car sales" counts cars *bought* in China, whoever made
+    them. In the model both markets follow exogenous paths (``demand0``, ``world_demand0``
+    and their growth rates, ``scenarios/history.yaml``), so this compares an input path with
+    the observation, not a model result.
+    """
+    world = tech["demand"] + tech["china_exports"] + tech["foreign_exports"]
+    return 100 * tech["demand"] / world
+
+
+# each technology-share indicator of targets.csv and the quantity it measures (its ``note``)
+SHARE_INDICATORS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "world_production_share": global_share,  # China's share of world PV production
+    "world_share_ev_battery_installations": global_share,  # Chinese makers' share of global installations
+    "world_share_ship_completions": global_share,  # share of world completions
+    "world_share_ev_production": global_share,  # share of global EVs produced
+    "world_share_ev_sales": demand_share,  # China's share of world EV sales (demand; an input path)
+}
 
 
 def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFrame) -> float | None:
@@ -114,8 +145,8 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
     if tech.empty:
         return None
     at = tech.set_index("year")
-    if ind.startswith("world_share") or ind == "world_production_share":
-        return float(_production_share(tech).set_axis(tech["year"]).loc[y])
+    if ind in SHARE_INDICATORS:
+        return float(SHARE_INDICATORS[ind](tech).set_axis(tech["year"]).loc[y])
     if ind == "relative_capability":
         return float(at.loc[y, "relative_capability"])
     if ind == "parity_year":
@@ -274,7 +305,8 @@ def derived_inputs(
     catalog : {technology id: {"demand_growth", "world_demand_growth"}}
         Constant yearly growth that takes each market from its 2006-vintage size to its 2024
         catalog size, ``(D_2024 / D_2006)^(1/18) − 1`` (both endpoints from the catalog's
-        vintages), rounded to 5 decimals.
+        vintages), clipped to the catalog's validated range (``catalog.TECHNOLOGY_RANGES``) and
+        rounded to 5 decimals.
     macro : {year: {"services_growth", "other_growth", "inflation", "credit_growth", "manufacturing_price_growth"}}
         The year's ``assumptions.macro`` (``history/macro_series.csv``), rounded to 5 decimals:
         real growth of services value added from NBS's tertiary-industry volume index,
@@ -307,7 +339,8 @@ def derived_inputs(
         ):
             if value0 > 0 and value1 > 0:
                 rate = (value1 / value0) ** (1 / years) - 1
-                growth[column] = round(min(max(rate, -0.2), 0.5), 5)
+                low, high = catalog.TECHNOLOGY_RANGES[column]
+                growth[column] = round(min(max(rate, low), high), 5)
         if growth:
             overrides[tech_id] = growth
     real = _series("gdp_real_growth")

@@ -189,7 +189,9 @@ def note_innovation(
     sub_rd = rd - own_rd
     absorptive = rd / (rd + half[i])
     absorptive_own = own_rd / (own_rd + half[i])
-    gap = np.maximum(0.0, tech.frontier[t] - firms.capability[i])
+    from nswn.mechanisms.innovation import catch_up_gap  # the emulation rule's own term (import cycle)
+
+    gap = catch_up_gap(tech.frontier[t] - firms.capability[i])
     common = params.emulation_rate * tech.emulability[t] * gap
     access_free = 1.0 - state.macro.decoupling
     emulation_own = common * access_free * absorptive_own

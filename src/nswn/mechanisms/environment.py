@@ -235,8 +235,10 @@ def foreign_learning(state: State, params: EnvironmentParams) -> np.ndarray:
     """The foreign frontier's catch-up on a Chinese leader, log capability per year.
 
     ``ΔF_t = λ_f · e_t · A_t · max(0, c_best,t − F_t)``: when the best Chinese firm leads, the
-    foreign aggregate emulates it as Chinese firms emulate a foreign template, with the same
-    emulability ``e_t`` and through the same channel ``A_t = (1 − h_t)(1 − d(y))`` (controls
+    foreign aggregate emulates it as Chinese firms emulate a foreign template (linear in the
+    lead; Chinese emulation uses the logistic form ``1 − e^{−gap}``, which agrees with it on
+    the small leads seen), with the same emulability ``e_t`` and through the same channel
+    ``A_t = (1 − h_t)(1 − d(y))`` (controls
     and decoupling cut know-how flows both ways). A lead is therefore contested: it settles
     where the leader's own advance ``v`` equals ``g_F + λ_f e A L``, i.e. at
     ``L* = (v − g_F) / (λ_f e A)`` (docs/model.md §6.1).

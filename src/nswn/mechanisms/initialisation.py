@@ -10,7 +10,9 @@
   the foreign competitor's appeal in China is set so that its logit share equals the
   catalog's 2024 foreign share (with ``share_dynamics: replicator``: so that its
   competitiveness equals the Chinese firms' share-weighted mean), before controls; its
-  weight abroad so that China's 2024 world share is the catalog's ``world_share0``; the
+  weight abroad so that China's start-year world share is the catalog's ``world_share0``
+  (with the friction that share provokes; afterwards the home-market effect moves the
+  weight, ``markets.home_market_shift``); the
   traditional sector's value added is manufacturing value added minus the firms' value
   added, so the 2024 manufacturing share is the sourced one.
 * Institutions are spread over fields ∝ ``science_intensity × D0`` (at least
@@ -376,14 +378,27 @@ def _markets(state: State, settings: InitialSettings) -> None:
     log_c_w, _, _ = markets.china_composite(state, log_e, mp.export_elasticity)
     ws0 = np.clip(tech.world_share0, 1e-6, 1 - 1e-6)
     friction0 = mp.friction_slope * np.maximum(0.0, ws0 - mp.friction_threshold)
+    # Zero trade at calibration (world_share0 = 0) leaves the Armington weight unidentified:
+    # an odds ratio calibrated on the floor 1e-6 is a ~14 log-unit handicap that no later
+    # change can undo ("small shares stay small", Kuiper & van Tongeren 2006). Where a
+    # market existed and China sold nothing abroad (HSR, nuclear, aircraft in 2006) that
+    # zero is an observation and the floor is kept; where the market itself did not exist
+    # yet (nascent: start-year market below ``nascent_market``) there was no trade to
+    # observe, so the weight is neutral (ln ω_f = 0) and the firms' competitiveness alone
+    # sets the first exports (docs/model.md §12.1).
+    nascent = (tech.world_share0 <= 0.0) & (tech.demand0 + tech.world_demand0 < mp.nascent_market)
     tech.foreign_log_weight = np.where(
-        np.isfinite(log_c_w),
-        log_c_w
-        + np.log1p(-ws0)
-        - np.log(ws0)
-        - np.log1p(friction0)
-        - mp.export_elasticity * markets.foreign_log_competitiveness(state, mp),
+        nascent,
         0.0,
+        np.where(
+            np.isfinite(log_c_w),
+            log_c_w
+            + np.log1p(-ws0)
+            - np.log(ws0)
+            - np.log1p(friction0)
+            - mp.export_elasticity * markets.foreign_log_competitiveness(state, mp),
+            0.0,
+        ),
     )
     tech.world_share = ws0.copy()
     markets.trade(state, mp, log_e)

@@ -6,9 +6,12 @@ What it models (model.md §6.6)
     ``α_i = RD_i / (RD_i + RD½_t)``, with ``RD½_t`` the start-year share-weighted median R&D
     in ``t`` (half the market is held by firms spending less), growing with demand.
 
-    Emulation: ``Δc^em = λ_em · e_t · A_t · α_i · max(0, F_t − c_i)`` — catch-up on an
-    existing foreign template, which alone converges to the steady gap
-    ``g_F / (λ_em e A α)`` and never passes the frontier.
+    Emulation: ``Δc^em = λ_em · e_t · A_t · α_i · (1 − exp(−max(0, F_t − c_i)))`` — catch-up on
+    an existing foreign template in the logistic form of technology diffusion (Benhabib &
+    Spiegel 2005): proportional to the log gap when it is small, bounded when it is large (a
+    laggard far behind absorbs little of a distant template; Cohen & Levinthal 1990). Alone it
+    converges to the steady gap ``−ln(1 − g_F / (λ_em e A α))`` (≈ ``g_F / (λ_em e A α)``) and
+    never passes the frontier.
 
     Frontier innovation (Keynes+Schumpeter two-step draw; Dosi, Fagiolo & Roventini 2010):
     success with probability ``p_i = 1 − exp(−ζ · ent_i · K_t · RD_i / RD½_t)``; a success
@@ -81,6 +84,29 @@ class InnovationParams:
     )
 
 
+def catch_up_gap(gap: np.ndarray) -> np.ndarray:
+    """Logistic technology diffusion (Benhabib & Spiegel 2005): ``1 − exp(−max(0, F − c))``.
+
+    In log capability, ``Δc ∝ (1 − R)`` with ``R = exp(c − F)`` the relative capability: the
+    same as the log gap for a small gap (``1 − e^{−x} ≈ x``), but bounded by 1 on a large
+    one, because what a laggard can absorb is limited by what it already knows (Cohen &
+    Levinthal 1990). Benhabib & Spiegel's cross-country estimates favour this logistic form
+    over the Nelson–Phelps exponential one, in which catch-up grows with the gap without
+    bound.
+
+    Parameters
+    ----------
+    gap : array, shape (n_firms,)
+        ``F_t − c_i``, log capability (negative where the firm leads).
+
+    Returns
+    -------
+    array, shape (n_firms,)
+        In [0, 1).
+    """
+    return np.asarray(-np.expm1(-np.maximum(0.0, gap)))
+
+
 def rd_spend(state: State, params: InnovationParams) -> np.ndarray:
     """Effective R&D per firm, bn CNY."""
     firms = state.firms
@@ -140,7 +166,7 @@ class Innovation:
         member_rd = rd / firms.weight  # one member's R&D when an agent stands for several firms
         absorptive = member_rd / (member_rd + half)
         t = firms.technology
-        gap = np.maximum(0.0, tech.frontier[t] - firms.capability)
+        gap = catch_up_gap(tech.frontier[t] - firms.capability)
         emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * absorptive * gap
 
         gate = knowledge_gate(state, p)

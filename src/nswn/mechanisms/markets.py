@@ -7,7 +7,8 @@ What it models (model.md §6.7)
     cumulative output (spillovers within clusters, share ``φ``) with the firm's own.
     Competitiveness ``ln E_i = σ_c c_i − σ_p p_i``; the foreign aggregate has
     ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + Q^f_t/Q0_t)``, times its
-    market access ``A^dom_t`` in China.
+    appeal (calibrated at the start), its market access ``A^dom_t`` in China and
+    ``e^{−h_t}``, the home-market effect below.
 
     Domestic shares, with the foreign aggregate as one more player, follow one of two rules
     (``share_dynamics``):
@@ -19,12 +20,18 @@ What it models (model.md §6.7)
 
     Both keep shares non-negative and summing to one per technology, and both cut the
     foreign share when its access falls. Exports: China's share of the world market outside China is
-    ``C_t / (C_t + ω_f (E^f_t)^σ_w (1 + fric_t))`` with ``C_t = Σ ŝ_i E_i^σ_w`` over Chinese
-    firms weighted by their share ``ŝ_i`` of the Chinese total, ``ω_f`` the foreign
-    weight abroad calibrated at the start (``foreign_log_weight``), and each firm's exports are
-    its part of ``C_t``. Trade friction ``fric_t = κ_fric · max(0, share_t − θ_fric)`` rises
-    once China's world share (last year's) passes ``θ_fric``. Everything is computed in log
-    space relative to each technology's maximum, so nothing overflows.
+    ``s_t = C_t / (C_t + ω_f,t (E^f_t)^σ_w (1 + fric_t))`` (Armington/CES shares) with
+    ``C_t = Σ ŝ_i E_i^σ_w`` over Chinese firms weighted by their share ``ŝ_i`` of the Chinese
+    total, and each firm's exports are its part of ``C_t``. The foreign weight abroad is
+    ``ln ω_f,t = ln ω_f,0 − h_t``: ``ω_f,0`` calibrated at the start (``foreign_log_weight``)
+    and the home-market effect ``h_t = η_HME [ln(D_t/D_0) − ln(W_t/W_0)]`` (Krugman 1980:
+    varieties grow with the home market an industry is built on), so the start-year weight is
+    not a permanent fixed effect for an industry whose home market grows faster than the
+    world's. Trade friction ``fric_t = κ_fric · max(0, s_t − θ_fric)`` rises once China's world
+    share passes ``θ_fric``; ``s_t`` and ``fric_t`` are solved together
+    (:func:`friction_equilibrium`), so the share rises strictly with China's lead and friction
+    damps a widening lead without reversing it. Everything is computed in log space relative
+    to each technology's maximum, so nothing overflows.
 
     Revenue ``= s_i D_t + x_i``; value added ``= v_t · revenue``; profit
     ``= m_t · revenue − fixed_t``; ``Q_i += revenue / exp(w(y) − w0)`` (output in start-year
@@ -54,6 +61,16 @@ Differences from the shared specification (documented in docs/model.md):
     * ``Q0_t`` is the technology's start-year world output (the specification: its start
       demand), the same yardstick for Chinese firms and the foreign aggregate; output is
       counted in start-year yuan net of labour-cost changes rather than in physical units.
+    * The Armington weights move with relative home-market size (``η_HME``; the
+      specification: fixed weights), and friction is solved with the same year's share (the
+      specification's equation is circular; earlier code used last year's share). Added
+      for the 2006–2024 hindcast (issue 11, item 4a; docs/model.md §12.1): with fixed
+      weights China's solar and battery shares fell while its home markets grew many times
+      faster than the world's.
+    * A technology with no trade at the start (``world_share0 = 0``) whose start-year market
+      is below ``nascent_market`` (EVs and the not-yet-existing markets of the 2006 vintage)
+      gets a neutral weight abroad (``ln ω_f,0 = 0``) instead of one calibrated on the 10⁻⁶
+      floor: a zero where no market existed reveals no trade barrier (docs/model.md §12.1).
 
 State read: capability, output, firm shares; frontier, demand, access.
 State written: firm ``share``, ``exports``, ``revenue``, ``profit``, ``loss_streak``,
@@ -122,6 +139,22 @@ class MarketParams:
         doc="θ_fric, China's world share beyond which frictions rise",
     )
     friction_slope: float = param(2.0, lo=0.0, hi=20.0, unit="per share point", doc="κ_fric")
+    home_market_effect: float = param(
+        1.0,
+        lo=0.0,
+        hi=3.0,
+        unit="elasticity",
+        doc="η_HME, elasticity of the Chinese-to-foreign variety weight (at home and abroad) to China's home-market "
+        "growth relative to the world outside China's; 1: Krugman (1980), varieties ∝ market size; 0: fixed weights",
+    )
+    nascent_market: float = param(
+        1.0,
+        lo=0.0,
+        hi=1e6,
+        unit="bn CNY at 2024 prices",
+        doc="Start-year market (China + abroad) below which a technology with no trade (world_share0 = 0) is "
+        "nascent: its Armington weight abroad is neutral, so competitiveness sets its first exports (model.md §12.1)",
+    )
     learning_spillover: float = param(
         0.8,
         lo=0.0,
@@ -223,11 +256,43 @@ def china_composite(state: State, log_e: np.ndarray, elasticity: float) -> tuple
     return log_c, shifted, weights
 
 
+def _log_growth(now: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``ln(now / start)`` where both are positive, else 0."""
+    ok = (now > 0) & (start > 0)
+    return np.asarray(np.log(np.where(ok, now, 1.0)) - np.log(np.where(ok, start, 1.0)))
+
+
+def home_market_shift(state: State, params: MarketParams) -> np.ndarray:
+    """Home-market effect on the Armington weights abroad, per technology (log units).
+
+    ``h_t = η_HME · [ln(D_t / D_0) − ln(W_t / W_0)]``: with free entry the number of varieties
+    a country's industry offers is proportional to the market it is built on (Krugman 1980),
+    so China's weight abroad relative to the foreign aggregate's grows with China's home
+    market relative to the world market outside China (the foreign producers' home). Zero in
+    the start year, so the start-year calibration is untouched.
+
+    Returns
+    -------
+    array, shape (n_technologies,)
+        Subtracted from the foreign aggregate's log weight abroad.
+    """
+    tech = state.technologies
+    relative = _log_growth(tech.demand, tech.demand0) - _log_growth(tech.world_demand, tech.world_demand0)
+    return np.asarray(params.home_market_effect * relative)
+
+
 def foreign_log_presence(state: State, params: MarketParams) -> np.ndarray:
-    """Foreign competitiveness in China: ``ln E^f + appeal + ln A^dom`` (−inf without access)."""
+    """Foreign competitiveness in China: ``ln E^f + appeal − h_t + ln A^dom`` (−inf without access).
+
+    ``h_t`` is the home-market effect (:func:`home_market_shift`): the relative number of
+    Chinese and foreign varieties enters every destination market alike, at home as abroad.
+    """
     tech = state.technologies
     return np.asarray(
-        foreign_log_competitiveness(state, params) + tech.foreign_log_appeal + _safe_log(tech.market_access)
+        foreign_log_competitiveness(state, params)
+        + tech.foreign_log_appeal
+        - home_market_shift(state, params)
+        + _safe_log(tech.market_access)
     )
 
 
@@ -279,19 +344,61 @@ def replicate(state: State, params: MarketParams, log_e: np.ndarray) -> None:
     tech.foreign_share = foreign / safe_total
 
 
+FRICTION_BISECTIONS = 60  # halves [0, 1] to below 1e-18: exact at double precision
+
+
+def friction_equilibrium(lead: np.ndarray, slope: float, threshold: float) -> np.ndarray:
+    """China's world share where the share and the friction it provokes agree.
+
+    Solves ``s = 1 / (1 + (1 + κ · max(0, s − θ)) · e^{−z})`` per technology, ``z`` being
+    China's log lead abroad (``ln C_t`` minus the foreign aggregate's weighted log
+    competitiveness). The right-hand side falls in ``s`` and the left rises, so the root is
+    unique, and it rises strictly with ``z``: friction damps a widening lead but cannot reverse
+    it (with a lagged friction, a jump in share could be followed by a fall although the lead
+    kept growing). Solved by bisection, deterministic and vectorised.
+
+    Parameters
+    ----------
+    lead : array, shape (n_technologies,)
+        ``z``, log units; −inf where China has no firms.
+    slope, threshold : float
+        ``κ_fric`` and ``θ_fric``.
+
+    Returns
+    -------
+    array, shape (n_technologies,)
+        World share in [0, 1].
+    """
+    z = np.clip(lead, -700.0, 700.0)
+    # without friction the share is logistic(z); at or below θ that is the root itself,
+    # above θ the root lies in [θ, logistic(z)]
+    free = 1.0 / (1.0 + np.exp(-z))
+    low = np.minimum(free, threshold)
+    high = free.copy()
+    for _ in range(FRICTION_BISECTIONS):
+        mid = 0.5 * (low + high)
+        friction = slope * np.maximum(0.0, mid - threshold)
+        implied = 1.0 / (1.0 + (1.0 + friction) * np.exp(-z))
+        above = mid > implied
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    share = np.where(free <= threshold, free, 0.5 * (low + high))
+    return np.asarray(np.where(np.isfinite(lead), share, 0.0))
+
+
 def trade(state: State, params: MarketParams, log_e: np.ndarray) -> None:
     """Exports of Chinese firms and of the foreign competitor, with trade friction."""
     firms, tech = state.firms, state.technologies
     log_c, _, weights = china_composite(state, log_e, params.export_elasticity)
-    tech.friction = params.friction_slope * np.maximum(0.0, tech.world_share - params.friction_threshold)
     log_foreign = (
         params.export_elasticity * foreign_log_competitiveness(state, params)
         + tech.foreign_log_weight
-        + np.log1p(tech.friction)
+        - home_market_shift(state, params)
     )
-    # China's world share = 1 / (1 + exp(log_foreign - log_c)), stable for any magnitudes
-    with np.errstate(invalid="ignore", over="ignore"):
-        china = np.where(np.isfinite(log_c), 1.0 / (1.0 + np.exp(np.clip(log_foreign - log_c, -700, 700))), 0.0)
+    with np.errstate(invalid="ignore"):
+        lead = np.where(np.isfinite(log_c), log_c - log_foreign, -np.inf)
+    china = friction_equilibrium(lead, params.friction_slope, params.friction_threshold)
+    tech.friction = params.friction_slope * np.maximum(0.0, china - params.friction_threshold)
     tech.world_share = china
     tech.china_exports = tech.world_demand * china
     tech.foreign_exports = tech.world_demand - tech.china_exports
