@@ -254,7 +254,7 @@ def test_abc_runs_are_reproducible_by_seed(tmp_path):
     panel = tiny_panel(tmp_path, "shortlist", 3)
     simulator = pi.PanelSimulator(panel)
     observed = simulator.summarise(panel.cube())
-    small = pi.Settings(firms=1000, population=10, generations=1, budget=40, repeats=1, checks=2)
+    small = pi.Settings(firms=1000, population=10, generations=2, budget=80, repeats=1, checks=2)
     a = pi.run_abc(simulator, observed, small, seed=5, workers=1)
     b = pi.run_abc(simulator, observed, small, seed=5, workers=1)
     c = pi.run_abc(simulator, observed, small, seed=6, workers=1)
@@ -268,7 +268,7 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     panel = tiny_panel(tmp_path, "broad", 4)
     simulator = pi.PanelSimulator(panel)
     observed = simulator.summarise(panel.cube())
-    small = pi.Settings(firms=1000, population=10, generations=1, budget=40, repeats=1, checks=2)
+    small = pi.Settings(firms=1000, population=10, generations=2, budget=80, repeats=1, checks=2)
     one = pi.run_abc(simulator, observed, small, seed=9, workers=1)
     two = pi.run_abc(simulator, observed, small, seed=9, workers=2)
     assert one.probabilities == two.probabilities

@@ -71,9 +71,17 @@ def register(app: typer.Typer) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        result = pi.infer(
-            loaded, settings, seed=seed, workers=workers, progress=lambda m: errors.print(f"nswn: {m}", highlight=False)
-        )
+        try:
+            result = pi.infer(
+                loaded,
+                settings,
+                seed=seed,
+                workers=workers,
+                progress=lambda m: errors.print(f"nswn: {m}", highlight=False),
+            )
+        except ValueError as exc:
+            fail(str(exc))
+            return
         table = Table(title="Posterior probability of each priority mode (mean of the ABC runs; sd, min-max)")
         for column in ("mode", "probability", "sd", "range"):
             table.add_column(column, justify="left" if column == "mode" else "right")

@@ -159,19 +159,27 @@ def area_attributes(panel: Panel) -> AreaAttributes:
 # --------------------------------------------------------------------------- summaries
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    return pd.Series(x).rank(method="average").to_numpy()
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given their average rank (as ``scipy.stats.rankdata``, without its checks)."""
+    sorter = np.argsort(x, kind="mergesort")
+    inverse = np.empty(len(x), dtype=np.intp)
+    inverse[sorter] = np.arange(len(x))
+    ordered = x[sorter]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = first.cumsum()[inverse]
+    bounds = np.r_[np.flatnonzero(first), len(x)]
+    return 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman rank correlation; 0 when either side is constant or fewer than 3 pairs."""
+    """Spearman rank correlation (average ranks for ties); 0 when either side is constant or < 3 pairs."""
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3:
         return 0.0
-    rx, ry = _ranks(x[ok]), _ranks(y[ok])
-    if rx.std() == 0 or ry.std() == 0:
-        return 0.0
-    return float(np.corrcoef(rx, ry)[0, 1])
+    rx, ry = rankdata(x[ok]), rankdata(y[ok])
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    denominator = math.sqrt(float(rx @ rx) * float(ry @ ry))
+    return float(rx @ ry) / denominator if denominator > 0 else 0.0
 
 
 def gini(shares: np.ndarray) -> float:
@@ -313,6 +321,8 @@ class PanelSimulator:
     ) -> tuple[np.ndarray, np.ndarray]:
         """One model run: ``(I, span, T)`` counterparts and the ``(T,)`` start-year priority weights."""
         from nswn import api
+        from nswn.scenario import io
+        from nswn.scenario.build import build_model, to_config
 
         data = json.loads(json.dumps(self._scenario))
         changes = mode_overrides(mode, params, rng)
@@ -320,16 +330,25 @@ class PanelSimulator:
         if "catalog" in changes:
             data["catalog"] = {**data.get("catalog", {}), **changes["catalog"]}
         seed = int(rng.integers(0, 2**31 - 1))
-        result = api.simulate(data, seed=seed, firms=self.firms, start_year=START_YEAR, end_year=START_YEAR + self.span)
-        ty = result.technology_year
-        ty = ty[ty["year"] > START_YEAR]
-        ids = list(self.panel.technology_ids)
-        series = np.zeros((len(self.panel.indicators), self.span, len(ids)))
+        # the engine directly (as nswn.api.simulate does), without the tidy tables this does not read
+        loaded = api.with_overrides(
+            io.validate(data, "priority inference"),
+            firms=self.firms,
+            start_year=START_YEAR,
+            end_year=START_YEAR + self.span,
+        )
+        columns = build_model(to_config(loaded), seed).run().technology_table()
+        years = np.asarray(columns["year"])
+        tech_ids = np.asarray(columns["technology_id"])
+        order = [int(np.flatnonzero(tech_ids[: len(set(tech_ids))] == t)[0]) for t in self.panel.technology_ids]
+        n_tech = len(set(tech_ids))
+        series = np.zeros((len(self.panel.indicators), self.span, len(order)))
         for i, name in enumerate(self.panel.indicators):
-            table = ty.pivot(index="year", columns="technology_id", values=COUNTERPARTS[name]).reindex(columns=ids)
-            series[i] = np.nan_to_num(table.to_numpy(dtype=float))
-        first = ty[ty["year"] == START_YEAR + 1].set_index("technology_id")["priority_weight"].reindex(ids)
-        return series, np.nan_to_num(first.to_numpy(dtype=float))
+            values = np.asarray(columns[COUNTERPARTS[name]], dtype=float).reshape(-1, n_tech)[:, order]
+            series[i] = np.nan_to_num(values[1:])  # row 0 is the start year (before any step)
+        priority = np.asarray(columns["priority_weight"], dtype=float).reshape(-1, n_tech)[:, order]
+        assert years[n_tech] == START_YEAR + 1
+        return series, np.nan_to_num(priority[1])
 
     def observe(self, series: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
         """Observation model: technologies → areas, lognormal noise, the panel's missing cells; ``(I, Y, A)``."""
@@ -518,8 +537,14 @@ def run_abc(simulator: PanelSimulator, observed: dict, settings: Settings, seed:
                 min_acceptance_rate=0.01,
             )
             t = history.max_t
-            probs = history.get_model_probabilities(t).iloc[-1] if t >= 0 else pd.Series(dtype=float)
+            # for one t pyabc returns a frame indexed by model id with a column p (models with weight only)
+            probs = history.get_model_probabilities(t)["p"] if t >= 0 else pd.Series(dtype=float)
             probabilities = {mode: float(probs.get(m, 0.0)) for m, mode in enumerate(MODES)}
+            if sum(probabilities.values()) <= 0:
+                raise RuntimeError(
+                    f"ABC run (seed {seed}) completed no generation within {settings.budget} simulations; "
+                    f"allow at least {2 * settings.population} (--budget)"
+                )
             frames = []
             for m, mode in enumerate(MODES):
                 if probabilities[mode] <= 0:
@@ -670,6 +695,11 @@ def infer(
     Runs ``settings.repeats`` independent ABC-SMC runs (seeds derived from ``seed``) and pools
     them; the spread across runs is the reported uncertainty of each mode's probability.
     """
+    if settings.budget < 2 * settings.population:
+        raise ValueError(
+            f"--budget = {settings.budget}: too small for {settings.population} particles per generation; "
+            f"allowed: at least {2 * settings.population}"
+        )
     started, cpu0 = time.perf_counter(), time.process_time()
     simulator = PanelSimulator(panel, firms=settings.firms)
     observed = simulator.summarise(panel.cube())
