@@ -29,7 +29,12 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--quick", help="Smaller ABC (120 particles, ≤ 4 generations, 2 runs).")
         ] = False,
         budget: Annotated[
-            int | None, typer.Option(min=100, max=1_000_000, help="Simulations per ABC run (default 3000; quick 1200).")
+            int | None,
+            typer.Option(
+                min=100,
+                max=1_000_000,
+                help="Simulations per ABC run (stops after the generation reaching N; default 3000, quick 1200).",
+            ),
         ] = None,
         repeats: Annotated[
             int | None, typer.Option(min=1, max=50, help="Independent ABC runs (default 3; quick 2).")
@@ -67,7 +72,8 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"{loaded.path}: {len(loaded.areas)} areas, years {loaded.years[0]}-{loaded.years[-1]}, "
             f"indicators {', '.join(loaded.indicators)}; {loaded.missing} missing value(s) dropped; "
-            f"{settings.repeats} ABC-SMC run(s) of ≤ {settings.budget} simulations at {settings.firms} firms",
+            f"{settings.repeats} ABC-SMC run(s) stopping at about {settings.budget} simulations, "
+            f"{settings.firms} firms",
             highlight=False,
             soft_wrap=True,
         )

@@ -95,7 +95,8 @@ class Settings:
     generations
         Maximum generations per ABC run.
     budget
-        Maximum simulations per ABC run.
+        Simulations per ABC run: pyabc stops after the generation that reaches it (so a run can
+        exceed it by part of a generation).
     repeats
         Independent ABC runs (seeds ``seed, seed+1, …``); the spread of the mode probabilities
         across them is the reported Monte Carlo uncertainty.
@@ -248,9 +249,14 @@ def summaries(cube: np.ndarray, indicators: Sequence[str], areas: Sequence[str],
             out[f"{name}:persistence"] = float(np.mean(pairs)) if pairs else 0.0
         if i == money:
             stacked = np.array([s for s in shares_by_year if s is not None])
-            mean = np.nanmean(stacked, axis=0) if len(stacked) else np.zeros(len(areas))
+            if len(stacked):
+                # an area never observed for this indicator has mean share 0 (in panel and simulations alike)
+                seen = np.isfinite(stacked).sum(axis=0)
+                mean = np.nansum(stacked, axis=0) / np.maximum(seen, 1)
+            else:
+                mean = np.zeros(len(areas))
             for a, area in enumerate(areas):
-                out[f"share:{area}"] = float(np.nan_to_num(mean[a]))
+                out[f"share:{area}"] = float(mean[a])
     return out
 
 

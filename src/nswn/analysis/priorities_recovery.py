@@ -38,13 +38,15 @@ INDICATORS = ("funding", "publications", "patents")
 SPAN = 8
 FIRST_YEAR = 2016
 K5 = {"k": 5.0, "jitter": 0.0}
+# six sectors, the coverage of the real panel (examples/panels/real_public.csv)
+SIX = ("semiconductors", "telecom", "energy", "software", "industrial_software", "digital")
 
 
 @dataclass(frozen=True)
 class Design:
     """How a synthetic panel is observed: areas, years, noise σ and indicators."""
 
-    areas: str  # sectors | broad50 | technologies
+    areas: str  # sectors | six | broad50 | technologies
     years: int
     noise: float | None  # None: each run's own σ from the prior
     indicators: tuple[str, ...] = INDICATORS
@@ -60,6 +62,8 @@ def template(design: Design, directory: Path) -> panels.Panel:
     techs = [t for t in catalog.technologies() if t.group != "traditional"]
     if design.areas == "sectors":
         areas = sorted({t.sector for t in techs})
+    elif design.areas == "six":
+        areas = list(SIX)
     elif design.areas == "broad50":
         areas = [t.id for t in techs if t.group in ("stranglehold", "bottleneck", "competitive_advantage")]
     else:
@@ -195,9 +199,9 @@ def study(per_mode: int, extra_k5: int, seed: int, workers: int, accept: float) 
     unconcentrated = [i for i in ref if bank.modes[i] in ("none", "broad")]
     designs = [
         Design(areas, years, noise, indicators)
-        for areas in ("sectors", "broad50")
-        for years in (2, 4, 8)
-        for noise in (0.1, 0.3, 0.6)
+        for areas in ("six", "sectors", "broad50")
+        for years in (1, 8)
+        for noise in (0.3, 1.0)
         for indicators in (INDICATORS, ("funding",))
     ]
     for d, design in enumerate(designs):
@@ -253,7 +257,7 @@ def _inference_section(title: str, directory: Path) -> str:
         "",
         f"Panel `{info['panel']}`: {info['areas']} areas, {info['years'][0]}-{info['years'][1]}, "
         f"{', '.join(info['indicators'])}; {info['missing_dropped']} missing value(s) dropped. "
-        f"Settings: {info['settings']['repeats']} ABC-SMC runs × ≤ {info['settings']['budget']} simulations, "
+        f"Settings: {info['settings']['repeats']} ABC-SMC runs stopping at ~{info['settings']['budget']} simulations, "
         f"{info['settings']['population']} particles, ≤ {info['settings']['generations']} generations, "
         f"{info['settings']['firms']} firms, seed {info['seed']}; {info['simulations']} simulations, "
         f"{info['wall_seconds']:.0f} s wall.",
@@ -268,6 +272,11 @@ def _inference_section(title: str, directory: Path) -> str:
     if len(members):
         top = members.sort_values("probability", ascending=False).head(8)[["area", "probability"]]
         parts += ["P(area on the list | shortlist or adaptive):", "", _md(top), ""]
+        techs = pd.DataFrame(data["technologies"]).dropna(subset=["probability"]).head(8)
+        parts += ["P(technology on the list | shortlist or adaptive), the most probable:", "", _md(techs), ""]
+    params = pd.DataFrame(data["parameters"])
+    if len(params):
+        parts += ["Parameter posteriors (pooled; k floored):", "", _md(params), ""]
     checks = pd.DataFrame(data["checks"])
     if len(checks):
         parts += ["Posterior predictive checks (tail = two-sided predictive p-value):", "", _md(checks), ""]
@@ -307,7 +316,9 @@ def render(results: Path) -> str:
             f"{int(settings['extra_k5'])} runs of a shortlist of 5 (the model's rule) observed at each design; "
             "`detected` = share with P(shortlist or adaptive) > 0.5; `false_alarm_none_broad` = the same "
             "share among the table's none and broad runs observed at that design. `broad50` = the 52 "
-            "stranglehold, bottleneck and competitive-advantage technologies as areas (the brief's ~50).",
+            "stranglehold, bottleneck and competitive-advantage technologies as areas (the brief's ~50); "
+            "`six` = the six sectors the real panel covers; `sectors` = all 16 catalog sectors. The noise "
+            "prior ends at σ = 1, so larger noise is outside what the table can judge.",
             "",
             _md(pd.read_csv(recovery / "detection.csv")),
             "",
