@@ -62,7 +62,7 @@ mutation: $(VENV)/.installed-dev
 
 # Priority inference (issue 18; docs/priorities.md): regenerate the synthetic panels, infer the
 # priority mode of the synthetic and real panels, run the recovery study, and rewrite the
-# generated block of docs/priorities.md. About 1 h of CPU on 2 cores with the defaults below.
+# generated block of docs/priorities.md. About 15 CPU minutes (measured; docs/priorities.md §7).
 PRIORITIES_FLAGS ?= --quick --workers 2
 PRIORITIES_OUT ?= nswn-results/priorities
 priorities: $(VENV)/.installed
