@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean docs docs-quick reference mutation history-doc
+.PHONY: run test lint bench clean docs docs-quick reference mutation history-doc priorities
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,3 +64,15 @@ reference: $(VENV)/.installed
 # Mutation score of the test suite (slow: about an hour on 2 cores; not part of make test).
 mutation: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/mutation.py
+
+# Priority inference (issue 18; docs/priorities.md): regenerate the synthetic panels, infer the
+# priority mode of the synthetic and real panels, run the recovery study, and rewrite the
+# generated block of docs/priorities.md. About 15 CPU minutes (measured; docs/priorities.md §7).
+PRIORITIES_FLAGS ?= --quick --workers 2
+PRIORITIES_OUT ?= nswn-results/priorities
+priorities: $(VENV)/.installed
+	$(BIN)/python examples/panels/make_synthetic.py
+	for p in synthetic_shortlist synthetic_broad real_public; do \
+	  nice $(BIN)/nswn infer-priorities examples/panels/$$p.csv $(PRIORITIES_FLAGS) --out $(PRIORITIES_OUT)/$$p || exit 1; done
+	nice $(BIN)/python -m nswn.analysis.priorities_recovery study --workers 2 --out $(PRIORITIES_OUT)/recovery
+	$(BIN)/python -m nswn.analysis.priorities_recovery doc $(PRIORITIES_OUT) docs/priorities.md

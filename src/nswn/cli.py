@@ -657,6 +657,9 @@ def _register_commands() -> None:
     from nswn.analysis import derisk_commands
 
     derisk_commands.register(app)
+    from nswn.analysis import priorities_commands
+
+    priorities_commands.register(app)
 
 
 _register_commands()
