@@ -100,6 +100,46 @@ def pay_sorted(weights, bounds, soe, budget, efficiency, subsidy):  # type: igno
     return by_owner
 
 
+@njit(cache=True, parallel=PARALLEL)
+def demography_totals(bounds, weight, capability, soe, loss_streak, exit_after, revenue, profit):  # type: ignore[no-untyped-def]
+    """The per-technology totals entry and exit starts from, in one pass over sorted firms.
+
+    Returns ``(count, best, exits, revenue, profit, leaving)``: real firms (sum of weights),
+    best capability (``np.maximum.at`` rule, -inf when empty), real firms leaving, revenue
+    and profit sums (each summed in index order from 0.0, as ``np.bincount``), and the mask of
+    leaving agents (private with ``loss_streak >= exit_after``).
+    """
+    n_tech = len(bounds) - 1
+    count = np.zeros(n_tech)
+    best = np.full(n_tech, -np.inf)
+    exits = np.zeros(n_tech)
+    revenue_sum = np.zeros(n_tech)
+    profit_sum = np.zeros(n_tech)
+    leaving = np.zeros(len(weight), dtype=np.bool_)
+    for g in prange(n_tech):
+        c = 0.0
+        b = -np.inf
+        x = 0.0
+        r = 0.0
+        q = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            w = weight[i]
+            c += w
+            v = capability[i]
+            b = b if (b >= v or b != b) else v
+            go = (not soe[i]) and loss_streak[i] >= exit_after
+            leaving[i] = go
+            x += (1.0 if go else 0.0) * w
+            r += revenue[i]
+            q += profit[i]
+        count[g] = c
+        best[g] = b
+        exits[g] = x
+        revenue_sum[g] = r
+        profit_sum[g] = q
+    return count, best, exits, revenue_sum, profit_sum, leaving
+
+
 @njit(cache=True)
 def _same(a, b):  # type: ignore[no-untyped-def]
     return a == b or (a != a and b != b)
@@ -226,3 +266,6 @@ def warm_up() -> None:
     pay_sorted(values, bounds, np.zeros(3, dtype=np.bool_), np.ones(2), np.ones(2), np.zeros(3))
     rank_sorted(values, bounds)
     top_sorted(values, bounds, np.array([1, 1], dtype=np.int64))
+    demography_totals(
+        bounds, values, values, np.zeros(3, dtype=np.bool_), np.zeros(3, dtype=np.int8), 3, values, values
+    )

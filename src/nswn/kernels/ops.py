@@ -105,3 +105,95 @@ def group_top(
             limit = np.array(np.broadcast_to(np.asarray(k), (n_groups,)), dtype=np.int64)  # a writable copy
             return module().top_sorted(np.asarray(values, dtype=np.float64), bounds, limit)  # type: ignore[no-any-return]
     return segments.group_top(values, groups, n_groups, k)
+
+
+def demography_totals(
+    bounds: NDArray[np.intp] | None,
+    weight: np.ndarray,
+    capability: np.ndarray,
+    soe: np.ndarray,
+    loss_streak: np.ndarray,
+    exit_after: int,
+    revenue: np.ndarray,
+    profit: np.ndarray,
+) -> tuple[np.ndarray, ...] | None:
+    """Entry and exit's per-technology totals in one pass (compiled path, firms sorted).
+
+    Returns ``(count, best, exits, revenue, profit, leaving)`` exactly as the NumPy lines of
+    ``mechanisms.entry_exit`` compute them, or ``None`` when those lines must run instead.
+    """
+    if not compiled() or bounds is None:
+        return None
+    return module().demography_totals(  # type: ignore[no-any-return]
+        bounds, weight, capability, soe, loss_streak, int(exit_after), revenue, profit
+    )
+
+
+def rebuild_sorted(
+    columns: dict[str, np.ndarray],
+    kept: NDArray[np.intp],
+    kept_technology: np.ndarray,
+    new_rows: dict[str, np.ndarray] | None,
+    blocks: list[np.ndarray],
+    n_tech: int,
+    bump: str | None = None,
+) -> tuple[dict[str, np.ndarray], NDArray[np.intp]]:
+    """One compaction of a table sorted by technology: keep rows ``kept`` (in order), add new
+    rows, and return every column already in the stable order by technology, with the new
+    segment offsets.
+
+    The result is exactly ``take(kept)``, then ``extend(new_rows)``, then a stable sort by
+    technology: per technology, the kept rows (in order), then the new rows of each block in
+    ``blocks`` (per-technology counts of consecutive, technology-sorted blocks of
+    ``new_rows``). Each column is written once instead of three times. ``bump`` names a
+    column to which 1 is added for the kept rows (firm age).
+
+    Parameters
+    ----------
+    columns
+        Name → column, shape ``(n,)``, rows sorted by technology.
+    kept
+        Positions of the rows kept, increasing, shape ``(m,)``.
+    kept_technology
+        Technology of each kept row, shape ``(m,)``.
+    new_rows
+        Name → column of the new rows (every name of ``columns``), or ``None``.
+    blocks
+        Per-technology counts (shape ``(n_tech,)``) of each block of new rows.
+    n_tech
+        Number of technologies.
+    """
+    kept_count = np.bincount(kept_technology, minlength=n_tech)
+    size = kept_count.copy()
+    for counts in blocks:
+        size = size + counts
+    bounds = np.zeros(n_tech + 1, dtype=np.intp)
+    np.cumsum(size, out=bounds[1:])
+    start = bounds[:-1]
+
+    def exclusive(counts: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_tech, dtype=np.intp)
+        np.cumsum(counts[:-1], out=out[1:])
+        return out
+
+    dest_kept = np.arange(len(kept), dtype=np.intp) + (start - exclusive(kept_count))[kept_technology]
+    dest_new: list[np.ndarray] = []
+    offset = start + kept_count
+    for counts in blocks:
+        counts = np.asarray(counts, dtype=np.intp)
+        where = np.repeat(np.arange(n_tech), counts)
+        dest_new.append(np.arange(len(where), dtype=np.intp) + (offset - exclusive(counts))[where])
+        offset = offset + counts
+    dest = np.concatenate(dest_new) if dest_new else np.zeros(0, dtype=np.intp)
+    total = int(bounds[-1])
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        column = np.empty(total, dtype=values.dtype)
+        moved = values[kept]
+        if name == bump:
+            moved += 1
+        column[dest_kept] = moved
+        if new_rows is not None and len(dest):
+            column[dest] = np.asarray(new_rows[name]).astype(values.dtype)
+        out[name] = column
+    return out, bounds
