@@ -197,3 +197,30 @@ def rebuild_sorted(
             column[dest] = np.asarray(new_rows[name]).astype(values.dtype)
         out[name] = column
     return out, bounds
+
+
+def challenge_top(
+    capability: np.ndarray,
+    noise: np.ndarray,
+    bounds: NDArray[np.intp] | None,
+    alignment: float,
+    sigma: float,
+    k: int,
+) -> tuple[NDArray[np.bool_], np.ndarray] | None:
+    """Firms' open-challenge bids and each technology's ``k`` best (compiled path, firms sorted).
+
+    Returns ``(mask, bids)`` with ``mask`` exactly ``group_top(bids, technology, n_tech, k)``
+    for ``bids = percentile_in_group(capability) + alignment + sigma · noise``, and ``bids``
+    valid where ``mask`` is set (the others may be left at 0); ``None`` when the NumPy lines
+    of ``instruments.unveiling_the_list`` must run instead.
+    """
+    if not compiled() or bounds is None:
+        return None
+    return module().challenge_top(  # type: ignore[no-any-return]
+        np.asarray(capability, dtype=np.float64),
+        np.asarray(noise, dtype=np.float64),
+        bounds,
+        float(alignment),
+        float(sigma),
+        int(k),
+    )

@@ -109,7 +109,14 @@ class EntryExit:
         bounds = state.technology_bounds()
         # compiled: every per-technology total below in one pass over the sorted firms
         fused = ops.demography_totals(
-            bounds, firms.weight, firms.capability, firms.soe, firms.loss_streak, p.exit_after, firms.revenue, firms.profit
+            bounds,
+            firms.weight,
+            firms.capability,
+            firms.soe,
+            firms.loss_streak,
+            p.exit_after,
+            firms.revenue,
+            firms.profit,
         )
         if fused is not None:
             count, best, tech.exits, revenue, profit, leaving = fused
@@ -158,7 +165,14 @@ class EntryExit:
             rows = None
             if n_new:
                 rows = self._rows(
-                    state, rng, entrants, spinoffs, province_weights / mean_pilot, firms.share[kept], firms.weight[kept], kept_t
+                    state,
+                    rng,
+                    entrants,
+                    spinoffs,
+                    province_weights / mean_pilot,
+                    firms.share[kept],
+                    firms.weight[kept],
+                    kept_t,
                 )
             columns, new_bounds = ops.rebuild_sorted(
                 firms.arrays(), kept, kept_t, rows, [entrants, spinoffs], n_tech, bump="age"

@@ -1,0 +1,165 @@
+"""The fused kernels of issue 14 give exactly their NumPy references: open-challenge winner
+selection (top-k without ranking every firm), entry and exit's totals and its one compaction of
+the firm table, and the segment bounds kept on the state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nswn import kernels
+from nswn.core import segments
+from nswn.core.state import firm_rows
+from nswn.instruments.unveiling_the_list import percentile_in_group
+from nswn.kernels import ops
+
+needs_numba = pytest.mark.skipif(not kernels._numba_importable(), reason="numba cannot be imported")
+
+
+def reference_challenge(capability, noise, technology, n_tech, alignment, sigma, k):  # type: ignore[no-untyped-def]
+    """The NumPy lines of ``UnveilingTheList.allocate`` for firms."""
+    with kernels.using("numpy"):
+        score = percentile_in_group(capability, technology, n_tech) + alignment + sigma * noise
+        return segments.group_top(score, technology, n_tech, k), score
+
+
+def fused_challenge(capability, noise, technology, n_tech, alignment, sigma, k):  # type: ignore[no-untyped-def]
+    with kernels.using("numba"):
+        out = ops.challenge_top(capability, noise, segments.segment_bounds(technology, n_tech), alignment, sigma, k)
+    assert out is not None
+    return out
+
+
+def check_challenge(capability, noise, technology, n_tech, alignment, sigma, k):  # type: ignore[no-untyped-def]
+    mask, score = reference_challenge(capability, noise, technology, n_tech, alignment, sigma, k)
+    fast_mask, fast_score = fused_challenge(capability, noise, technology, n_tech, alignment, sigma, k)
+    assert fast_mask.tolist() == mask.tolist()
+    assert fast_score[mask].tobytes() == score[mask].tobytes()  # the winners' bids, bit for bit
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("sizes", [(5000, 3000, 70, 1, 0), (20000,), (200, 65, 64, 900)])
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_challenge_winners_are_those_of_ranking_every_firm(seed: int, sizes: tuple[int, ...], k: int) -> None:
+    rng = np.random.default_rng(seed)
+    technology = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    capability = rng.normal(0.0, 1.0, len(technology))
+    if seed % 2:  # ties: a coarse grid of capabilities
+        capability = np.round(capability, 1)
+    if seed == 5:  # a few exact duplicates of the best firms
+        capability[: len(capability) // 50] = capability.max()
+    noise = rng.standard_normal(len(technology))
+    check_challenge(capability, noise, technology, len(sizes), 0.3, 0.3, k)
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 400), min_size=1, max_size=4),
+    st.sampled_from([0.0, 0.01, 0.3, 3.0]),
+    st.integers(1, 20),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["normal", "grid", "equal", "nan"]),
+)
+def test_challenge_winners_on_random_segments(sizes: list[int], sigma: float, k: int, seed: int, kind: str) -> None:
+    rng = np.random.default_rng(seed)
+    technology = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    n = len(technology)
+    capability = {
+        "normal": rng.normal(size=n),
+        "grid": np.round(rng.normal(size=n), 1),
+        "equal": np.full(n, 0.5),
+        "nan": np.where(rng.random(n) < 0.05, np.nan, rng.normal(size=n)),
+    }[kind]
+    check_challenge(capability, rng.standard_normal(n), technology, len(sizes), 0.3, sigma, k)
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=5), st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_demography_totals_are_the_group_sums(sizes: list[int], seed: int, exit_after: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_tech = len(sizes)
+    technology = np.repeat(np.arange(n_tech), sizes).astype(np.int32)
+    n = len(technology)
+    weight = rng.choice([1.0, 2.5, 7.0], n)
+    capability = np.where(rng.random(n) < 0.05, np.nan, rng.normal(size=n))
+    soe = rng.random(n) < 0.3
+    loss_streak = rng.integers(0, 6, n).astype(np.int8)
+    revenue, profit = rng.normal(size=n), rng.normal(size=n)
+    with kernels.using("numba"):
+        fused = ops.demography_totals(
+            segments.segment_bounds(technology, n_tech),
+            weight,
+            capability,
+            soe,
+            loss_streak,
+            exit_after,
+            revenue,
+            profit,
+        )
+    assert fused is not None
+    count, best, exits, revenue_sum, profit_sum, leaving = fused
+    expected_leaving = (~soe) & (loss_streak >= exit_after)
+    assert leaving.tolist() == expected_leaving.tolist()
+    for got, want in (
+        (count, segments.group_sum(weight, technology, n_tech)),
+        (best, segments.group_max(capability, technology, n_tech)),
+        (exits, segments.group_sum(expected_leaving * weight, technology, n_tech)),
+        (revenue_sum, segments.group_sum(revenue, technology, n_tech)),
+        (profit_sum, segments.group_sum(profit, technology, n_tech)),
+    ):
+        assert got.tobytes() == want.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=5),
+    st.lists(st.integers(0, 4), min_size=5, max_size=5),
+    st.lists(st.integers(0, 3), min_size=5, max_size=5),
+    st.integers(0, 2**32 - 1),
+)
+def test_one_compaction_is_take_extend_and_stable_sort(
+    sizes: list[int], entrants: list[int], spinoffs: list[int], seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    n_tech = len(sizes)
+    enter, spin = np.array(entrants[:n_tech]), np.array(spinoffs[:n_tech])
+    technology = np.repeat(np.arange(n_tech), sizes).astype(np.int32)
+    n = len(technology)
+    table = firm_rows(n, technology=technology, capability=rng.normal(size=n), age=rng.integers(0, 9, n))
+    kept = np.flatnonzero(rng.random(n) < 0.7)
+    tech_of = np.concatenate([np.repeat(np.arange(n_tech), enter), np.repeat(np.arange(n_tech), spin)])
+    new = firm_rows(len(tech_of), technology=tech_of, capability=rng.normal(size=len(tech_of)))
+
+    columns, bounds = ops.rebuild_sorted(table, kept, technology[kept], new, [enter, spin], n_tech, bump="age")
+
+    expected = {name: values[kept] for name, values in table.items()}
+    expected["age"] = expected["age"] + np.int16(1)
+    expected = {name: np.concatenate([values, new[name]]) for name, values in expected.items()}
+    order = np.argsort(expected["technology"], kind="stable")
+    for name, values in expected.items():
+        assert columns[name].dtype == table[name].dtype
+        assert columns[name].tobytes() == values[order].astype(table[name].dtype).tobytes(), name
+    assert bounds.tolist() == segments.segment_bounds(columns["technology"], n_tech).tolist()
+
+
+def test_segment_bounds_on_the_state_follow_the_firm_table() -> None:
+    from nswn import api
+    from nswn.scenario.build import build_model, to_config
+
+    model = build_model(to_config(api.with_overrides(api.load_scenario("baseline"), firms=400)), 1)
+    state = model.state
+    for _ in range(3):
+        bounds = state.technology_bounds()
+        assert bounds is not None
+        assert bounds.tolist() == segments.segment_bounds(state.firms.technology, state.n_technologies).tolist()
+        assert state.technology_bounds() is bounds  # cached while the table is unchanged
+        model.step()
+    state.firms.take(np.arange(len(state.firms))[::-1].copy())  # unsorted now
+    assert state.technology_bounds() is None
+    state.sort_firms()
+    assert state.technology_bounds() is not None
