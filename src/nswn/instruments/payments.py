@@ -33,7 +33,9 @@ def pay_firms(
     t = firms.technology
     n_tech = state.n_technologies
     # compiled: one fused pass per technology segment (same sums in the same order)
-    by_owner = ops.pay_sorted(weights, t, n_tech, firms.soe, budget, efficiency, firms.subsidy)
+    by_owner = ops.pay_sorted(
+        weights, t, n_tech, firms.soe, budget, efficiency, firms.subsidy, state.technology_bounds()
+    )
     if by_owner is not None:
         ctx.ledger.book_totals(instrument, "private_firm", by_owner[:, 0])
         ctx.ledger.book_totals(instrument, "soe_firm", by_owner[:, 1])

@@ -56,16 +56,20 @@ def pay_sorted(
     budget: np.ndarray,
     efficiency: np.ndarray | float,
     subsidy: np.ndarray,
+    bounds: NDArray[np.intp] | None = None,
 ) -> np.ndarray | None:
     """One fused pass of ``payments.pay_firms`` (compiled path, firms sorted by technology).
 
     Adds each firm's payment times the efficiency to ``subsidy`` in place and returns the
     amounts paid per technology and ownership, ``(n_tech, 2)`` (private, SOE); returns
-    ``None`` (and changes nothing) when the NumPy reference must run instead.
+    ``None`` (and changes nothing) when the NumPy reference must run instead. ``bounds``:
+    the segment offsets of ``technology`` when known (``State.technology_bounds``), so that
+    they are not looked for again.
     """
     if not compiled():
         return None
-    bounds = sorted_bounds(technology, n_tech)
+    if bounds is None:
+        bounds = sorted_bounds(technology, n_tech)
     if bounds is None or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
         return None
     eta = np.array(np.broadcast_to(np.asarray(efficiency, dtype=np.float64), (n_tech,)))  # a writable copy
