@@ -1,6 +1,7 @@
 """Compiled kernels against the NumPy reference, measured side by side in one run.
 
-For each size (baseline scenario, 2024-2050) the NumPy reference (``NSWN_KERNELS=numpy``)
+For each size (baseline scenario, 2024-2050; above the real population of 29 234 firms, a
+proportionally larger synthetic economy, ``benchmarks/scaled.py``) the NumPy reference (``NSWN_KERNELS=numpy``)
 and the compiled kernels (``NSWN_KERNELS=numba``; one thread, and two with ``NSWN_THREADS=2``)
 each run in a fresh process with the kernels already compiled. Printed:
 
@@ -41,14 +42,15 @@ def one(firms: int, seed: int) -> dict[str, Any]:
 
     import numpy as np
 
-    from nswn import api, kernels
+    from nswn import kernels
     from nswn.scenario.build import build_model, to_config
 
     if kernels.compiled():
         kernels.compile_all()
-    scenario = api.load_scenario("baseline")
+    import scaled  # benchmarks/scaled.py: above the real population, a proportionally larger economy
+
     # 0: the default resolution (the whole real firm population)
-    config = to_config(api.with_overrides(scenario, firms=firms) if firms else scenario)
+    config = to_config(scaled.scenario(firms))
     model = build_model(config, seed)
     agents = len(model.state.firms)
     spent: dict[str, float] = {}
