@@ -163,3 +163,39 @@ def test_segment_bounds_on_the_state_follow_the_firm_table() -> None:
     assert state.technology_bounds() is None
     state.sort_firms()
     assert state.technology_bounds() is not None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.integers(0, 700), min_size=1, max_size=5),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["normal", "grid", "nan"]),
+    st.sampled_from(["ones", "mixed", "some zero"]),
+)
+def test_weighted_median_with_the_unstable_sort_is_the_stable_one(
+    sizes: list[int], seed: int, kind: str, weighting: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    technology = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    n = len(technology)
+    values = {
+        "normal": rng.normal(size=n),
+        "grid": np.round(rng.normal(size=n), 1),
+        "nan": np.where(rng.random(n) < 0.05, np.nan, rng.normal(size=n)),
+    }[kind]
+    weights = {
+        "ones": np.ones(n),
+        "mixed": rng.choice([1.0, 3.7, 12.25, 0.1], n),
+        "some zero": np.where(rng.random(n) < 0.5, 0.0, rng.random(n)),
+    }[weighting]
+    bounds = segments.segment_bounds(technology, len(sizes))
+    # the definition: a stable sort of each segment, the first value at half its weight
+    expected = np.full(len(sizes), np.nan)
+    for g in range(len(sizes)):
+        lo, hi = bounds[g], bounds[g + 1]
+        total = weights[lo:hi].sum()
+        if hi > lo and total > 0:
+            order = np.argsort(values[lo:hi], kind="stable")
+            cumulative = np.cumsum(weights[lo:hi][order])
+            expected[g] = values[lo:hi][order][np.searchsorted(cumulative, 0.5 * total)]
+    assert segments.segment_weighted_median(values, weights, bounds).tobytes() == expected.tobytes()
