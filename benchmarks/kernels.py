@@ -91,8 +91,10 @@ def one(firms: int, seed: int) -> dict[str, Any]:
 
 def child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, *args], env={**os.environ, **env}, capture_output=True, text=True, check=True
+        [sys.executable, __file__, *args], env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} with {env} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
