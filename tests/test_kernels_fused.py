@@ -199,3 +199,27 @@ def test_weighted_median_with_the_unstable_sort_is_the_stable_one(
             cumulative = np.cumsum(weights[lo:hi][order])
             expected[g] = values[lo:hi][order][np.searchsorted(cumulative, 0.5 * total)]
     assert segments.segment_weighted_median(values, weights, bounds).tobytes() == expected.tobytes()
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_challenge_ties_between_bids_go_to_the_lower_index(seed: int, k: int) -> None:
+    """Bids that tie exactly: 1 025 firms (percentiles ``1 − rank/1024``, exact binary fractions)
+    and noise on a grid of 1/8; four firms whose ranks differ by 128 get noise that makes
+    their bids equal and the best, so the winners depend on the tie rule alone (lower index
+    first, as ``group_top``) — on the pruning path, which these segments take."""
+    rng = np.random.default_rng(seed)
+    n = 1025
+    technology = np.zeros(n, dtype=np.int32)
+    capability = rng.permutation(n).astype(float)  # distinct: firm i has rank n - 1 - capability[i]
+    noise = np.round(rng.normal(0.0, 0.25, n) * 8) / 8
+    noise = np.minimum(noise, 1.0)
+    tied = [int(np.flatnonzero(capability == n - 1 - r)[0]) for r in (0, 128, 256, 384)]
+    for step, i in enumerate(tied):
+        noise[i] = 2.0 + step / 8  # bid = 1 − 128·step/1024 + 0.25 + 2 + step/8 = 3.25 for each
+    mask, score = reference_challenge(capability, noise, technology, 1, 0.25, 1.0, k)
+    assert len({score[i] for i in tied}) == 1
+    fast_mask, fast_score = fused_challenge(capability, noise, technology, 1, 0.25, 1.0, k)
+    assert fast_mask.tolist() == mask.tolist()
+    assert fast_score[mask].tobytes() == score[mask].tobytes()
