@@ -223,3 +223,40 @@ def test_challenge_ties_between_bids_go_to_the_lower_index(seed: int, k: int) ->
     fast_mask, fast_score = fused_challenge(capability, noise, technology, 1, 0.25, 1.0, k)
     assert fast_mask.tolist() == mask.tolist()
     assert fast_score[mask].tobytes() == score[mask].tobytes()
+
+
+PRUNED = """
+import hashlib, json
+import numpy as np
+import numba
+from nswn import kernels
+from nswn.core import segments
+from nswn.kernels import ops
+rng = np.random.default_rng(7)
+sizes = (6000, 4000, 3000, 80, 0, 2500)
+technology = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+capability = rng.normal(size=len(technology))
+noise = rng.standard_normal(len(technology))
+bounds = segments.segment_bounds(technology, len(sizes))
+mask, score = ops.challenge_top(capability, noise, bounds, 0.3, 0.3, 3)
+digest = hashlib.sha256(mask.tobytes() + score[mask].tobytes()).hexdigest()
+print(json.dumps({"digest": digest, "threads": numba.get_num_threads(), "module": kernels.module().__name__}))
+"""
+
+
+@needs_numba
+def test_pruned_winner_selection_is_identical_with_one_and_two_threads() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(threads: str) -> dict[str, object]:
+        env = {**os.environ, "NSWN_KERNELS": "numba", "NSWN_THREADS": threads, "NUMBA_NUM_THREADS": "2"}
+        done = subprocess.run([sys.executable, "-c", PRUNED], env=env, capture_output=True, text=True, check=True)
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    one, two = run("1"), run("2")
+    assert (one["threads"], two["threads"]) == (1, 2)
+    assert one["module"] != two["module"]  # the serial and the parallel build
+    assert one["digest"] == two["digest"]
