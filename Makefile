@@ -32,13 +32,20 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-# NumPy reference vs compiled kernels (20k, 100k; BENCH_FLAGS=--million adds 1 M), profile by
-# mechanism, JIT compile/start-up; ensemble runs/s serial and with 2 workers; engine and scale.
+# NumPy reference vs compiled kernels at the default resolution, 20k and 100k agents
+# (BENCH_FLAGS=--million adds 1 M; BENCH_FLAGS="--before /work/main/src" runs another checkout
+# side by side), ms per simulated year by mechanism, JIT compile/start-up; the bandwidth
+# floor (engine); ensemble runs/s serial and with 2 workers at the default resolution and at
+# 3 000 agents; the Mesa ratio at 100k when mesa is installed (the `bench` extra).
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/kernels.py --two-threads $(BENCH_FLAGS)
-	$(BIN)/python benchmarks/ensemble.py --runs 40 --firms 5000 --runners serial processes --workers 2
+	$(BIN)/python benchmarks/kernels.py --default --sizes 20000 100000 --two-threads $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/ensemble.py --runs 16 --runners serial processes --workers 2
+	$(BIN)/python benchmarks/ensemble.py --runs 40 --firms 3000 --runners serial processes --workers 2
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/scale.py --sizes 10k,100k
+	$(BIN)/python -c "import mesa" 2>/dev/null \
+		&& $(BIN)/python benchmarks/docking.py --seeds 2 --firms 100000 --years 2024-2027 --no-lockstep \
+		|| echo "Mesa ratio skipped: pip install -e '.[bench]' for benchmarks/docking.py"
 
 clean:
 	rm -rf $(VENV) nswn-results .pytest_cache .mypy_cache .ruff_cache

@@ -90,7 +90,9 @@ def main() -> None:
     end_year = args.end_year or scenario.years.end
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(
-        f"ensemble benchmark: {args.runs} runs of the baseline, {firms:,} firms, {scenario.years.start}–{end_year}; "
+        f"ensemble benchmark: {args.runs} runs of the baseline, "
+        f"{f'{firms:,} agents' if firms else 'the default resolution (every real firm)'}, "
+        f"{scenario.years.start}–{end_year}; "
         f"workers {args.workers}; {cpus} CPUs; nswn {nswn.__version__}, numpy {np.__version__}, "
         f"Python {platform.python_version()} on {platform.machine()}",
         flush=True,

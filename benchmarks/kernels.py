@@ -1,6 +1,7 @@
 """Compiled kernels against the NumPy reference, measured side by side in one run.
 
-For each size (baseline scenario, 2024-2050) the NumPy reference (``NSWN_KERNELS=numpy``)
+For each size (baseline scenario, 2024-2050; above the real population of 29 234 firms, a
+proportionally larger synthetic economy, ``benchmarks/scaled.py``) the NumPy reference (``NSWN_KERNELS=numpy``)
 and the compiled kernels (``NSWN_KERNELS=numba``; one thread, and two with ``NSWN_THREADS=2``)
 each run in a fresh process with the kernels already compiled. Printed:
 
@@ -41,13 +42,17 @@ def one(firms: int, seed: int) -> dict[str, Any]:
 
     import numpy as np
 
-    from nswn import api, kernels
+    from nswn import kernels
     from nswn.scenario.build import build_model, to_config
 
     if kernels.compiled():
         kernels.compile_all()
-    config = to_config(api.with_overrides(api.load_scenario("baseline"), firms=firms))
+    import scaled  # benchmarks/scaled.py: above the real population, a proportionally larger economy
+
+    # 0: the default resolution (the whole real firm population)
+    config = to_config(scaled.scenario(firms))
     model = build_model(config, seed)
+    agents = len(model.state.firms)
     spent: dict[str, float] = {}
 
     def timed(name: str, function: Any) -> Any:
@@ -74,6 +79,7 @@ def one(firms: int, seed: int) -> dict[str, Any]:
             digest.update(np.asarray(values).astype(str if values.dtype == object else values.dtype).tobytes())
     return {
         "firms": firms,
+        "agents": agents,
         "years": config.end_year - config.start_year,
         "loop_s": loop,
         "cpu_s": cpu,
@@ -85,8 +91,10 @@ def one(firms: int, seed: int) -> dict[str, Any]:
 
 def child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, *args], env={**os.environ, **env}, capture_output=True, text=True, check=True
+        [sys.executable, __file__, *args], env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} with {env} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -138,17 +146,39 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs per path and size; the fastest counts")
     parser.add_argument("--two-threads", action="store_true", help="also the compiled path with 2 threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also run another checkout's code (its src folder, e.g. /work/main/src) side by side",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--default", action="store_true", help="also the default resolution (all real firms)")
     args = parser.parse_args()
-    if args.one:
+    if args.one is not None:
         print(json.dumps(one(args.one, args.seed)))
         return
     # compile once (into numba's cache) so that no measured run pays for it
     subprocess.run([sys.executable, "-c", "from nswn import kernels; kernels.compile_all()"], check=True)
-    sizes = args.sizes + ([1_000_000] if args.million else [])
+    sizes = ([0] if args.default else []) + args.sizes + ([1_000_000] if args.million else [])
     paths = {**PATHS, **(PATHS_2T if args.two_threads else {})}
+    if args.before:
+        # the other checkout's kernels compile into a cache of their own (never into that tree)
+        cache = tempfile.mkdtemp(prefix="nswn-before-numba-")
+        before = {"PYTHONPATH": args.before, "NUMBA_CACHE_DIR": cache}
+        subprocess.run(
+            [sys.executable, "-c", "from nswn import kernels; kernels.compile_all()"],
+            env={**os.environ, **before, "NSWN_KERNELS": "numba"},
+            check=True,
+        )
+        paths = {"numpy@before": {**PATHS["numpy"], **before}, "numba@before": {**PATHS["numba"], **before}, **paths}
     print("NumPy reference vs compiled kernels (baseline; loop wall s / CPU s; fastest of", args.repeats, "run(s))")
-    print(f"{'firms':>10} " + " ".join(f"{p:>13}" for p in paths) + f" {'ratio':>7} {'identical':>10}")
+    print(
+        f"{'firms':>10} "
+        + " ".join(f"{p:>13}" for p in paths)
+        + f" {'ratio':>7}"
+        + (f" {'vs before':>9}" if args.before else "")
+        + f" {'identical':>10}"
+    )
     profiles: dict[int, dict[str, dict[str, Any]]] = {}
     for firms in sizes:
         best: dict[str, dict[str, Any]] = {}
@@ -158,15 +188,20 @@ def main() -> None:
                 if path not in best or r["cpu_s"] < best[path]["cpu_s"]:
                     best[path] = r
         profiles[firms] = best
-        digests = {r["digest"] for r in best.values()}
+        digests = {r["digest"] for p, r in best.items() if "@" not in p}
+        same_before = args.before and best["numba@before"]["digest"] in digests
         ratio = best["numpy"]["cpu_s"] / best["numba"]["cpu_s"]
+        against = best["numba@before"]["cpu_s"] / best["numba"]["cpu_s"] if args.before else 0.0
         print(
-            f"{firms:>10,} "
+            f"{(f'{firms:,}' if firms else 'default (' + format(best['numba']['agents'], ',') + ')'):>10} "
             + " ".join(f"{best[p]['loop_s']:>6.2f}/{best[p]['cpu_s']:<6.2f}" for p in paths)
-            + f" {ratio:>6.2f}× {'yes' if len(digests) == 1 else 'NO':>10}"
+            + f" {ratio:>6.2f}×"
+            + (f" {against:>8.2f}×" if args.before else "")
+            + f" {'yes' if len(digests) == 1 else 'NO':>10}"
+            + (f" {'same as before' if same_before else 'differs from before'}" if args.before else "")
         )
     print()
-    for firms, best in profiles.items():
+    for best in profiles.values():
         years = best["numpy"]["years"]
         names = sorted(best["numpy"]["spent"], key=lambda n: -best["numpy"]["spent"][n] if n[0] != " " else 0)
         order = [n for n in names if not n.startswith(" ")]
@@ -175,7 +210,7 @@ def main() -> None:
             rows.append(name)
             if name == "central_budget":
                 rows += sorted((n for n in names if n.startswith(" ")), key=lambda n: -best["numpy"]["spent"][n])
-        print(f"CPU ms per simulated year at {firms:,} firms ({years} years)")
+        print(f"CPU ms per simulated year at {best['numba']['agents']:,} agents ({years} years)")
         print(f"{'':<28}" + " ".join(f"{p:>9}" for p in best) + f" {'ratio':>7}")
         for name in rows:
             ms = {p: best[p]["spent"].get(name, 0.0) * 1000 / years for p in best}

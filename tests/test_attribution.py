@@ -118,7 +118,7 @@ def test_recording_changes_no_model_output(monkeypatch: pytest.MonkeyPatch, runs
     """The hooks only read: a run with every hook switched off gives identical tables."""
     for name in ("note_frontier", "reset_subsidies", "note_subsidy", "note_subsidy_paid", "note_innovation"):
         monkeypatch.setattr(attribution, name, lambda *args, **kwargs: None)
-    monkeypatch.setattr(attribution, "note_turnover", lambda state, channel, before: before)
+    monkeypatch.setattr(attribution, "note_turnover", lambda state, channel, before, after=None: before)
     quiet = api.simulate("baseline", seed=3, firms=FIRMS, end_year=END)
     pd.testing.assert_frame_equal(
         quiet.technology_year.drop(columns="run_id"), runs["baseline"].technology_year.drop(columns="run_id")

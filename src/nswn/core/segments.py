@@ -169,7 +169,12 @@ def segment_weighted_median(sorted_values_by_group: FloatArray, weights: FloatAr
         total = w.sum()
         if hi > lo and total > 0:
             values = sorted_values_by_group[lo:hi]
-            order = np.argsort(values, kind="stable")
+            # the unstable (SIMD) sort is several times faster; where it could have reordered
+            # ties (equal values, or NaN) the segment is sorted again stably: the stable order
+            order = np.argsort(values)
+            ordered = values[order]
+            if hi - lo > 1 and (np.isnan(ordered[-1]) or np.any(ordered[1:] == ordered[:-1])):
+                order = np.argsort(values, kind="stable")
             cumulative = np.cumsum(w[order])
             out[g] = values[order][np.searchsorted(cumulative, 0.5 * total)]
     return out

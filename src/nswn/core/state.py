@@ -297,11 +297,41 @@ class State:
     # instrumentation only: nothing in the model reads it (mechanisms.attribution writes it)
     attribution: CapabilityAttribution = field(default_factory=CapabilityAttribution)
 
+    # segment offsets of ``firms.technology`` (``None``: not sorted) and the array they were
+    # computed for: recomputed only when entry/exit (or anything else) replaces that array
+    _bounds: NDArray[np.intp] | None = field(default=None, init=False, repr=False, compare=False)
+    _bounds_of: NDArray[np.int32] | None = field(default=None, init=False, repr=False, compare=False)
+
     @property
     def n_technologies(self) -> int:
         return len(self.technologies)
+
+    def technology_bounds(self) -> NDArray[np.intp] | None:
+        """Offsets (length ``n_technologies + 1``) of each technology's contiguous firm segment.
+
+        Kept on the state: computed once per firm table (entry and exit set them when they
+        rebuild the table), so the per-technology kernels need not scan for them. ``None``
+        when the firms are not sorted by technology. The firm table's ``technology`` array is
+        never changed in place (it is replaced), which is what the cache relies on.
+        """
+        technology = self.firms.technology
+        if self._bounds_of is not technology:
+            n = self.n_technologies
+            if len(technology) > 1 and bool(np.any(technology[1:] < technology[:-1])):
+                self._bounds = None
+            else:
+                bounds = np.zeros(n + 1, dtype=np.intp)
+                np.cumsum(np.bincount(technology, minlength=n), out=bounds[1:])
+                self._bounds = bounds
+            self._bounds_of = technology
+        return self._bounds
+
+    def set_technology_bounds(self, bounds: NDArray[np.intp]) -> None:
+        """Record the segment offsets of the current (sorted) firm table."""
+        self._bounds, self._bounds_of = bounds, self.firms.technology
 
     def sort_firms(self) -> None:
         """Restore the firms' order by technology (stable, so ties keep their order)."""
         order = np.argsort(self.firms.technology, kind="stable")
         self.firms.take(order)
+        self._bounds_of = None

@@ -157,16 +157,21 @@ class SerialRunner:
 
 
 def _warm_kernels() -> None:
-    """Load the compiled kernels once per worker process (from numba's cache), before its first run.
+    """Load the compiled kernels (from numba's cache) and read the catalog once per worker
+    process, before its first run.
 
-    Workers are reused for every task of a sweep, so this start-up is paid once per worker,
-    not once per run. A failure here is left for the runs themselves to report.
+    Workers are reused for every task of a sweep and the catalog readers cache what they read,
+    so this start-up is paid once per worker, not once per run. A failure here is left for the
+    runs themselves to report.
     """
     try:
         from nswn import kernels
+        from nswn.scenario.build import catalog_provinces, catalog_technologies
 
         if kernels.compiled():
             kernels.compile_all()
+        catalog_technologies()
+        catalog_provinces()
     except Exception:  # noqa: BLE001 - the first run reports any real problem
         pass
 

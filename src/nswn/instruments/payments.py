@@ -35,7 +35,9 @@ def pay_firms(
     n_tech = state.n_technologies
     # compiled: one fused pass per technology segment (same sums in the same order)
     mark = attribution.subsidy_mark(state)  # instrumentation: who paid which firm
-    by_owner = ops.pay_sorted(weights, t, n_tech, firms.soe, budget, efficiency, firms.subsidy)
+    by_owner = ops.pay_sorted(
+        weights, t, n_tech, firms.soe, budget, efficiency, firms.subsidy, state.technology_bounds()
+    )
     if by_owner is not None:
         attribution.note_subsidy(state, instrument, mark)
         ctx.ledger.book_totals(instrument, "private_firm", by_owner[:, 0])

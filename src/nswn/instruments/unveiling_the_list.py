@@ -51,15 +51,25 @@ def percentile_in_group(values: np.ndarray, groups: np.ndarray, n_groups: int) -
 
 
 def top_bids(
-    inst_score: np.ndarray, field: np.ndarray, firm_score: np.ndarray, technology: np.ndarray, n_tech: int, k: int
+    inst_score: np.ndarray,
+    field: np.ndarray,
+    firm_score: np.ndarray,
+    technology: np.ndarray,
+    n_tech: int,
+    k: int,
+    firm_best: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best bids per technology among institutions and firms together.
 
     The winners are among each population's own ``k`` best, so only those candidates are
     ranked jointly (ties: institutions first, then by position, as in one concatenated list).
+    ``firm_best``, when given, is the mask of the firms' own ``k`` best per technology
+    (computed already; ``firm_score`` then needs to be valid only there).
     """
     inst_top = np.flatnonzero(ops.group_top(inst_score, field, n_tech, k))
-    firm_top = np.flatnonzero(ops.group_top(firm_score, technology, n_tech, k))
+    if firm_best is None:
+        firm_best = ops.group_top(firm_score, technology, n_tech, k)
+    firm_top = np.flatnonzero(firm_best)
     scores = np.concatenate([inst_score[inst_top], firm_score[firm_top]])
     groups = np.concatenate([field[inst_top], technology[firm_top]])
     won = segments.group_top(scores, groups, n_tech, k)
@@ -86,12 +96,22 @@ class UnveilingTheList:
         noise_inst = ctx.rng.standard_normal(len(inst))
         noise_firm = ctx.rng.standard_normal(len(firms))
         inst_score = percentile_in_group(inst.quality, inst.field, n_tech) + inst.alignment + p.jury_noise * noise_inst
-        firm_score = (
-            percentile_in_group(firms.capability, firms.technology, n_tech)
-            + p.firm_alignment
-            + p.jury_noise * noise_firm
+        # compiled: the firms' k best bids per technology without ranking every firm
+        fused = ops.challenge_top(
+            firms.capability, noise_firm, state.technology_bounds(), p.firm_alignment, p.jury_noise, p.winners
         )
-        won_inst, won_firm = top_bids(inst_score, inst.field, firm_score, firms.technology, n_tech, p.winners)
+        if fused is not None:
+            firm_best, firm_score = fused
+        else:
+            firm_best = None
+            firm_score = (
+                percentile_in_group(firms.capability, firms.technology, n_tech)
+                + p.firm_alignment
+                + p.jury_noise * noise_firm
+            )
+        won_inst, won_firm = top_bids(
+            inst_score, inst.field, firm_score, firms.technology, n_tech, p.winners, firm_best
+        )
         winners = segments.group_count(inst.field[won_inst], n_tech) + segments.group_count(
             firms.technology[won_firm], n_tech
         )

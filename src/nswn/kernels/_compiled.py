@@ -100,6 +100,46 @@ def pay_sorted(weights, bounds, soe, budget, efficiency, subsidy):  # type: igno
     return by_owner
 
 
+@njit(cache=True, parallel=PARALLEL)
+def demography_totals(bounds, weight, capability, soe, loss_streak, exit_after, revenue, profit):  # type: ignore[no-untyped-def]
+    """The per-technology totals entry and exit starts from, in one pass over sorted firms.
+
+    Returns ``(count, best, exits, revenue, profit, leaving)``: real firms (sum of weights),
+    best capability (``np.maximum.at`` rule, -inf when empty), real firms leaving, revenue
+    and profit sums (each summed in index order from 0.0, as ``np.bincount``), and the mask of
+    leaving agents (private with ``loss_streak >= exit_after``).
+    """
+    n_tech = len(bounds) - 1
+    count = np.zeros(n_tech)
+    best = np.full(n_tech, -np.inf)
+    exits = np.zeros(n_tech)
+    revenue_sum = np.zeros(n_tech)
+    profit_sum = np.zeros(n_tech)
+    leaving = np.zeros(len(weight), dtype=np.bool_)
+    for g in prange(n_tech):
+        c = 0.0
+        b = -np.inf
+        x = 0.0
+        r = 0.0
+        q = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            w = weight[i]
+            c += w
+            v = capability[i]
+            b = b if (b >= v or b != b) else v
+            go = (not soe[i]) and loss_streak[i] >= exit_after
+            leaving[i] = go
+            x += (1.0 if go else 0.0) * w
+            r += revenue[i]
+            q += profit[i]
+        count[g] = c
+        best[g] = b
+        exits[g] = x
+        revenue_sum[g] = r
+        profit_sum[g] = q
+    return count, best, exits, revenue_sum, profit_sum, leaving
+
+
 @njit(cache=True)
 def _same(a, b):  # type: ignore[no-untyped-def]
     return a == b or (a != a and b != b)
@@ -211,6 +251,225 @@ def top_sorted(values, bounds, limit):  # type: ignore[no-untyped-def]
     return mask
 
 
+@njit(cache=True)
+def _percentile(rank, size):  # type: ignore[no-untyped-def]
+    """``np.where(size > 1, 1.0 - rank / np.maximum(size - 1, 1), 1.0)`` for one value."""
+    if size > 1:
+        return 1.0 - rank / max(size - 1, 1)
+    return 1.0
+
+
+_BUCKETS = 1024
+
+
+@njit(cache=True)
+def _bucket(v, low, scale):  # type: ignore[no-untyped-def]
+    """Bucket of ``v``: non-decreasing in ``v`` (rounding is monotone), in ``[0, _BUCKETS)``."""
+    b = int((v - low) * scale)
+    return min(max(b, 0), _BUCKETS - 1)
+
+
+@njit(cache=True)
+def _count_ranks(values, lo, hi, candidates, ranks, budget):  # type: ignore[no-untyped-def]
+    """Exact ranks (0 for the largest; ties: lower index first) of ``candidates`` (increasing
+    positions in ``[lo, hi)``) within the finite, NaN-free segment ``values[lo:hi]``, without sorting it.
+
+    ``rank_i = #{j: v_j > v_i} + #{j < i: v_j == v_i}``. Values are put in buckets by a
+    non-decreasing map, so a member of a higher bucket than a candidate's is above it and one
+    of a lower bucket below; only members sharing a candidate's bucket are compared. Returns
+    ``False`` (``ranks`` then unusable) when that would cost more than ``budget`` comparisons.
+    """
+    low = values[lo]
+    high = values[lo]
+    for j in range(lo, hi):
+        v = values[j]
+        low = v if v < low else low
+        high = v if v > high else high
+    width = high - low
+    if not (width > 0.0 and width < np.inf):
+        return False
+    scale = _BUCKETS / width
+    count = np.zeros(_BUCKETS + 1, dtype=np.intp)
+    for j in range(lo, hi):
+        count[_bucket(values[j], low, scale)] += 1
+    above = np.zeros(_BUCKETS + 1, dtype=np.intp)  # members in buckets above b
+    for b in range(_BUCKETS - 1, -1, -1):
+        above[b] = above[b + 1] + count[b + 1]
+    m = len(candidates)
+    # candidates grouped by bucket (a small CSR)
+    cb = np.empty(m, dtype=np.intp)
+    starts = np.zeros(_BUCKETS + 1, dtype=np.intp)
+    for q in range(m):
+        cb[q] = _bucket(values[candidates[q]], low, scale)
+        starts[cb[q] + 1] += 1
+    for b in range(_BUCKETS):
+        starts[b + 1] += starts[b]
+    fill = starts[:-1].copy()
+    members = np.empty(m, dtype=np.intp)
+    for q in range(m):
+        members[fill[cb[q]]] = q
+        fill[cb[q]] += 1
+    for q in range(m):
+        ranks[q] = above[cb[q]]
+    spent = 0
+    for j in range(lo, hi):
+        v = values[j]
+        b = _bucket(v, low, scale)
+        first = starts[b]
+        last = starts[b + 1]
+        if last > first:
+            spent += last - first
+            if spent > budget:
+                return False
+            for r in range(first, last):
+                q = members[r]
+                c = candidates[q]
+                w = values[c]
+                if v > w or (v == w and j < c):
+                    ranks[q] += 1
+    return True
+
+
+@njit(cache=True)
+def _top_of(score, positions, want, mask):  # type: ignore[no-untyped-def]
+    """Mark the ``want`` best of ``score[positions]`` (positions increasing; NaN-free) by
+    (score descending, position ascending): the rule of ``segments.group_top``."""
+    best = np.empty(want)
+    where = np.empty(want, dtype=np.intp)
+    held = 0
+    for q in range(len(positions)):
+        i = positions[q]
+        v = score[i]
+        if held == want and not v > best[held - 1]:
+            continue
+        j = held if held < want else want - 1
+        while j > 0 and v > best[j - 1]:
+            if j < want:
+                best[j] = best[j - 1]
+                where[j] = where[j - 1]
+            j -= 1
+        best[j] = v
+        where[j] = i
+        if held < want:
+            held += 1
+    for j in range(held):
+        mask[where[j]] = True
+
+
+@njit(cache=True)
+def _challenge_full(capability, noise, lo, hi, alignment, sigma, want, ranks, score, mask):  # type: ignore[no-untyped-def]
+    """Every bid of one segment scored from the full ranks; the ``want`` best marked."""
+    size = hi - lo
+    _rank_segment(capability, lo, hi, ranks)
+    has_nan = False
+    for i in range(lo, hi):
+        score[i] = (_percentile(ranks[i], size) + alignment) + sigma * noise[i]
+        if score[i] != score[i]:
+            has_nan = True
+    if want == size:
+        mask[lo:hi] = True
+    elif want <= 16 and not has_nan:
+        _top_by_scan(score, lo, hi, want, mask)
+    else:
+        _top_by_partition(score, lo, hi, want, mask)
+
+
+@njit(cache=True, parallel=PARALLEL)
+def challenge_top(capability, noise, bounds, alignment, sigma, k):  # type: ignore[no-untyped-def]
+    """Firms' open-challenge bids: the ``k`` best per technology segment, without ranking every firm.
+
+    A firm's bid is ``(percentile + alignment) + sigma · noise`` with its capability
+    percentile in its technology (``1 − rank / (n − 1)``, rank 0 the best, ties by index);
+    returns the mask of each segment's ``min(k, n)`` best bids (ties: lower index first) and
+    the bids (valid where the mask is set), exactly as ranking every firm and then
+    ``segments.group_top``. The percentile is at most 1, so a firm whose bid with percentile
+    1 stays below a bid already known cannot win: the firms with the largest noise are
+    ranked exactly first (their bids give a lower bound on the k-th best bid), then only the
+    firms that could still reach it. Segments where this would not prune (small, noiseless,
+    NaN capability, many ties) are ranked in full.
+    """
+    n = len(capability)
+    mask = np.zeros(n, dtype=np.bool_)
+    score = np.zeros(n)
+    ranks = np.zeros(n, dtype=np.intp)
+    top = 1.0 + alignment
+    for g in prange(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        size = hi - lo
+        want = min(k, size)
+        if want <= 0:
+            continue
+        clean = True
+        for i in range(lo, hi):
+            if capability[i] != capability[i] or noise[i] != noise[i]:
+                clean = False
+                break
+        if want == size or size <= 64 or 16 * want > size or not clean or not sigma > 0.0:
+            _challenge_full(capability, noise, lo, hi, alignment, sigma, want, ranks, score, mask)
+            continue
+        # 1. the firms with the largest noise, ranked exactly: a lower bound on the want-th bid
+        # the cut: about the first-largest noise, estimated on every 16th firm (any cut serves
+        # the bound as long as at least ``want`` firms reach it; else the exact one is taken)
+        first = min(size, 8 * want + 56)
+        sample = noise[lo:hi:16].copy()
+        keep = max(first // 16, want)
+        cut = np.partition(sample, len(sample) - keep)[len(sample) - keep] if keep < len(sample) else -np.inf
+        picked = 0
+        for i in range(lo, hi):
+            if noise[i] >= cut:
+                picked += 1
+        if picked < want or picked > 8 * first:
+            cut = np.partition(noise[lo:hi].copy(), size - first)[size - first]
+            picked = 0
+            for i in range(lo, hi):
+                if noise[i] >= cut:
+                    picked += 1
+        lucky = np.empty(picked, dtype=np.intp)
+        picked = 0
+        for i in range(lo, hi):
+            if noise[i] >= cut:
+                lucky[picked] = i
+                picked += 1
+        lucky_ranks = np.empty(picked, dtype=np.intp)
+        if not _count_ranks(capability, lo, hi, lucky, lucky_ranks, 4 * size):
+            _challenge_full(capability, noise, lo, hi, alignment, sigma, want, ranks, score, mask)
+            continue
+        bids = np.empty(picked)
+        for q in range(picked):
+            bids[q] = (_percentile(lucky_ranks[q], size) + alignment) + sigma * noise[lucky[q]]
+        bound = np.partition(bids.copy(), picked - want)[picked - want]  # the want-th best bid known
+        if top + sigma * cut < bound:
+            # every other firm's noise is below the cut, so its bid stays below the bound
+            for q in range(picked):
+                score[lucky[q]] = bids[q]
+            _top_of(score, lucky, want, mask)
+            continue
+        # 2. every firm whose bid could reach that bound, ranked exactly
+        able = 0
+        for i in range(lo, hi):
+            if top + sigma * noise[i] >= bound:
+                able += 1
+        if 4 * able > size:
+            _challenge_full(capability, noise, lo, hi, alignment, sigma, want, ranks, score, mask)
+            continue
+        reach = np.empty(able, dtype=np.intp)
+        able = 0
+        for i in range(lo, hi):
+            if top + sigma * noise[i] >= bound:
+                reach[able] = i
+                able += 1
+        reach_ranks = np.empty(able, dtype=np.intp)
+        if not _count_ranks(capability, lo, hi, reach, reach_ranks, 4 * size):
+            _challenge_full(capability, noise, lo, hi, alignment, sigma, want, ranks, score, mask)
+            continue
+        for q in range(able):
+            i = reach[q]
+            score[i] = (_percentile(reach_ranks[q], size) + alignment) + sigma * noise[i]
+        _top_of(score, reach, want, mask)
+    return mask, score
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel for the argument types the model uses."""
     groups = np.array([0, 0, 1], dtype=np.int32)
@@ -226,3 +485,7 @@ def warm_up() -> None:
     pay_sorted(values, bounds, np.zeros(3, dtype=np.bool_), np.ones(2), np.ones(2), np.zeros(3))
     rank_sorted(values, bounds)
     top_sorted(values, bounds, np.array([1, 1], dtype=np.int64))
+    challenge_top(values, values, bounds, 0.3, 0.3, 1)
+    demography_totals(
+        bounds, values, values, np.zeros(3, dtype=np.bool_), np.zeros(3, dtype=np.int8), 3, values, values
+    )

@@ -56,16 +56,20 @@ def pay_sorted(
     budget: np.ndarray,
     efficiency: np.ndarray | float,
     subsidy: np.ndarray,
+    bounds: NDArray[np.intp] | None = None,
 ) -> np.ndarray | None:
     """One fused pass of ``payments.pay_firms`` (compiled path, firms sorted by technology).
 
     Adds each firm's payment times the efficiency to ``subsidy`` in place and returns the
     amounts paid per technology and ownership, ``(n_tech, 2)`` (private, SOE); returns
-    ``None`` (and changes nothing) when the NumPy reference must run instead.
+    ``None`` (and changes nothing) when the NumPy reference must run instead. ``bounds``:
+    the segment offsets of ``technology`` when known (``State.technology_bounds``), so that
+    they are not looked for again.
     """
     if not compiled():
         return None
-    bounds = sorted_bounds(technology, n_tech)
+    if bounds is None:
+        bounds = sorted_bounds(technology, n_tech)
     if bounds is None or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
         return None
     eta = np.array(np.broadcast_to(np.asarray(efficiency, dtype=np.float64), (n_tech,)))  # a writable copy
@@ -105,3 +109,122 @@ def group_top(
             limit = np.array(np.broadcast_to(np.asarray(k), (n_groups,)), dtype=np.int64)  # a writable copy
             return module().top_sorted(np.asarray(values, dtype=np.float64), bounds, limit)  # type: ignore[no-any-return]
     return segments.group_top(values, groups, n_groups, k)
+
+
+def demography_totals(
+    bounds: NDArray[np.intp] | None,
+    weight: np.ndarray,
+    capability: np.ndarray,
+    soe: np.ndarray,
+    loss_streak: np.ndarray,
+    exit_after: int,
+    revenue: np.ndarray,
+    profit: np.ndarray,
+) -> tuple[np.ndarray, ...] | None:
+    """Entry and exit's per-technology totals in one pass (compiled path, firms sorted).
+
+    Returns ``(count, best, exits, revenue, profit, leaving)`` exactly as the NumPy lines of
+    ``mechanisms.entry_exit`` compute them, or ``None`` when those lines must run instead.
+    """
+    if not compiled() or bounds is None:
+        return None
+    return module().demography_totals(  # type: ignore[no-any-return]
+        bounds, weight, capability, soe, loss_streak, int(exit_after), revenue, profit
+    )
+
+
+def rebuild_sorted(
+    columns: dict[str, np.ndarray],
+    kept: NDArray[np.intp],
+    kept_technology: np.ndarray,
+    new_rows: dict[str, np.ndarray] | None,
+    blocks: list[np.ndarray],
+    n_tech: int,
+    bump: str | None = None,
+) -> tuple[dict[str, np.ndarray], NDArray[np.intp]]:
+    """One compaction of a table sorted by technology: keep rows ``kept`` (in order), add new
+    rows, and return every column already in the stable order by technology, with the new
+    segment offsets.
+
+    The result is exactly ``take(kept)``, then ``extend(new_rows)``, then a stable sort by
+    technology: per technology, the kept rows (in order), then the new rows of each block in
+    ``blocks`` (per-technology counts of consecutive, technology-sorted blocks of
+    ``new_rows``). Each column is written once instead of three times. ``bump`` names a
+    column to which 1 is added for the kept rows (firm age).
+
+    Parameters
+    ----------
+    columns
+        Name → column, shape ``(n,)``, rows sorted by technology.
+    kept
+        Positions of the rows kept, increasing, shape ``(m,)``.
+    kept_technology
+        Technology of each kept row, shape ``(m,)``.
+    new_rows
+        Name → column of the new rows (every name of ``columns``), or ``None``.
+    blocks
+        Per-technology counts (shape ``(n_tech,)``) of each block of new rows.
+    n_tech
+        Number of technologies.
+    """
+    kept_count = np.bincount(kept_technology, minlength=n_tech)
+    size = kept_count.copy()
+    for counts in blocks:
+        size = size + counts
+    bounds = np.zeros(n_tech + 1, dtype=np.intp)
+    np.cumsum(size, out=bounds[1:])
+    start = bounds[:-1]
+
+    def exclusive(counts: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_tech, dtype=np.intp)
+        np.cumsum(counts[:-1], out=out[1:])
+        return out
+
+    dest_kept = np.arange(len(kept), dtype=np.intp) + (start - exclusive(kept_count))[kept_technology]
+    dest_new: list[np.ndarray] = []
+    offset = start + kept_count
+    for counts in blocks:
+        counts = np.asarray(counts, dtype=np.intp)
+        where = np.repeat(np.arange(n_tech), counts)
+        dest_new.append(np.arange(len(where), dtype=np.intp) + (offset - exclusive(counts))[where])
+        offset = offset + counts
+    dest = np.concatenate(dest_new) if dest_new else np.zeros(0, dtype=np.intp)
+    total = int(bounds[-1])
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        column = np.empty(total, dtype=values.dtype)
+        moved = values[kept]
+        if name == bump:
+            moved += 1
+        column[dest_kept] = moved
+        if new_rows is not None and len(dest):
+            column[dest] = np.asarray(new_rows[name]).astype(values.dtype)
+        out[name] = column
+    return out, bounds
+
+
+def challenge_top(
+    capability: np.ndarray,
+    noise: np.ndarray,
+    bounds: NDArray[np.intp] | None,
+    alignment: float,
+    sigma: float,
+    k: int,
+) -> tuple[NDArray[np.bool_], np.ndarray] | None:
+    """Firms' open-challenge bids and each technology's ``k`` best (compiled path, firms sorted).
+
+    Returns ``(mask, bids)`` with ``mask`` exactly ``group_top(bids, technology, n_tech, k)``
+    for ``bids = percentile_in_group(capability) + alignment + sigma · noise``, and ``bids``
+    valid where ``mask`` is set (the others may be left at 0); ``None`` when the NumPy lines
+    of ``instruments.unveiling_the_list`` must run instead.
+    """
+    if not compiled() or bounds is None:
+        return None
+    return module().challenge_top(  # type: ignore[no-any-return]
+        np.asarray(capability, dtype=np.float64),
+        np.asarray(noise, dtype=np.float64),
+        bounds,
+        float(alignment),
+        float(sigma),
+        int(k),
+    )

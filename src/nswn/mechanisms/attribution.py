@@ -222,12 +222,14 @@ def note_innovation(
         record.add(SUBSIDY_PREFIX + source, per_technology(subsidy_part * share))
 
 
-def note_turnover(state: State, channel: str, before: np.ndarray) -> np.ndarray:
+def note_turnover(state: State, channel: str, before: np.ndarray, after: np.ndarray | None = None) -> np.ndarray:
     """Entry/exit hook: the best capability moved from ``before`` by removing or adding firms.
 
-    Returns the new mark (best capability now) for the next call.
+    ``after`` is the best capability per technology once the change is made (default: the
+    firm table now; the compiled entry/exit path, which never builds the table without the
+    leavers, passes the best of the kept rows). Returns the new mark for the next call.
     """
-    after = best_mark(state)
+    after = best_mark(state) if after is None else after
     both = np.isfinite(before) & np.isfinite(after)
     state.attribution.add(channel, np.where(both, after - np.where(both, before, 0.0), np.nan))
     return after

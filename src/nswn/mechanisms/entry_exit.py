@@ -47,6 +47,8 @@ from nswn.core.state import (
     firm_rows,
 )
 from nswn.instruments.patent_reform import PatentReformParams
+from nswn.kernels import compiled as kernels_compiled
+from nswn.kernels import ops
 from nswn.mechanisms import attribution
 
 
@@ -105,18 +107,33 @@ class EntryExit:
         n_tech = len(tech)
         rng = ctx.rng
         t = firms.technology
-        count = segments.group_sum(firms.weight, t, n_tech)  # real firms
-        best = segments.group_max(firms.capability, t, n_tech)
+        bounds = state.technology_bounds()
+        # compiled: every per-technology total below in one pass over the sorted firms
+        fused = ops.demography_totals(
+            bounds,
+            firms.weight,
+            firms.capability,
+            firms.soe,
+            firms.loss_streak,
+            p.exit_after,
+            firms.revenue,
+            firms.profit,
+        )
+        if fused is not None:
+            count, best, tech.exits, revenue, profit, leaving = fused
+        else:
+            count = segments.group_sum(firms.weight, t, n_tech)  # real firms
+            best = segments.group_max(firms.capability, t, n_tech)
         mark = best.copy()  # instrumentation (mechanisms.attribution): best before exit and entry
         tech.best_capability = np.where(np.isfinite(best), np.maximum(best, tech.best_capability), tech.best_capability)
 
         # who leaves is decided on this year's accounts; entry is driven by the same year's
         # incumbents (leavers included) and the new firms join after the leavers are removed
-        leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)
-        tech.exits = segments.group_sum(leaving * firms.weight, t, n_tech)
-
-        revenue = segments.group_sum(firms.revenue, t, n_tech)
-        profit = segments.group_sum(firms.profit, t, n_tech)
+        if fused is None:
+            leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)
+            tech.exits = segments.group_sum(leaving * firms.weight, t, n_tech)
+            revenue = segments.group_sum(firms.revenue, t, n_tech)
+            profit = segments.group_sum(firms.profit, t, n_tech)
         rate = np.divide(profit, revenue, out=np.zeros(n_tech), where=revenue > 0)
         pilot = 1.0 + self.pilot_boost * state.provinces.pilot_intensity * (1.0 - state.macro.centralisation)
         province_weights = state.provinces.gdp_share * pilot
@@ -140,34 +157,81 @@ class EntryExit:
         spin_expected = p.spinoff_rate * self.patents.inventor_share * np.maximum(count, 1) * relative
         spinoffs = rng.poisson(spin_expected * tech.simulated / tech.entrant_weight)
 
-        firms.take(~leaving)
-        mark = attribution.note_turnover(state, "exit", mark)
-        firms.age += 1
         n_new = int(entrants.sum() + spinoffs.sum())
-        if len(firms) + n_new > self.max_firms:
-            raise SimulationError(
-                f"in {state.year} the firm population would reach {len(firms) + n_new:,}, more than the limit of "
-                f"{self.max_firms:,} (20 × the start); lower assumptions.entry_exit.entry_rate or spinoff_rate"
+        if bounds is not None and kernels_compiled():
+            # one compaction: leavers out, entrants in, already in technology order
+            kept = np.flatnonzero(~leaving)
+            kept_t = t[kept]
+            after_exit = ops.group_max(firms.capability[kept], kept_t, n_tech)
+            mark = attribution.note_turnover(state, "exit", mark, after_exit)
+            self._check_size(state, len(kept) + n_new)
+            tech.entries = (entrants + spinoffs) * tech.entrant_weight
+            rows = None
+            if n_new:
+                rows = self._rows(
+                    state,
+                    rng,
+                    entrants,
+                    spinoffs,
+                    province_weights / mean_pilot,
+                    firms.share[kept],
+                    firms.weight[kept],
+                    kept_t,
+                )
+            columns, new_bounds = ops.rebuild_sorted(
+                firms.arrays(), kept, kept_t, rows, [entrants, spinoffs], n_tech, bump="age"
             )
-        tech.entries = (entrants + spinoffs) * tech.entrant_weight
-        if n_new:
-            self._add(state, rng, entrants, spinoffs, province_weights / mean_pilot)
+            for name, values in columns.items():
+                setattr(firms, name, values)
+            state.set_technology_bounds(new_bounds)
+        else:
+            firms.take(~leaving)
+            mark = attribution.note_turnover(state, "exit", mark)
+            firms.age += 1
+            self._check_size(state, len(firms) + n_new)
+            tech.entries = (entrants + spinoffs) * tech.entrant_weight
+            if n_new:
+                firms.extend(
+                    self._rows(
+                        state,
+                        rng,
+                        entrants,
+                        spinoffs,
+                        province_weights / mean_pilot,
+                        firms.share,
+                        firms.weight,
+                        firms.technology,
+                    )
+                )
         # leavers' shares go and entrants' come: renormalise Chinese plus foreign shares to one
         total = segments.group_sum(firms.share, firms.technology, n_tech) + tech.foreign_share
         safe = np.where(total > 0, total, 1.0)
         firms.share = firms.share / safe[firms.technology]
         tech.foreign_share = tech.foreign_share / safe
-        state.sort_firms()
+        if not (bounds is not None and kernels_compiled()):
+            state.sort_firms()
         attribution.note_turnover(state, "entry", mark)
 
-    def _add(
+    def _check_size(self, state: State, n: int) -> None:
+        if n > self.max_firms:
+            raise SimulationError(
+                f"in {state.year} the firm population would reach {n:,}, more than the limit of "
+                f"{self.max_firms:,} (20 × the start); lower assumptions.entry_exit.entry_rate or spinoff_rate"
+            )
+
+    def _rows(
         self,
         state: State,
         rng: np.random.Generator,
         entrants: np.ndarray,
         spinoffs: np.ndarray,
         province_p: np.ndarray,
-    ) -> None:
+        share: np.ndarray,
+        weight: np.ndarray,
+        technology: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """The new firm rows (entrants, then spin-offs, each block by technology), given the
+        staying firms' ``share``, ``weight`` and ``technology``."""
         tech, p = state.technologies, self.params
         n_entrants, n_spin = int(entrants.sum()), int(spinoffs.sum())
         tech_of = np.concatenate(
@@ -183,18 +247,15 @@ class EntryExit:
         capability = tech.best_capability[tech_of] - rng.exponential(1.0, len(tech_of)) * scale
         province = rng.choice(len(province_p), size=len(tech_of), p=province_p)
 
-        firms = state.firms
-        china_share = segments.group_sum(firms.share, firms.technology, len(tech))
-        count = np.maximum(segments.group_sum(firms.weight, firms.technology, len(tech)), 1.0)
+        china_share = segments.group_sum(share, technology, len(tech))
+        count = np.maximum(segments.group_sum(weight, technology, len(tech)), 1.0)
         start_share = p.entrant_share * np.where(china_share > 0, china_share / count, 1e-3) * tech.entrant_weight
-        firms.extend(
-            firm_rows(
-                len(tech_of),
-                technology=tech_of,
-                province=province,
-                founder=founder,
-                capability=capability,
-                share=start_share[tech_of],
-                weight=tech.entrant_weight[tech_of],
-            )
+        return firm_rows(
+            len(tech_of),
+            technology=tech_of,
+            province=province,
+            founder=founder,
+            capability=capability,
+            share=start_share[tech_of],
+            weight=tech.entrant_weight[tech_of],
         )

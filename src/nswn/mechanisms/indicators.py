@@ -61,7 +61,9 @@ def _median(state: State) -> np.ndarray:
     """Median capability of the real firms of each technology (agents weighted by the firms
     they stand for; firms are kept sorted by technology)."""
     firms = state.firms
-    bounds = segments.segment_bounds(firms.technology, state.n_technologies)
+    bounds = state.technology_bounds()
+    if bounds is None:
+        bounds = segments.segment_bounds(firms.technology, state.n_technologies)
     return segments.segment_weighted_median(firms.capability, firms.weight, bounds)
 
 

@@ -1,0 +1,41 @@
+"""A baseline of a given number of agents, also above the real firm population.
+
+Agents are capped at the real population (the catalog's ``firms_real.csv``: 29 234 firms), so
+``--firms 1000000`` alone runs 29 234 agents. For scaling benchmarks above that, every
+simulated technology's real firm count is multiplied by ``agents / 29 234`` through the
+scenario's catalog overrides (``catalog: {technology: {firms_real: ...}}``): a synthetic,
+larger economy of the same structure, one agent per (synthetic) firm. Its results are not the
+real economy's; only its speed and memory are of interest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def scenario(agents: int | None, name: str = "baseline") -> Any:
+    """The ``name`` scenario at ``agents`` agents (``None`` or 0: the default resolution)."""
+    from nswn import api
+    from nswn.scenario.build import catalog_technologies, real_population
+
+    base = api.load_scenario(name)
+    if not agents:
+        return base
+    real = real_population()
+    if agents <= real:
+        return api.with_overrides(base, firms=agents)
+    data = base.model_dump(mode="json")
+    tech = catalog_technologies()
+    factor = agents / real
+    catalog = data.setdefault("catalog", {})
+    for i, tid in enumerate(tech.ids):
+        if tech.simulated[i]:
+            entry = catalog.setdefault(tid, {})
+            entry["firms_real"] = float(max(1.0, np.round(entry.get("firms_real", tech.firms_real[i]) * factor)))
+    data["firms"] = agents
+    data["name"] = f"{data.get('name', name)}_x{factor:.3g}"
+    from nswn.scenario import io
+
+    return io.validate(data, f"{data['name']} (benchmark scaling)")
