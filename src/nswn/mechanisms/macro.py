@@ -12,8 +12,9 @@ What it models (model.md §6.10)
     started from the vintage's ``labour_intensive_share`` of manufacturing value added, UNIDO
     via World Bank WDI NV.MNF.TXTL.ZS.UN); the segments bear the drag ``ε_w g_w`` themselves,
     so ``λ`` shrinks as they relocate. The drag is the only relocation term: ``η`` applies to
-    income, not to an observed manufacturing path, so relocation is not counted twice. Strategic manufacturing value added is the sum of firms' value added;
-    services and the rest of the economy grow at ``g_serv`` and ``g_other``.
+    income, not to an observed manufacturing path, so relocation is not counted twice.
+    Strategic manufacturing value added is the sum of firms' value added; services and the
+    rest of the economy grow at ``g_serv`` and ``g_other``.
     ``GDP = VA_trad + VA_strat + VA_serv + VA_other``; the manufacturing share is
     ``(VA_trad + VA_strat) / GDP``.
 
