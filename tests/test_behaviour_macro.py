@@ -9,6 +9,7 @@ other 20; central budget 10, local 5, SOE losses 7.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -125,3 +126,65 @@ def test_upgrading_raises_traditional_growth_and_productivity_by_u_times_the_sub
     assert state.macro.va_traditional == pytest.approx(20.0 * (1 + 0.03 + 0.5 * 0.04 - 0.02))
     assert state.macro.productivity_traditional == pytest.approx(1 + 0.01 + 0.5 * 0.04)
     assert state.macro.manufacturing_subsidy == pytest.approx(0.04 * 20.0)
+
+
+# --- only the labour-intensive segments relocate (λ = their share of VA_trad) ----------------
+
+
+def segmented(labour_intensive: float = 5.0):  # type: ignore[no-untyped-def]
+    """The helper economy with 5 of the 20 of traditional value added labour-intensive (λ = 0.25)."""
+    state = economy()
+    state.macro.va_labour_intensive = labour_intensive
+    return state
+
+
+def test_only_the_labour_intensive_segments_bear_the_labour_cost_drag() -> None:
+    """Aggregate drag ε_w g_w λ = 0.02 · 0.25: the segments lose 0.02, the rest nothing."""
+    state = segmented()
+    Macro(PARAMS, policy(keep=0.0, upgrade=0.0)).step(state, ctx(state))
+    m = state.macro
+    assert m.va_traditional == pytest.approx(20.0 * (1 + 0.03 - 0.02 * 0.25))
+    assert m.va_labour_intensive == pytest.approx(5.0 * (1 + 0.03 - 0.02))
+    # the capital-intensive rest grows at 1 + g_trad, undragged; the parts add up
+    assert m.va_traditional - m.va_labour_intensive == pytest.approx(15.0 * 1.03)
+    assert m.manufacturing_subsidy == 0.0
+
+
+def test_keep_refuses_the_segments_decline_and_its_cost_scales_with_their_value_added() -> None:
+    """keep · c_keep · ε_w g_w · VA_LI: 0.5 · 1 · 0.02 · 5 = 0.05 (not 0.5 · 0.02 · 20 = 0.2)."""
+    results = {}
+    for keep in (0.0, 0.5, 1.0):
+        state = segmented()
+        Macro(PARAMS, policy(keep=keep, upgrade=0.0)).step(state, ctx(state))
+        results[keep] = state.macro
+    assert results[0.5].manufacturing_subsidy == pytest.approx(0.5 * 0.02 * 5.0)
+    assert results[1.0].manufacturing_subsidy == pytest.approx(0.02 * 5.0)
+    assert results[0.5].va_labour_intensive == pytest.approx(5.0 * (1 + 0.03 - 0.5 * 0.02))
+    assert results[1.0].va_traditional == pytest.approx(20.0 * 1.03)
+    assert results[0.0].va_traditional < results[0.5].va_traditional < results[1.0].va_traditional
+    # the cost doubles with c_keep and vanishes with no labour-intensive segments
+    dear = segmented()
+    Macro(replace(PARAMS, keep_cost=2.0), policy(keep=0.5, upgrade=0.0)).step(dear, ctx(dear))
+    assert dear.macro.manufacturing_subsidy == pytest.approx(2.0 * 0.05)
+    none = segmented(labour_intensive=0.0)
+    Macro(PARAMS, policy(keep=1.0, upgrade=0.0)).step(none, ctx(none))
+    assert none.macro.manufacturing_subsidy == 0.0
+    assert none.macro.va_traditional == pytest.approx(20.0 * 1.03)
+
+
+def test_falling_labour_costs_grow_the_segments_and_keep_costs_nothing() -> None:
+    state = segmented()
+    falling = replace(policy(keep=0.8, upgrade=0.0), labour_cost_growth=-0.02)
+    Macro(PARAMS, falling).step(state, ctx(state))
+    assert state.macro.va_labour_intensive == pytest.approx(5.0 * (1 + 0.03 + 0.02))
+    assert state.macro.va_traditional == pytest.approx(20.0 * (1 + 0.03 + 0.02 * 0.25))
+    assert state.macro.manufacturing_subsidy == 0.0
+
+
+def test_the_labour_intensive_share_shrinks_as_the_segments_relocate() -> None:
+    state = segmented()
+    shares = []
+    for _ in range(5):
+        Macro(PARAMS, policy(keep=0.3, upgrade=0.01)).step(state, ctx(state))
+        shares.append(state.macro.va_labour_intensive / state.macro.va_traditional)
+    assert 0.25 > shares[0] > shares[1] > shares[2] > shares[3] > shares[4] > 0.0

@@ -287,3 +287,38 @@ def test_the_hindcast_compares_the_nominal_manufacturing_share_with_the_nominal_
     target = next(t for t in hindcast.targets() if t.indicator == "manufacturing_share" and t.year == 2016)
     macro = pd.DataFrame({"year": [2016], "manufacturing_share": [0.30], "manufacturing_share_nominal": [0.27]})
     assert hindcast.simulated_value(target, pd.DataFrame(columns=["technology_id"]), macro) == pytest.approx(27.0)
+
+
+# --- the labour-cost drag falls on the labour-intensive segments only ----------------------
+
+
+def test_the_drag_on_the_aggregate_is_the_segments_drag_times_their_share() -> None:
+    """η = 1: the segments grow with income less ε_w g_w; the aggregate less ε_w g_w λ (λ = 0.2)."""
+    state = economy()
+    state.macro.va_labour_intensive = 4.0
+    m = step(PLAIN, state, labour_cost_growth=0.02)
+    growth = m.gdp / 100.0 - 1
+    assert m.va_traditional / 20.0 - 1 == pytest.approx(growth - 0.02 * 0.2, abs=1e-12)
+    assert m.va_labour_intensive / 4.0 - 1 == pytest.approx(growth - 0.02, abs=1e-12)
+    # the rest of the aggregate (steel, chemicals, …) grows with income, undragged
+    assert (m.va_traditional - m.va_labour_intensive) / 16.0 - 1 == pytest.approx(growth, abs=1e-12)
+
+
+@pytest.mark.parametrize(("scenario", "year"), [("history", 2006), ("baseline", 2024)])
+def test_each_vintage_starts_its_labour_intensive_segments_at_the_sourced_share(scenario: str, year: int) -> None:
+    facts = catalog.macro_for(year)
+    fact = facts["labour_intensive_share"]
+    assert 0.0 < fact.value < 0.5 and "NV.MNF.TXTL.ZS.UN" in fact.source
+    model = build_model(to_config(io.load(scenario)), seed=0)
+    m = model.state.macro
+    assert m.va_labour_intensive == pytest.approx(fact.value * facts["manufacturing_value_added"].value)
+    assert m.va_labour_intensive < m.va_traditional
+
+
+def test_a_scenario_may_override_the_labour_intensive_share_within_zero_to_one() -> None:
+    scenario = io.from_dict({"base": "baseline", "start_values": {"labour_intensive_share": 0.3}})
+    m = build_model(to_config(scenario), seed=0).state.macro
+    assert m.va_labour_intensive == pytest.approx(0.3 * catalog.macro_for(2024)["manufacturing_value_added"].value)
+    with pytest.raises(io.ScenarioError) as error:
+        io.from_dict({"base": "baseline", "start_values": {"labour_intensive_share": 1.5}})
+    assert "labour_intensive_share = 1.5: out of range" in str(error.value)

@@ -29,19 +29,28 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
         name: getattr(m, name) for name in ("va_traditional", "va_services", "va_other", "debt", "tfp_index", "gdp")
     }
     price_level = m.price_level
+    labour_intensive = m.va_labour_intensive
+    share = labour_intensive / before["va_traditional"]  # λ, the labour-intensive share of VA_trad
+    assert 0 < share < 0.5
     central, local, soe_losses = m.central_budget, m.local_budget, m.soe_losses
     assert central > 0 and local > 0
     macro.step(state, ctx)
 
     g_w = mechanism(model, "markets").params.labour_cost_growth
     assert g_w > 0
-    drag = p.labour_cost_elasticity * g_w
+    # only the labour-intensive segments relocate: the aggregate's drag is ε_w g_w λ
+    drag = p.labour_cost_elasticity * g_w * share
     support = KEEP * drag * before["va_traditional"] * p.keep_cost + UPGRADE * before["va_traditional"]
+    assert KEEP * drag * before["va_traditional"] == pytest.approx(
+        KEEP * p.labour_cost_elasticity * g_w * labour_intensive
+    )
     assert m.manufacturing_subsidy == pytest.approx(support)
     growth = 1 + p.traditional_growth + p.upgrade_return * UPGRADE - drag * (1 - KEEP)
     # demand for traditional goods grows with real income (η · GDP growth, solved jointly)
     income = p.income_elasticity * (m.gdp / before["gdp"] - 1)
     assert m.va_traditional == pytest.approx(before["va_traditional"] * (growth + income))
+    segment = 1 + p.traditional_growth + p.upgrade_return * UPGRADE - p.labour_cost_elasticity * g_w * (1 - KEEP)
+    assert m.va_labour_intensive == pytest.approx(labour_intensive * (segment + income))
     firms, tech = state.firms, state.technologies
     strategic = sum(tech.value_added_ratio[t] * r for t, r in zip(firms.technology, firms.revenue, strict=True))
     assert m.va_strategic == pytest.approx(strategic)
@@ -76,11 +85,14 @@ def test_without_policy_traditional_industry_declines_with_labour_costs(
     fixed = {"assumptions": {"macro": {"traditional_growth": 0.0, "income_elasticity": 0.0}}}
     model = build(io_merge(NO_MANUFACTURING_POLICY, fixed))
     macro, ctx = run_until(model, "macro")
-    va = model.state.macro.va_traditional
+    va, labour_intensive = model.state.macro.va_traditional, model.state.macro.va_labour_intensive
     macro.step(model.state, ctx)
     g_w = mechanism(model, "markets").params.labour_cost_growth
     assert model.state.macro.manufacturing_subsidy == 0.0
-    assert model.state.macro.va_traditional == pytest.approx(va * (1 - macro.params.labour_cost_elasticity * g_w))
+    # the labour-intensive segments decline at ε_w g_w; the rest of the aggregate holds
+    decline = macro.params.labour_cost_elasticity * g_w
+    assert model.state.macro.va_labour_intensive == pytest.approx(labour_intensive * (1 - decline))
+    assert model.state.macro.va_traditional == pytest.approx(va - labour_intensive * decline)
 
 
 def test_keeping_manufacturing_raises_the_share_and_the_debt(build: Callable[..., Model]) -> None:

@@ -244,6 +244,9 @@ class Macro:
     basic_research_statistical_share: float = 1.0  # share of basic_research grants that statistics count
     price_level: float = 1.0  # GDP deflator, 1 in 2024; debt is nominal (bn CNY at current prices)
     manufacturing_relative_price: float = 1.0  # manufacturing deflator / GDP deflator, 1 at the start
+    # labour-intensive part of va_traditional (textiles, apparel, leather and footwear), bn CNY at
+    # 2024 prices; the only part the labour-cost drag relocates (§6.10). NaN: the whole aggregate
+    va_labour_intensive: float = float("nan")
 
 
 @dataclass

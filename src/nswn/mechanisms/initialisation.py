@@ -136,6 +136,9 @@ class StartMacro:
     price_level: float = 1.0  # GDP deflator relative to 2024 (nominal / real GDP)
     gerd_share: float = 0.0  # GERD / GDP (R&D statistics); 0: no closure
     basic_research_share: float = 0.0  # basic research / GERD; 0: no closure
+    # labour-intensive segments' share of manufacturing value added; 1: the whole traditional
+    # aggregate is exposed to the labour-cost drag (the rule before the labour-intensive split)
+    labour_intensive_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -485,5 +488,7 @@ def _macro(state: State, start: StartMacro) -> None:
             f"all manufacturing ({start.manufacturing_value_added:,.0f}); lower demand0 or value_added_ratio"
         )
     m.va_other = start.gdp - start.manufacturing_value_added - m.va_services
+    # the labour-intensive segments all lie in the traditional aggregate (none is a modelled industry)
+    m.va_labour_intensive = min(start.labour_intensive_share * start.manufacturing_value_added, m.va_traditional)
     m.strategic_productivity0 = strategic_productivity(state)
     m.tfp_index = 1.0

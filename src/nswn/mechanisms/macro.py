@@ -3,14 +3,18 @@
 What it models (model.md §6.10)
     Traditional manufacturing value added (aggregate of steel, coal, textiles, …) follows the
     demand for its goods, which grows with real income at income elasticity ``η``:
-    ``VA_trad ← VA_trad (1 + η g_Y + g_trad + u · upgrade − ε_w g_w (1 − keep))`` with ``g_Y``
+    ``VA_trad ← VA_trad (1 + η g_Y + g_trad + u · upgrade − ε_w g_w λ (1 − keep))`` with ``g_Y``
     this year's real GDP growth (solved jointly with GDP, :func:`traditional_and_gdp`);
     ``upgrade`` is the upgrading subsidy as a share of ``VA_trad``; ``keep`` ∈ [0,1] the policy
-    of refusing to outsource labour-intensive segments, whose cost ``keep · ε_w g_w VA_trad ·
-    c_keep`` is paid by subsidies. The labour-cost drag ``ε_w g_w`` is the only relocation
-    term: ``η`` applies to income, not to an observed manufacturing path, so relocation is not
-    counted twice. Strategic manufacturing value added is the sum of firms' value added;
-    services and the rest of the economy grow at ``g_serv`` and ``g_other``.
+    of refusing to outsource labour-intensive segments, whose cost ``keep · ε_w g_w λ VA_trad ·
+    c_keep`` is paid by subsidies. Rising labour costs relocate only the labour-intensive
+    segments (textiles, apparel, leather and footwear: ``λ`` = their share of ``VA_trad``,
+    started from the vintage's ``labour_intensive_share`` of manufacturing value added, UNIDO
+    via World Bank WDI NV.MNF.TXTL.ZS.UN); the segments bear the drag ``ε_w g_w`` themselves,
+    so ``λ`` shrinks as they relocate. The drag is the only relocation term: ``η`` applies to
+    income, not to an observed manufacturing path, so relocation is not counted twice.
+    Strategic manufacturing value added is the sum of firms' value added; services and the
+    rest of the economy grow at ``g_serv`` and ``g_other``.
     ``GDP = VA_trad + VA_strat + VA_serv + VA_other``; the manufacturing share is
     ``(VA_trad + VA_strat) / GDP``.
 
@@ -145,7 +149,11 @@ class Macro:
         m, p, policy = state.macro, self.params, self.policy
         firms, tech = state.firms, state.technologies
         keep, upgrade = policy.keep.keep, policy.upgrade.upgrade
-        drag = p.labour_cost_elasticity * policy.labour_cost_growth
+        # rising labour costs relocate only the labour-intensive segments: the aggregate's drag is
+        # the segments' rate ε_w g_w times their share λ of the aggregate (NaN: the whole of it)
+        exposed = labour_intensive_fraction(m.va_labour_intensive, m.va_traditional)
+        segment_drag = p.labour_cost_elasticity * policy.labour_cost_growth
+        drag = segment_drag * exposed
         keep_cost = keep_subsidy(policy.keep, drag, m.va_traditional, p.keep_cost)
         upgrade_cost = upgrade * m.va_traditional
         traditional = np.array([int(np.argmax(~tech.simulated)) if (~tech.simulated).any() else 0])
@@ -156,7 +164,8 @@ class Macro:
         m.manufacturing_subsidy = support
 
         # keep refuses only declines: with falling labour costs there is nothing to refuse
-        growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)
+        base = 1.0 + p.traditional_growth + p.upgrade_return * upgrade
+        growth = base - drag + keep * max(drag, 0.0)
         value_added = tech.value_added_ratio[firms.technology] * firms.revenue
         m.va_strategic = float(value_added.sum())
         m.va_services *= 1.0 + p.services_growth
@@ -164,6 +173,12 @@ class Macro:
         rest = m.va_strategic + m.va_services + m.va_other
         gdp_before = m.gdp
         m.va_traditional, m.gdp = traditional_and_gdp(m.va_traditional, m.gdp, rest, growth, p.income_elasticity)
+        if not np.isnan(m.va_labour_intensive):
+            # the segments grow with income like the aggregate but bear its whole drag (the rest of
+            # the aggregate bears none), so λ shrinks as they relocate; the parts add up to VA_trad
+            income = p.income_elasticity * (m.gdp / gdp_before - 1.0) if gdp_before > 0 else 0.0
+            segment_growth = base - segment_drag + keep * max(segment_drag, 0.0) + income
+            m.va_labour_intensive = min(max(m.va_labour_intensive * segment_growth, 0.0), m.va_traditional)
         # R&D intensity of the economy outside the modelled industries rises with income
         if gdp_before > 0 and m.gdp > 0:
             m.rd_rest_intensity *= (m.gdp / gdp_before) ** p.rd_income_elasticity
@@ -216,6 +231,25 @@ def traditional_and_gdp(
     joint = (traditional * (growth - elasticity) + rest) / max(denominator, 1e-9)
     new_traditional = max(joint - rest, 0.0)
     return new_traditional, new_traditional + rest
+
+
+def labour_intensive_fraction(labour_intensive: float, traditional: float) -> float:
+    """Share ``λ`` of traditional value added in labour-intensive segments (model.md §6.10).
+
+    Parameters
+    ----------
+    labour_intensive, traditional
+        Labour-intensive and total traditional value added, bn CNY at 2024 prices;
+        ``labour_intensive`` NaN means the whole aggregate is exposed (``λ = 1``).
+
+    Returns
+    -------
+    float
+        ``λ`` ∈ [0, 1]; 0 when the aggregate is empty.
+    """
+    if np.isnan(labour_intensive):
+        return 1.0
+    return min(max(labour_intensive / traditional, 0.0), 1.0) if traditional > 0 else 0.0
 
 
 def strategic_productivity(state: State) -> float:

@@ -153,6 +153,7 @@ def start_macro(start_year: int = catalog.LATEST, overrides: dict[str, float] | 
         price_level=facts.get("gdp_deflator", 1.0),
         gerd_share=facts.get("gerd_share", 0.0),
         basic_research_share=facts.get("basic_research_share", 0.0),
+        labour_intensive_share=facts.get("labour_intensive_share", 1.0),
     )
 
 

@@ -216,6 +216,7 @@ START_VALUES: dict[str, tuple[float, float]] = {
     "manufacturing_value_added": (1.0, 1e7),
     "services_share": (0.0, 1.0),
     "debt_to_gdp": (0.0, 20.0),
+    "labour_intensive_share": (0.0, 1.0),
 }
 
 

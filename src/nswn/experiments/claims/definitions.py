@@ -298,8 +298,9 @@ CLAIMS: tuple[Claim, ...] = (
         "share of GDP",
         macro_difference("manufacturing_share", 2035, "c6_keep", "c6_let_decline"),
         "no_labour_drag",
-        construction="VA_trad ← VA_trad·(1 + g_trad + u·upgrade − ε_w·g_w·(1 − keep)) and "
-        "share = (VA_trad + VA_strat)/GDP: a higher keep adds ε_w·g_w·keep to traditional growth every year",
+        construction="VA_trad ← VA_trad·(1 + g_trad + u·upgrade − ε_w·g_w·λ·(1 − keep)) and "
+        "share = (VA_trad + VA_strat)/GDP (λ the labour-intensive share of VA_trad): a higher keep adds "
+        "ε_w·g_w·λ·keep to traditional growth every year",
     ),
     Claim(
         "C6b",
