@@ -50,10 +50,28 @@ class ClaimsSettings:
     end_year: int = 2050
     root_seed: int = 2024
     level: float = 0.9
+    # plausible worlds of the robustness design: "judged" (a Latin hypercube over UNCERTAINTIES)
+    # or "calibrated" (the assumptions `nswn calibrate --history` inferred drawn from its
+    # posterior, the rest of UNCERTAINTIES over their judged ranges)
+    worlds: str = "judged"
+    posterior: str = ""  # a posterior file or results directory; empty: the shipped posterior
 
     @classmethod
     def quick(cls) -> ClaimsSettings:
         return cls(seeds=8, robustness=8, robustness_seeds=1)
+
+
+def default_worlds() -> tuple[str, str]:
+    """``("calibrated", why)`` when a posterior is shipped and was made with the installed model,
+    else ``("judged", why)``."""
+    from nswn.experiments import posterior
+
+    found = posterior.shipped()
+    if found is None:
+        return "judged", "no calibrated posterior is shipped"
+    if found.stale():
+        return "judged", f"the shipped {found.describe()} was made with another model; regenerate it"
+    return "calibrated", f"the shipped {found.describe()}"
 
 
 def arms_for(claims: tuple[Claim, ...]) -> list[str]:
@@ -104,6 +122,11 @@ def designs(
                     "name": "claims-robustness",
                     "seeds": settings.robustness_seeds,
                     "uncertainties": sampled,
+                    **(
+                        {"worlds": "calibrated", **({"posterior": settings.posterior} if settings.posterior else {})}
+                        if settings.worlds == "calibrated"
+                        else {}
+                    ),
                 },
                 source="nswn claims",
                 base_dir=scenario_dir,
