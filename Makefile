@@ -54,7 +54,7 @@ docs-quick: calibration-quick
 # Calibrate the judged assumptions against history (nswn calibrate --history, ABC-SMC) and
 # regenerate docs/calibration.md, its plot, the shipped posterior and docs/scenarios.md. Full:
 # 3000 simulations at the whole real firm population (about an hour on 2 cores; resumes in
-# nswn-calibration/). Quick: 400 simulations at 2 000 agents, a few minutes; it does not replace
+# nswn-calibration/). Quick: 300 simulations at 2 000 agents, a few minutes; it does not replace
 # the shipped posterior.
 calibration: $(VENV)/.installed
 	nice $(BIN)/python -m nswn.experiments.calibration_doc docs/calibration.md

@@ -90,6 +90,7 @@ PRIOR: dict[str, tuple[float, float, str]] = {
     ),
 }
 
+PLACEBO = "placebo"  # an inert U(0, 1) parameter the model never reads: the sampler's noise floor
 MISSING_Z = 10.0  # z-score of a target a run cannot produce (judged: far beyond any tolerance)
 NOT_MODELLED = ("gdp_current", "first_rank_year")  # hindcast.simulated_value returns None for these
 TRAIN, TEST = "train", "test"
@@ -133,6 +134,10 @@ class HistorySettings:
         Last simulated year (default: the scenario's, 2024); the recovery test runs shorter.
     targets
         Optional ``(target_id, observed, tolerance)`` replacements (synthetic history for tests).
+    placebo
+        Also infer an inert parameter (:data:`PLACEBO`, uniform on [0, 1], never passed to the
+        model): how far its 90 % interval narrows measures how much the sampler narrows a
+        parameter history says nothing about at this budget (a negative control).
     """
 
     budget: int = 3000
@@ -146,12 +151,13 @@ class HistorySettings:
     ranges: tuple[tuple[str, float, float], ...] = ()
     end_year: int | None = None
     targets: tuple[tuple[str, float, float], ...] = ()
+    placebo: bool = True
 
     @classmethod
     def quick(cls, **changes: Any) -> HistorySettings:
-        """A few minutes on 2 busy cores: 2 000 agents, 400 simulations, 40 particles, 20 + 20
+        """A few minutes on 2 busy cores: 2 000 agents, 300 simulations, 30 particles, 20 + 20
         predictive runs. Indicative only: it says so wherever it is reported."""
-        return replace(cls(budget=400, predictive=20, firms=2000), **changes)
+        return replace(cls(budget=300, predictive=20, firms=2000), **changes)
 
     def particles(self) -> int:
         """Particles per generation (see ``population``)."""
@@ -436,7 +442,10 @@ def run(
         settings.end_year,
     )
     prior_ranges = settings.prior()
-    prior = pyabc.Distribution(**{names[p]: pyabc.RV("uniform", lo, hi - lo) for p, (lo, hi) in prior_ranges.items()})
+    rvs = {names[p]: pyabc.RV("uniform", lo, hi - lo) for p, (lo, hi) in prior_ranges.items()}
+    if settings.placebo:
+        rvs[PLACEBO] = pyabc.RV("uniform", 0.0, 1.0)
+    prior = pyabc.Distribution(**rvs)
     distance = TargetDistance(tuple((t.target_id, t.tolerance) for t in train))
     observed = {t.target_id: t.observed for t in train}
     done = {"n": 0}
@@ -477,13 +486,20 @@ def run(
         epsilons = [float(e) for e in populations[populations["t"] >= 0]["epsilon"]]
         simulations = int(history.total_nr_simulations)
         generations = int(history.max_t) + 1
+        placebo = None
+        if settings.placebo:
+            lo, hi = weighted_quantile(frame[PLACEBO].to_numpy(float), np.asarray(weights, float), [0.05, 0.95])
+            placebo = float((hi - lo) / 0.9)
         # predictive checks
         posterior = Posterior(
             parameters=settings.parameters,
             values=np.column_stack([frame[names[p]].to_numpy(float) for p in settings.parameters]),
             weights=np.asarray(weights, float),
             prior=prior_ranges,
-            provenance=provenance(settings, simulations, generations, epsilons, command),
+            provenance={
+                **provenance(settings, simulations, generations, epsilons, command),
+                "placebo_width_ratio": placebo,
+            },
         )
         predictive = _predictive(settings, posterior, mapper, progress)
     finally:
@@ -619,8 +635,20 @@ def store_result(result: CalibrationResult) -> None:
     store.write_table("calibration_coverage", result.coverage.assign(posterior_id=result.posterior.posterior_id))
 
 
+IDENTIFIED_RATIO = 0.8  # judged: a 90 % interval under 0.8 × the prior's counts as narrowed
+
+
+def identification_threshold(posterior: Posterior) -> float:
+    """Width ratio below which a parameter counts as identified: :data:`IDENTIFIED_RATIO`, or the
+    inert placebo's ratio when that is smaller (the sampler narrowed a parameter the model never
+    reads that far, so narrowing above it is not evidence)."""
+    placebo = posterior.provenance.get("placebo_width_ratio")
+    return min(IDENTIFIED_RATIO, float(placebo)) if placebo is not None else IDENTIFIED_RATIO
+
+
 def parameter_table(posterior: Posterior) -> pd.DataFrame:
     """Per parameter: prior range, posterior median and 90 % interval, identified or not."""
+    threshold = identification_threshold(posterior)
     rows = []
     for path in posterior.parameters:
         lo, hi = posterior.prior[path]
@@ -634,7 +662,7 @@ def parameter_table(posterior: Posterior) -> pd.DataFrame:
                 "posterior_p05": plo,
                 "posterior_p95": phi,
                 "width_ratio": (phi - plo) / (0.9 * (hi - lo)),
-                "identified": posterior.identified(path),
+                "identified": posterior.identified(path, threshold=threshold),
                 "basis": PRIOR.get(path, ("", "", "given"))[2],
             }
         )
