@@ -218,6 +218,25 @@ def test_claims_with_a_missing_posterior_exits_2(tmp_path: Path) -> None:
     assert "none.json" in result.output
 
 
+def test_claims_default_to_calibrated_worlds_only_for_a_current_full_resolution_posterior(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nswn.experiments.claims.orchestration import default_worlds
+    from nswn.provenance import model_hash
+
+    def shipped(**provenance: object) -> post.Posterior:
+        return replace(_posterior(), provenance=provenance)
+
+    monkeypatch.setattr(post, "shipped", lambda: None)
+    assert default_worlds()[0] == "judged"
+    monkeypatch.setattr(post, "shipped", lambda: shipped(model_hash=model_hash(), firms=None))
+    assert default_worlds()[0] == "calibrated"
+    monkeypatch.setattr(post, "shipped", lambda: shipped(model_hash="0" * 16, firms=None))
+    assert default_worlds() == ("judged", default_worlds()[1]) and "another model" in default_worlds()[1]
+    monkeypatch.setattr(post, "shipped", lambda: shipped(model_hash=model_hash(), firms=2000))
+    assert default_worlds()[0] == "judged" and "coarser" in default_worlds()[1]
+
+
 # ---------------------------------------------------------------------------------------
 # params and the page
 

@@ -57,8 +57,15 @@ def parse_parameters(text: str | None) -> tuple[tuple[str, ...], tuple[tuple[str
     return tuple(paths), tuple(ranges)
 
 
-def settings_from_options(budget: int | None, quick: bool, firms: int | None, parameters: str | None, seed: int) -> Any:
-    from nswn.experiments.calibrate_history import HistorySettings
+def settings_from_options(
+    budget: int | None,
+    quick: bool,
+    firms: int | None,
+    parameters: str | None,
+    seed: int,
+    population: int | None = None,
+) -> Any:
+    from nswn.experiments.calibrate_history import CalibrationError, HistorySettings
 
     paths, ranges = parse_parameters(parameters)
     base = HistorySettings.quick() if quick else HistorySettings()
@@ -67,6 +74,10 @@ def settings_from_options(budget: int | None, quick: bool, firms: int | None, pa
         changes["budget"] = budget
     if firms is not None:
         changes["firms"] = firms
+    if population is not None:
+        if population < 2:
+            raise CalibrationError(f"--population: {population} is not allowed; give at least 2 particles")
+        changes["population"] = population
     from dataclasses import replace
 
     settings = replace(base, **changes)
@@ -84,6 +95,7 @@ def calibrate_history(
     firms: int | None,
     parameters: str | None,
     seed: int,
+    population: int | None = None,
 ) -> None:
     from nswn.cli import errors, fail, progress_display
     from nswn.experiments import calibrate_history as ch
@@ -92,7 +104,7 @@ def calibrate_history(
     from nswn.experiments.runners import default_workers
 
     try:
-        settings = settings_from_options(budget, quick, firms, parameters, seed)
+        settings = settings_from_options(budget, quick, firms, parameters, seed, population)
     except ch.CalibrationError as exc:
         fail(str(exc))
     command = calibration_doc.command_line(settings, quick)

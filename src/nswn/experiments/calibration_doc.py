@@ -35,6 +35,8 @@ def command_line(settings: Any, quick: bool) -> str:
         parts.append(f"--firms {settings.firms}")
     if settings.parameters != tuple(PRIOR):
         parts.append("--parameters " + ",".join(settings.parameters))
+    if settings.population != default.population:
+        parts.append(f"--population {settings.population}")
     if settings.seed != default.seed:
         parts.append(f"--seed {settings.seed}")
     return " ".join(parts)
@@ -156,6 +158,10 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         "",
         "Thresholds by generation: " + ", ".join(_fmt(e) for e in result.epsilons) + ".",
         "",
+        f"Effective sample size of the final population: {1 / float(np.sum(post.weights**2)):.1f} of "
+        f"{post.particles} particles (1/Σw²). A small one makes the intervals, the plot and the correlations "
+        "below noisy: read them as indicative until a larger budget has run.",
+        "",
         "## Prior and posterior per assumption",
         "",
         "| assumption | judged prior (uniform) | posterior median [90 %] | 90 % width / prior's "
@@ -252,7 +258,8 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         "* Designs: `worlds: calibrated` draws these assumptions from the posterior (particles by weight,",
         "  reproducibly from the design's root seed); `posterior: DIR` names another one (`experiments/design.py`).",
         "* `nswn claims --worlds calibrated` samples its robustness worlds from it (the default when the",
-        "  shipped posterior was made with the installed model; otherwise the judged ranges, and it says so).",
+        "  shipped posterior was made with the installed model at the whole real firm population; otherwise",
+        "  the judged ranges, and it says so).",
         "* The page's assumption sliders show the posterior interval beside the judged range.",
         "",
     ]

@@ -267,6 +267,9 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="--history: comma-separated assumptions (default: all of docs/calibration.md)."),
         ] = None,
         seed: Annotated[int, typer.Option(min=0, help="--history: root seed.")] = 2024,
+        population: Annotated[
+            int | None, typer.Option(help="--history: particles per generation (default: budget/10, 10 to 100).")
+        ] = None,
     ) -> None:
         """Calibration: the present-day target table (--targets, default) or inference from history (--history)."""
         if targets and history:
@@ -286,10 +289,11 @@ def register(app: typer.Typer) -> None:
                 firms=firms,
                 parameters=parameters,
                 seed=seed,
+                population=population,
             )
             return
-        if any(v for v in (budget is not None, quick, resume, parameters is not None)):
-            _fail("--budget, --quick, --resume and --parameters apply to --history only")
+        if any(v for v in (budget is not None, quick, resume, parameters is not None, population is not None)):
+            _fail("--budget, --quick, --resume, --parameters and --population apply to --history only")
         from nswn.experiments.calibration import calibrate as run
         from nswn.scenario.build import real_population
 

@@ -62,8 +62,8 @@ class ClaimsSettings:
 
 
 def default_worlds() -> tuple[str, str]:
-    """``("calibrated", why)`` when a posterior is shipped and was made with the installed model,
-    else ``("judged", why)``."""
+    """``("calibrated", why)`` when a posterior is shipped, was made with the installed model and
+    at the default resolution (the whole real firm population), else ``("judged", why)``."""
     from nswn.experiments import posterior
 
     found = posterior.shipped()
@@ -71,6 +71,10 @@ def default_worlds() -> tuple[str, str]:
         return "judged", "no calibrated posterior is shipped"
     if found.stale():
         return "judged", f"the shipped {found.describe()} was made with another model; regenerate it"
+    if found.provenance.get("firms") is not None:
+        return "judged", (
+            f"the shipped {found.describe()} is indicative (a coarser resolution); --worlds calibrated uses it anyway"
+        )
     return "calibrated", f"the shipped {found.describe()}"
 
 
