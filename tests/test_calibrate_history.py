@@ -380,3 +380,12 @@ def test_calibration_is_deterministic_and_resumes_to_the_same_posterior(tmp_path
     np.testing.assert_array_equal(resumed.posterior.values, one.posterior.values)
     with pytest.raises(ch.CalibrationError, match="other settings"):
         ch.run(replace(settings, seed=1), tmp_path / "c", workers=1, resume=True)
+
+
+def test_a_degenerate_posterior_identifies_nothing() -> None:
+    p = _posterior()
+    collapsed = replace(p, weights=np.r_[1.0, np.full(p.particles - 1, 1e-9)])
+    assert ch.effective_sample_size(collapsed) < ch.MIN_ESS
+    table = ch.parameter_table(collapsed)
+    assert not table["identified"].any() and not table["assessable"].any()
+    assert ch.effective_sample_size(replace(p, weights=np.ones(p.particles))) == pytest.approx(p.particles)

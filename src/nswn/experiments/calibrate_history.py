@@ -636,6 +636,12 @@ def store_result(result: CalibrationResult) -> None:
 
 
 IDENTIFIED_RATIO = 0.8  # judged: a 90 % interval under 0.8 × the prior's counts as narrowed
+MIN_ESS = 10.0  # judged: below this effective sample size no interval says whether history identified anything
+
+
+def effective_sample_size(posterior: Posterior) -> float:
+    """Kish's effective sample size of the weighted particles, ``1 / Σ w²`` (weights summing to 1)."""
+    return float(1.0 / np.sum(np.square(posterior.weights)))
 
 
 def identification_threshold(posterior: Posterior) -> float:
@@ -649,6 +655,7 @@ def identification_threshold(posterior: Posterior) -> float:
 def parameter_table(posterior: Posterior) -> pd.DataFrame:
     """Per parameter: prior range, posterior median and 90 % interval, identified or not."""
     threshold = identification_threshold(posterior)
+    assessable = effective_sample_size(posterior) >= MIN_ESS
     rows = []
     for path in posterior.parameters:
         lo, hi = posterior.prior[path]
@@ -662,7 +669,8 @@ def parameter_table(posterior: Posterior) -> pd.DataFrame:
                 "posterior_p05": plo,
                 "posterior_p95": phi,
                 "width_ratio": (phi - plo) / (0.9 * (hi - lo)),
-                "identified": posterior.identified(path, threshold=threshold),
+                "identified": assessable and posterior.identified(path, threshold=threshold),
+                "assessable": assessable,
                 "basis": PRIOR.get(path, ("", "", "given"))[2],
             }
         )

@@ -165,6 +165,7 @@ def _print(result: Any, table: Any, quick: bool) -> None:
     from rich.table import Table
 
     from nswn.cli import console
+    from nswn.experiments import calibrate_history as ch
 
     post = result.posterior
     out = Table(title=f"Calibrated assumptions — {post.describe()}" + (" (QUICK)" if quick else ""))
@@ -175,9 +176,25 @@ def _print(result: Any, table: Any, quick: bool) -> None:
             row.parameter,
             f"[{row.prior_low:.3g}, {row.prior_high:.3g}]",
             f"{row.posterior_median:.3g} [{row.posterior_p05:.3g}, {row.posterior_p95:.3g}]",
-            "yes" if row.identified else "no (posterior ≈ prior)",
+            (
+                "yes"
+                if row.identified
+                else ("no (posterior ≈ prior)" if row.assessable else "cannot tell (effective sample too small)")
+            ),
         )
     console.print(out)
+    placebo = post.provenance.get("placebo_width_ratio")
+    console.print(
+        f"effective sample size {ch.effective_sample_size(post):.1f} of {post.particles} particles"
+        + (f"; placebo (inert) 90 % width / prior's: {placebo:.2f}" if placebo is not None else "")
+        + (
+            f" — below {ch.MIN_ESS:g}: the intervals are not a posterior estimate yet; raise --budget or --population"
+            if ch.effective_sample_size(post) < ch.MIN_ESS
+            else ""
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
     summary = result.coverage_summary()
     for window in ("train", "test"):
         if window in summary:

@@ -156,9 +156,9 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         "",
         "Thresholds by generation: " + ", ".join(_fmt(e) for e in result.epsilons) + ".",
         "",
-        f"Effective sample size of the final population: {1 / float(np.sum(post.weights**2)):.1f} of "
-        f"{post.particles} particles (1/Σw²). A small one makes the intervals, the plot and the correlations "
-        "below noisy: read them as indicative until a larger budget has run.",
+        f"Effective sample size of the final population: {ch.effective_sample_size(post):.1f} of "
+        f"{post.particles} particles (Kish, 1/Σw²). A small one makes the intervals, the plot and the correlations "
+        f"below noisy; under {ch.MIN_ESS:g} (judged) no assumption is called identified or not (*cannot tell*).",
         "",
         "## Prior and posterior per assumption",
         "",
@@ -170,7 +170,8 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         lines.append(
             f"| `{row.parameter}` | [{_fmt(row.prior_low)}, {_fmt(row.prior_high)}] | {_fmt(row.posterior_median)} "
             f"[{_fmt(row.posterior_p05)}, {_fmt(row.posterior_p95)}] | {row.width_ratio:.2f} | "
-            f"{'**yes**' if row.identified else 'no: posterior ≈ prior'} |"
+            + ("**yes**" if row.identified else ("no: posterior ≈ prior" if row.assessable else "cannot tell"))
+            + " |"
         )
     placebo = prov.get("placebo_width_ratio")
     threshold = ch.identification_threshold(post)
@@ -186,7 +187,7 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
     ]
     if plot_path:
         lines += [f"![Prior and posterior]({plot_path})", ""]
-    unidentified = [r.parameter for r in table.itertuples() if not r.identified]
+    unidentified = [r.parameter for r in table.itertuples() if not r.identified and r.assessable]
     lines += [
         "### What history cannot identify",
         "",
@@ -195,7 +196,11 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
             + ", ".join(f"`{p.rsplit('.', 1)[-1]}`" for p in unidentified)
             + ". Claims that depend on them rest on the judged ranges, not on history."
             if unidentified
-            else "Every calibrated assumption was narrowed by the training window."
+            else (
+                "Every calibrated assumption was narrowed by the training window."
+                if table["assessable"].all()
+                else "Cannot tell at this effective sample size (see above)."
+            )
         ),
         "",
         "Several have no lever in 2006–2018 by construction: decoupling starts in 2018 "
