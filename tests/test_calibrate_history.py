@@ -389,3 +389,16 @@ def test_a_degenerate_posterior_identifies_nothing() -> None:
     table = ch.parameter_table(collapsed)
     assert not table["identified"].any() and not table["assessable"].any()
     assert ch.effective_sample_size(replace(p, weights=np.ones(p.particles))) == pytest.approx(p.particles)
+
+
+def test_the_perturbation_kernel_has_twice_the_weighted_covariance() -> None:
+    import pandas as pd
+    import pyabc
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200) * 3})
+    weights = np.full(200, 1 / 200)
+    kernel = pyabc.MultivariateNormalTransition(bandwidth_selector=ch.beaumont_bandwidth)
+    kernel.fit(frame, weights)
+    empirical = np.cov(frame.to_numpy().T, aweights=weights)  # pyabc: the unbiased weighted covariance
+    np.testing.assert_allclose(kernel.cov, 2 * empirical, rtol=1e-6)

@@ -375,6 +375,17 @@ class _Map:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def beaumont_bandwidth(particles: float, dimensions: int) -> float:
+    """Bandwidth factor of the perturbation kernel: √2, so that pyabc's multivariate normal kernel
+    has twice the weighted covariance of the previous population (Beaumont, Cornuet, Marin and
+    Robert 2009, Adaptive approximate Bayesian computation, Biometrika 96, 983–990; recalled, not
+    re-verified here). pyabc's default (Silverman's rule, about 0.54 × the covariance in 11
+    dimensions with 30 particles) collapsed the quick run's weights to an effective sample of ~1
+    and narrowed an inert placebo parameter to 8 % of its prior; with 2 × the covariance the same
+    run kept an effective sample of ~7 of 30 and the placebo at 80 %."""
+    return float(np.sqrt(2.0))
+
+
 def _sampler(root_seed: int, mapper: _Map) -> Any:
     from nswn.experiments.abc_sampler import SeededMappingSampler
 
@@ -464,6 +475,7 @@ def run(
             distance,
             population_size=settings.particles(),
             sampler=_sampler(settings.seed, mapper),
+            transitions=pyabc.MultivariateNormalTransition(bandwidth_selector=beaumont_bandwidth),
             eps=pyabc.QuantileEpsilon(alpha=0.5),
         )
         url = f"sqlite:///{db.resolve()}"
