@@ -213,13 +213,25 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         "### Posterior correlations",
         "",
     ]
-    pairs = ch.strong_correlations(post)
+    ess = ch.effective_sample_size(post)
+    chance = max(0.3, 2 / float(np.sqrt(max(ess, 1.0))))  # |r| ≈ 2 standard errors of a zero correlation
+    pairs = ch.strong_correlations(post, threshold=chance)
     if pairs:
         lines += ["| assumption | assumption | weighted correlation |", "|---|---|---|"]
         lines += [f"| `{a.rsplit('.', 1)[-1]}` | `{b.rsplit('.', 1)[-1]}` | {r:+.2f} |" for a, b, r in pairs]
-        lines += ["", "Pairs with |r| ≥ 0.3: history constrains their combination more than each alone.", ""]
+        lines += [
+            "",
+            f"Pairs with |r| ≥ {chance:.2f} (0.3, or about two standard errors of a zero correlation, 2/√ESS, when "
+            "that is larger): history constrains their combination more than each alone. A pair involving an "
+            "assumption the window cannot inform is still a chance correlation.",
+            "",
+        ]
     else:
-        lines += ["No pair has a weighted correlation of |r| ≥ 0.3.", ""]
+        lines += [
+            f"No pair has a weighted correlation of |r| ≥ {chance:.2f} (0.3, or 2/√ESS when larger: weaker ones "
+            "cannot be told from chance at this effective sample size).",
+            "",
+        ]
     lines += [
         "## Out-of-sample check (test window 2019–2024)",
         "",
