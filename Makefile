@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean docs docs-quick reference mutation history-doc priorities
+.PHONY: run test lint bench clean docs docs-quick calibration calibration-quick reference mutation history-doc priorities
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,16 +52,27 @@ clean:
 
 # Regenerate docs/claims.md (the full claims run, sensitivity screen and calibration; about
 # half an hour on 2 cores; interrupted runs resume). `make docs-quick` for an indicative version.
-docs: $(VENV)/.installed
+docs: calibration
 	$(BIN)/python -m nswn.experiments.claims_doc docs/claims.md
 
-docs-quick: $(VENV)/.installed
+docs-quick: calibration-quick
 	$(BIN)/python -m nswn.experiments.claims_doc docs/claims.md --quick
 
 # Regenerate the hindcast table in docs/history.md (10 seeds of `history`, 2006-2024, the whole
 # real firm population; a few minutes on 2 cores).
 history-doc: $(VENV)/.installed
 	$(BIN)/nswn hindcast --seeds 10 --markdown docs/history.md
+
+# Calibrate the judged assumptions against history (nswn calibrate --history, ABC-SMC) and
+# regenerate docs/calibration.md, its plot, the shipped posterior and docs/scenarios.md. Full:
+# 3000 simulations at the whole real firm population (about an hour on 2 cores; resumes in
+# nswn-calibration/). Quick: 300 simulations at 2 000 agents, a few minutes; it does not replace
+# the shipped posterior.
+calibration: $(VENV)/.installed
+	nice $(BIN)/python -m nswn.experiments.calibration_doc docs/calibration.md
+
+calibration-quick: $(VENV)/.installed
+	nice $(BIN)/python -m nswn.experiments.calibration_doc docs/calibration.md --quick --no-ship
 
 # Regenerate the frozen reference baseline (tests/reference/*.csv) after a deliberate model
 # change; commit the CSV diff with the change (it is the review of the new numbers).

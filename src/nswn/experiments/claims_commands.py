@@ -76,6 +76,16 @@ def register(app: typer.Typer) -> None:
             "nswn-claims"
         ),
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
+        worlds: Annotated[
+            str,
+            typer.Option(
+                help="Robustness worlds: judged (ranges), calibrated (posterior of `nswn calibrate --history`) "
+                "or auto (calibrated when the shipped posterior matches the installed model)."
+            ),
+        ] = "auto",
+        posterior: Annotated[
+            Path | None, typer.Option(help="Posterior file or results directory for --worlds calibrated.")
+        ] = None,
     ) -> None:
         """Test the brief's claims C1–C8 as controlled experiments: effects, knockouts, 90 % intervals, robustness."""
         from nswn.experiments import claims as cl
@@ -85,6 +95,17 @@ def register(app: typer.Typer) -> None:
         if runner not in ("serial", "processes", "dask"):
             _fail(f"--runner must be serial, processes or dask, not {runner!r}")
         base = cl.ClaimsSettings.quick() if quick else cl.ClaimsSettings()
+        from nswn.cli import errors
+
+        if worlds not in ("auto", "judged", "calibrated"):
+            _fail(f"--worlds must be auto, judged or calibrated, not {worlds!r}")
+        if posterior is not None and worlds == "judged":
+            _fail("--posterior applies to --worlds calibrated (or auto)")
+        if worlds == "auto":
+            from nswn.experiments.claims.orchestration import default_worlds
+
+            worlds, why = ("calibrated", f"posterior {posterior}") if posterior is not None else default_worlds()
+            errors.print(f"robustness worlds: {worlds} ({why})", highlight=False, soft_wrap=True)
         settings = cl.ClaimsSettings(
             seeds=seeds or base.seeds,
             robustness=base.robustness if robustness is None else robustness,
@@ -93,6 +114,8 @@ def register(app: typer.Typer) -> None:
             end_year=base.end_year,
             root_seed=base.root_seed,
             level=base.level,
+            worlds=worlds,
+            posterior=str(posterior.resolve()) if posterior is not None else "",
         )
         chosen = None
         if only:
@@ -101,7 +124,6 @@ def register(app: typer.Typer) -> None:
             bad = [c for c in chosen if c not in known]
             if bad:
                 _fail(f"--only: unknown claim id(s) {', '.join(bad)}; known: {', '.join(known)}")
-        from nswn.cli import errors
 
         if quick:
             errors.print(
@@ -218,19 +240,64 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def calibrate(
-        seeds: Annotated[int, typer.Option(min=1, max=200, help="Seeds for the bands.")] = 10,
+        seeds: Annotated[int, typer.Option(min=1, max=200, help="Seeds for the bands (--targets).")] = 10,
         firms: Annotated[
-            int | None, typer.Option(min=100, max=10_000_000, help="Agents per run (default: the real population).")
+            int | None,
+            typer.Option(
+                min=100,
+                max=10_000_000,
+                help="Agents per run (default: the real population; --history at fewer states the coarser resolution).",
+            ),
         ] = None,
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown (to stdout).")] = "table",
+        targets: Annotated[
+            bool, typer.Option("--targets", help="The present-day target table of model.md §11 (the default).")
+        ] = False,
+        history: Annotated[
+            bool,
+            typer.Option("--history", help="Infer judged assumptions from 2006-2018 (ABC-SMC); check 2019-2024."),
+        ] = False,
+        budget: Annotated[int | None, typer.Option(help="--history: total simulations (default 3000).")] = None,
+        quick: Annotated[bool, typer.Option("--quick", help="--history: a few minutes at 2 000 agents.")] = False,
+        resume: Annotated[bool, typer.Option("--resume", help="--history: continue the calibration in --out.")] = False,
+        out: Annotated[Path, typer.Option(help="--history: results directory.")] = Path("nswn-calibration"),
+        workers: Annotated[int | None, typer.Option(min=1, help="--history: worker processes.")] = None,
+        parameters: Annotated[
+            str | None,
+            typer.Option(help="--history: comma-separated assumptions (default: all of docs/calibration.md)."),
+        ] = None,
+        seed: Annotated[int, typer.Option(min=0, help="--history: root seed.")] = 2024,
+        population: Annotated[
+            int | None, typer.Option(help="--history: particles per generation (default: budget/10, 10 to 100).")
+        ] = None,
     ) -> None:
-        """Compare the baseline with every calibration target of model.md §11 (misses included)."""
+        """Calibration: the present-day target table (--targets, default) or inference from history (--history)."""
+        if targets and history:
+            _fail("choose either --targets (the present-day target table) or --history (inference), not both")
+        if fmt not in FORMATS:
+            _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        if history:
+            from nswn.experiments.calibrate_history_commands import calibrate_history
+
+            calibrate_history(
+                fmt=fmt,
+                budget=budget,
+                quick=quick,
+                resume=resume,
+                out=out,
+                workers=workers,
+                firms=firms,
+                parameters=parameters,
+                seed=seed,
+                population=population,
+            )
+            return
+        if any(v for v in (budget is not None, quick, resume, parameters is not None, population is not None)):
+            _fail("--budget, --quick, --resume, --parameters and --population apply to --history only")
         from nswn.experiments.calibration import calibrate as run
         from nswn.scenario.build import real_population
 
         firms = firms if firms is not None else real_population()
-        if fmt not in FORMATS:
-            _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         try:
             with _progress_bar("calibrate") as bar:
                 task = bar.add_task("", total=seeds * 2)
@@ -289,7 +356,8 @@ def _print_claims_table(report: Any, quick: bool) -> None:
     s = report.settings
     title = (
         f"The brief's claims: {s.seeds} paired seeds, {s.firms:,} firms, 90 % intervals; robustness over "
-        f"{report.points.shape[0] if not report.points.empty else 0} sampled worlds" + (" (QUICK)" if quick else "")
+        f"{report.points.shape[0] if not report.points.empty else 0} sampled {s.worlds} worlds"
+        + (" (QUICK)" if quick else "")
     )
     table = Table(title=title, show_lines=True)
     for header in ("claim", "arms differ only in / metric", "effect", "90 % interval", "verdict", "knockout", "robust"):

@@ -205,8 +205,16 @@ def _print_plan(console: Any, design: Any, shape: str, unique: int, stored: int,
     console.print(table)
     if design.uncertainties.factors:
         names = ", ".join(f.path for f in design.uncertainties.factors)
+        settings = dict(design.settings)
+        worlds = (
+            f"; calibrated worlds from posterior {settings['posterior_id']}"
+            + (" (STALE: made with another model)" if settings.get("posterior_stale") else "")
+            if settings.get("worlds") == "calibrated"
+            else ""
+        )
         console.print(
-            f"uncertainties ({design.uncertainties.sampler}, {len(design.uncertainties.points)} points): {names}",
+            f"uncertainties ({design.uncertainties.sampler}, {len(design.uncertainties.points)} points{worlds}): "
+            f"{names}",
             highlight=False,
             soft_wrap=True,
         )

@@ -37,6 +37,14 @@ Example
       parameters:
         assumptions.innovation.emulation_rate: {range: [0.05, 0.2]}
 
+``worlds: calibrated`` (default ``judged``) draws the assumptions that ``nswn calibrate
+--history`` calibrated from its posterior — particles by weight, reproducibly from the root
+seed — instead of their judged ranges: one particle per uncertainty point (the block's
+``samples``; ``worlds: {calibrated: N}`` gives N points when the block is absent). Other
+assumptions in the block keep their Latin-hypercube sample. ``posterior:`` names a posterior
+file or results directory (default: the shipped posterior); without any posterior the design
+is refused.
+
 References
 ----------
 Kwakkel, J. H. (2017). The Exploratory Modeling Workbench. Environmental Modelling &
@@ -50,6 +58,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +111,11 @@ TOP_KEYS = (
     "years",
     "levers",
     "uncertainties",
+    "worlds",
+    "posterior",
 )
+WORLDS = ("judged", "calibrated")
+DEFAULT_CALIBRATED_WORLDS = 20  # worlds drawn from the posterior when the design gives no count
 MAX_SEEDS = 100_000
 MAX_RUNS = 1_000_000  # no design expands beyond this, whatever the cap
 DEFAULT_MAX_RUNS = 20_000  # the default cap (``--max-runs`` or NSWN_MAX_RUNS raise it up to MAX_RUNS)
@@ -115,6 +128,7 @@ LABEL_LIMIT = 60
 # children of the root SeedSequence: one per purpose, so adding a sampler never moves seeds
 _REPLICATE_STREAM = 0
 _SAMPLER_STREAM = {"levers": 1, "uncertainties": 2}
+_WORLDS_STREAM = 3  # draws of posterior particles for ``worlds: calibrated``
 
 
 class DesignError(ScenarioError):
@@ -272,7 +286,7 @@ def count_design(path: str | Path) -> tuple[int, str]:
     """
     file, data = _read_design(path)
     parsed = _parse(data, str(file), file.stem)
-    return parsed[-1], parsed[-2]
+    return parsed[-2], parsed[-3]
 
 
 def _block_points(block: Block) -> int:
@@ -340,8 +354,11 @@ def _parse(data: Any, source: str, default_name: str) -> tuple[Any, ...]:
     settings = _settings(data, problems)
     scenario_refs = _scenario_refs(data.get("scenarios", _NO_VALUE), problems)
     blocks = {role: parse_block(role, data.get(role), problems) for role in ROLES}
+    worlds = _worlds(data, blocks["uncertainties"], problems)
     problems.raise_if_any()
     points = {role: _block_points(blocks[role]) for role in ROLES}
+    if worlds is not None and not blocks["uncertainties"].factors:
+        points["uncertainties"] = worlds[1]
     total = len(scenario_refs) * points["levers"] * points["uncertainties"] * len(seeds)
     plural = {"scenario": len(scenario_refs), "seed": len(seeds)}
     shape = " × ".join(
@@ -352,7 +369,107 @@ def _parse(data: Any, source: str, default_name: str) -> tuple[Any, ...]:
             f"{plural['seed']} seed{'s' * (plural['seed'] != 1)}",
         ]
     )
-    return problems, name, description, root_seed, seeds, settings, scenario_refs, blocks, shape, total
+    return problems, name, description, root_seed, seeds, settings, scenario_refs, blocks, shape, total, worlds
+
+
+def _worlds(data: dict[str, Any], block: Block, problems: Problems) -> tuple[str, int] | None:
+    """Check ``worlds`` (and ``posterior``); ``(posterior source, points)`` for calibrated worlds."""
+    value = data.get("worlds", "judged")
+    count: Any = None
+    if isinstance(value, dict) and list(value) == ["calibrated"]:
+        count = value["calibrated"]
+        if not is_int(count) or not 1 <= count <= MAX_SEEDS:
+            problems.add("worlds.calibrated", count, f"out of range; allowed: integer from 1 to {MAX_SEEDS}")
+            return None
+        value = "calibrated"
+    if value not in WORLDS:
+        problems.add("worlds", value, "must be judged, calibrated or {calibrated: number of worlds}")
+        return None
+    source = data.get("posterior")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        problems.add("posterior", source, "must be the path of a posterior file or a results directory")
+        return None
+    if value == "judged":
+        if source is not None:
+            problems.add("posterior", source, "only used with worlds: calibrated")
+        return None
+    if block.factors and block.sampler != "latin_hypercube":
+        problems.add(
+            "worlds",
+            value,
+            "calibrated worlds replace sampled points, which only a latin_hypercube block allows "
+            f"(not {block.sampler})",
+        )
+        return None
+    if block.factors and count is not None:
+        problems.add("worlds.calibrated", count, "the uncertainties block's samples already give the number of worlds")
+        return None
+    return (source or "", int(count or DEFAULT_CALIBRATED_WORLDS))
+
+
+def _calibrated_block(
+    block: Block, worlds: tuple[str, int], root: np.random.SeedSequence, base_dir: Path | None, problems: Problems
+) -> tuple[Block, str, bool]:
+    """The uncertainties block with the posterior's parameters drawn from its particles, the
+    posterior's id, and whether it was made with another model than the installed one."""
+    from nswn.experiments import posterior as post
+    from nswn.experiments.sampling import Factor
+
+    source, count = worlds
+    try:
+        if source:
+            path = Path(source)
+            if base_dir is not None and not path.is_absolute():
+                path = base_dir / path
+            found = post.read(path)
+        else:
+            found = post.shipped()
+    except post.PosteriorError as exc:
+        problems.add("posterior", source, str(exc))
+        return block, "", False
+    if found is None:
+        problems.add(
+            "worlds",
+            "calibrated",
+            "no calibrated posterior is shipped or named: run `nswn calibrate --history --out DIR` and give "
+            "posterior: DIR, or use worlds: judged",
+        )
+        return block, "", False
+    n = len(block.points) if block.factors else count
+    seed = np.random.SeedSequence(root.entropy, spawn_key=(_WORLDS_STREAM,))
+    draws = found.sample(n, seed)
+    factors = list(block.factors)
+    known = {f.path for f in factors}
+    for path in found.parameters:
+        if path not in known:
+            declared = parameter(path)
+            if declared is None:
+                problems.add("posterior", source or "shipped", f"its parameter {path} is not in the scenario schema")
+                return block, "", False
+            lo, hi = found.prior[path]
+            factors.append(Factor(declared, low=lo, high=hi))
+    matrix = [list(row) for row in block.matrix] if block.factors else [[] for _ in range(n)]
+    points = [dict(p) for p in block.points] if block.factors else [{} for _ in range(n)]
+    for i, draw in enumerate(draws):
+        row = matrix[i] + [math.nan] * (len(factors) - len(matrix[i]))
+        for j, f in enumerate(factors):
+            if f.path in draw:
+                row[j] = draw[f.path]
+                points[i][f.path] = draw[f.path]
+        matrix[i] = row
+    ordered = [tuple((f.path, point[f.path]) for f in factors) for point in points]
+    return (
+        Block(
+            "uncertainties",
+            sampler="latin_hypercube",
+            samples=n,
+            factors=tuple(factors),
+            points=tuple(ordered),
+            matrix=tuple(tuple(float(x) for x in row) for row in matrix),
+        ),
+        found.posterior_id,
+        found.stale(),
+    )
 
 
 def design_from_dict(
@@ -367,7 +484,7 @@ def design_from_dict(
     The runs are counted before anything is sampled: a design over the cap
     (:func:`max_runs_allowed`) is refused at once, saying how many runs and how long.
     """
-    problems, name, description, root_seed, seeds, settings, scenario_refs, blocks, shape, total = _parse(
+    problems, name, description, root_seed, seeds, settings, scenario_refs, blocks, shape, total, worlds = _parse(
         data, source, default_name
     )
     cap = max_runs_allowed(max_runs)
@@ -385,6 +502,15 @@ def design_from_dict(
     root = np.random.SeedSequence(int(root_seed))
     sampled = {role: sample_block(blocks[role], _sampler_seed(root, role), problems) for role in ROLES}
     problems.raise_if_any()
+    world_settings: dict[str, Any] = {}
+    if worlds is not None:
+        sampled["uncertainties"], posterior_id, stale = _calibrated_block(
+            sampled["uncertainties"], worlds, root, base_dir, problems
+        )
+        problems.raise_if_any()
+        world_settings = {"worlds": "calibrated", "posterior_id": posterior_id}
+        if stale:
+            world_settings["posterior_stale"] = True
     scenarios = _load_scenarios(scenario_refs, settings, base_dir, problems)
     problems.raise_if_any()
     total = len(scenarios) * len(sampled["levers"].points) * len(sampled["uncertainties"].points) * len(seeds)
@@ -402,6 +528,8 @@ def design_from_dict(
         "uncertainties": sampled["uncertainties"].to_json(),
         "runs": [[r.arm, r.uncertainty_point, r.replicate, r.run_id] for r in runs],
     }
+    if world_settings:
+        content["worlds"] = world_settings
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Design(
         name=str(name),
@@ -414,7 +542,7 @@ def design_from_dict(
         levers=sampled["levers"],
         uncertainties=sampled["uncertainties"],
         runs=tuple(runs),
-        settings=tuple(sorted(settings.items())),
+        settings=tuple(sorted({**settings, **world_settings}.items())),
     )
 
 

@@ -55,7 +55,23 @@ def rows() -> list[dict[str, str]]:
         add("levers", f"levers.instruments.{name}", cls.Params)
     for key, params_type in ASSUMPTIONS.items():
         add("assumptions", f"assumptions.{key}", params_type)
+    calibrated = _calibrated()
+    for row in out:
+        if row["path"] in calibrated:
+            row["basis"] = calibrated[row["path"]]
     return out
+
+
+def _calibrated() -> dict[str, str]:
+    """``{path: "calibrated 90 % [lo, hi] (judged prior [a, b])"}`` from the shipped posterior
+    (empty when none is shipped: every basis then reads as declared)."""
+    from nswn.experiments import posterior
+
+    found = posterior.shipped()
+    if found is None:
+        return {}
+    labels = posterior.calibrated_labels(found)
+    return {p: f"{labels[p]} (judged prior [{found.prior[p][0]:g}, {found.prior[p][1]:g}])" for p in labels}
 
 
 def markdown() -> str:
@@ -67,7 +83,9 @@ def markdown() -> str:
         "(a test keeps this file identical to the generator's output). A scenario file overrides",
         "only what it changes; everything else takes the default below. `basis`: `policy` — a lever a",
         "government chooses; `judged` — an assumption, to be varied in sensitivity analysis;",
-        "`sourced` — from `shared/data` with its source in the catalog.",
+        "`sourced` — from `shared/data` with its source in the catalog; `calibrated 90 % [lo, hi]` — inferred",
+        "from 2006–2018 by `nswn calibrate --history` (docs/calibration.md): the posterior's 90 % interval,",
+        "with the judged range it replaced; the default stays as declared.",
         "",
         "## Top level",
         "",

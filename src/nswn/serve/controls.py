@@ -299,7 +299,43 @@ def parameters() -> tuple[dict[str, Any], ...]:
                 "step": _nice_step(info["lo"], info["hi"], info["kind"]),
             }
         )
+    ranges = calibration_ranges()
+    for param in out:
+        judged, posterior = ranges.get(param["path"], (None, None))
+        param["judged_range"] = judged
+        param["posterior_range"] = posterior
+        if judged is not None:
+            param["help"] = f"{param['help']} {range_note(judged, posterior, 'en')}".strip()
     return tuple(out)
+
+
+def calibration_ranges() -> dict[str, tuple[list[float] | None, list[float] | None]]:
+    """``{path: (judged range, posterior 90 % interval or None)}`` of the uncertain assumptions:
+    the judged ranges the claims sample, and the shipped posterior of ``nswn calibrate --history``
+    (none shipped: only judged ranges)."""
+    from nswn.experiments import posterior as post
+    from nswn.experiments.claims.orchestration import UNCERTAINTIES
+
+    out: dict[str, tuple[list[float] | None, list[float] | None]] = {
+        path: ([float(lo), float(hi)], None) for path, (lo, hi) in UNCERTAINTIES.items()
+    }
+    found = post.shipped()
+    if found is not None:
+        for path in found.parameters:
+            lo, hi = found.interval(path)
+            out[path] = ([float(x) for x in found.prior[path]], [lo, hi])
+    return out
+
+
+def range_note(judged: list[float], posterior: list[float] | None, lang: str) -> str:
+    """The slider's note: the judged range and, when calibrated, the posterior's 90 % interval."""
+    j = f"[{judged[0]:.3g}, {judged[1]:.3g}]"
+    if posterior is None:
+        return f"Judged range {j}." if lang == "en" else f"判断范围 {j}。"
+    p = f"[{posterior[0]:.3g}, {posterior[1]:.3g}]"
+    if lang == "en":
+        return f"Judged range {j}; calibrated to 2006–2018: 90 % {p}."
+    return f"判断范围 {j}；按2006–2018年历史校准：90% 区间 {p}。"
 
 
 def _words(identifier: str) -> str:
@@ -347,7 +383,14 @@ def curated_controls() -> dict[str, tuple[dict[str, Any], ...]]:
             if path is None:
                 continue
             param = known[path]
-            control = {**base, **{k: param[k] for k in ("kind", "lo", "hi", "choices", "unit")}}
+            control = {
+                **base,
+                **{k: param[k] for k in ("kind", "lo", "hi", "choices", "unit", "judged_range", "posterior_range")},
+            }
+            if param["judged_range"] is not None:
+                for lang in ("en", "zh"):
+                    note = range_note(param["judged_range"], param["posterior_range"], lang)
+                    control[f"help_{lang}"] = f"{control[f'help_{lang}']} {note}"
             control["id"] = path
             control["path"] = path
             control["step"] = entry.get("step", param["step"])

@@ -13,6 +13,11 @@ replicate and sampled point of a design; written before any run) and ``designs``
 per design, the manifest: written first with ``completed_at`` empty and completed last, when
 every planned run is stored). A sweep that is killed and re-run skips the runs already
 stored (:meth:`ResultsStore.finished_run_ids`) and ends with the same tables.
+
+``nswn calibrate --history`` adds ``posteriors`` (one row per posterior: id, parameters, prior,
+provenance — model hash, package version, data vintage, budget, resolution) and
+``posterior_particles`` (keyed by ``posterior_id, particle, parameter``: value and weight),
+written in one transaction, plus its predictive-check tables.
 """
 
 from __future__ import annotations
@@ -72,6 +77,27 @@ DESIGN_RUN_COLUMNS = {
     "replicate": "BIGINT",
     "seed": "BIGINT",
     "overrides_json": "VARCHAR",
+}
+
+POSTERIOR_COLUMNS = {
+    "posterior_id": "VARCHAR PRIMARY KEY",
+    "parameters_json": "VARCHAR",
+    "prior_json": "VARCHAR",
+    "model_hash": "VARCHAR",
+    "package_version": "VARCHAR",
+    "data_vintage_json": "VARCHAR",
+    "firms": "BIGINT",
+    "simulations": "BIGINT",
+    "created_at": "VARCHAR",
+    "provenance_json": "VARCHAR",
+}
+
+POSTERIOR_PARTICLE_COLUMNS = {
+    "posterior_id": "VARCHAR",
+    "particle": "BIGINT",
+    "parameter": "VARCHAR",
+    "value": "DOUBLE",
+    "weight": "DOUBLE",
 }
 
 # tables with rows per run (keyed by run_id), besides ``runs``
@@ -316,6 +342,108 @@ class ResultsStore:
 
     def runs(self) -> pd.DataFrame:
         return self.query("SELECT * FROM runs ORDER BY created_at")
+
+    def write_posterior(self, posterior: Any) -> None:
+        """Store a :class:`nswn.experiments.posterior.Posterior` (replacing one with the same id),
+        in one transaction."""
+        import json
+
+        pid = posterior.posterior_id
+        prov = posterior.provenance
+        row = {
+            "posterior_id": pid,
+            "parameters_json": json.dumps(list(posterior.parameters)),
+            "prior_json": json.dumps({p: list(v) for p, v in posterior.prior.items()}),
+            "model_hash": prov.get("model_hash"),
+            "package_version": prov.get("package_version"),
+            "data_vintage_json": json.dumps(prov.get("data_vintage"), sort_keys=True),
+            "firms": prov.get("firms"),
+            "simulations": prov.get("simulations"),
+            "created_at": prov.get("created_at"),
+            "provenance_json": json.dumps(prov, sort_keys=True, default=str),
+        }
+        particles = pd.DataFrame(
+            [
+                {
+                    "posterior_id": pid,
+                    "particle": i,
+                    "parameter": p,
+                    "value": float(posterior.values[i, j]),
+                    "weight": float(posterior.weights[i]),
+                }
+                for i in range(posterior.particles)
+                for j, p in enumerate(posterior.parameters)
+            ],
+            columns=list(POSTERIOR_PARTICLE_COLUMNS),
+        )
+        con = self._connect()
+        try:
+            con.execute("BEGIN TRANSACTION")
+            _create(con, "posteriors", POSTERIOR_COLUMNS)
+            _create(con, "posterior_particles", POSTERIOR_PARTICLE_COLUMNS)
+            con.execute("DELETE FROM posteriors WHERE posterior_id = ?", [pid])
+            con.execute("DELETE FROM posterior_particles WHERE posterior_id = ?", [pid])
+            con.execute(
+                f"INSERT INTO posteriors VALUES ({', '.join('?' * len(POSTERIOR_COLUMNS))})",
+                [row[key] for key in POSTERIOR_COLUMNS],
+            )
+            con.register("particles_frame", particles)
+            con.execute("INSERT INTO posterior_particles SELECT * FROM particles_frame")
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        finally:
+            con.close()
+
+    def posteriors(self) -> pd.DataFrame:
+        """One row per stored posterior (empty when there is none), oldest first."""
+        if "posteriors" not in self.tables():
+            return pd.DataFrame(columns=list(POSTERIOR_COLUMNS))
+        return self.query("SELECT * FROM posteriors ORDER BY created_at, posterior_id")
+
+    def read_posterior(self, posterior_id: str) -> Any:
+        """The stored posterior ``posterior_id`` as a :class:`~nswn.experiments.posterior.Posterior`."""
+        import json
+
+        import numpy as np
+
+        from nswn.experiments.posterior import Posterior
+
+        meta = self.query("SELECT * FROM posteriors WHERE posterior_id = ?", [posterior_id])
+        if meta.empty:
+            raise StoreError(f"{self.path}: no posterior {posterior_id!r}")
+        parameters = tuple(json.loads(meta["parameters_json"].iloc[0]))
+        rows = self.query(
+            "SELECT particle, parameter, value, weight FROM posterior_particles WHERE posterior_id = ?", [posterior_id]
+        )
+        wide = rows.pivot(index="particle", columns="parameter", values="value").sort_index()
+        weights = rows.groupby("particle")["weight"].first().sort_index()
+        return Posterior(
+            parameters=parameters,
+            values=np.column_stack([wide[p].to_numpy(float) for p in parameters]),
+            weights=weights.to_numpy(float),
+            prior={k: (float(v[0]), float(v[1])) for k, v in json.loads(meta["prior_json"].iloc[0]).items()},
+            provenance=json.loads(meta["provenance_json"].iloc[0]),
+        )
+
+    def latest_posterior(self) -> Any:
+        """The newest stored posterior, or ``None``."""
+        table = self.posteriors()
+        if table.empty:
+            return None
+        return self.read_posterior(str(table["posterior_id"].iloc[-1]))
+
+    def write_table(self, name: str, frame: pd.DataFrame) -> None:
+        """Replace the table ``name`` (a plain identifier) with ``frame``, in one statement."""
+        if not name.isidentifier():
+            raise StoreError(f"not a table name: {name!r}")
+        con = self._connect()
+        try:
+            con.register("table_frame", frame)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM table_frame")
+        finally:
+            con.close()
 
     def technology_year(self, run_id: str | None = None) -> pd.DataFrame:
         if run_id is None:

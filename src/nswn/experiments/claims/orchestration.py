@@ -50,10 +50,32 @@ class ClaimsSettings:
     end_year: int = 2050
     root_seed: int = 2024
     level: float = 0.9
+    # plausible worlds of the robustness design: "judged" (a Latin hypercube over UNCERTAINTIES)
+    # or "calibrated" (the assumptions `nswn calibrate --history` inferred drawn from its
+    # posterior, the rest of UNCERTAINTIES over their judged ranges)
+    worlds: str = "judged"
+    posterior: str = ""  # a posterior file or results directory; empty: the shipped posterior
 
     @classmethod
     def quick(cls) -> ClaimsSettings:
         return cls(seeds=8, robustness=8, robustness_seeds=1)
+
+
+def default_worlds() -> tuple[str, str]:
+    """``("calibrated", why)`` when a posterior is shipped, was made with the installed model and
+    at the default resolution (the whole real firm population), else ``("judged", why)``."""
+    from nswn.experiments import posterior
+
+    found = posterior.shipped()
+    if found is None:
+        return "judged", "no calibrated posterior is shipped"
+    if found.stale():
+        return "judged", f"the shipped {found.describe()} was made with another model; regenerate it"
+    if found.provenance.get("firms") is not None:
+        return "judged", (
+            f"the shipped {found.describe()} is indicative (a coarser resolution); --worlds calibrated uses it anyway"
+        )
+    return "calibrated", f"the shipped {found.describe()}"
 
 
 def arms_for(claims: tuple[Claim, ...]) -> list[str]:
@@ -104,6 +126,11 @@ def designs(
                     "name": "claims-robustness",
                     "seeds": settings.robustness_seeds,
                     "uncertainties": sampled,
+                    **(
+                        {"worlds": "calibrated", **({"posterior": settings.posterior} if settings.posterior else {})}
+                        if settings.worlds == "calibrated"
+                        else {}
+                    ),
                 },
                 source="nswn claims",
                 base_dir=scenario_dir,
