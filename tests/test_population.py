@@ -133,18 +133,16 @@ def _seed_outputs(firms: int | None, seeds: range) -> dict[str, np.ndarray]:
 
 @pytest.mark.slow
 def test_outputs_agree_across_resolutions_within_their_seed_spread() -> None:
-    """Half of the real population and all of it give the same TFP index, up to the seeds'
-    sampling error: the difference of the means is within three standard errors (a
-    two-sample z bound; the spread comes from the runs themselves). The stranglehold
-    relative capability does NOT converge below the full population (super-individuals
-    lower the best-of-N of the few aggregated stranglehold industries; docs/convergence.md),
-    which is why the default is the whole real population; this test pins that finding."""
+    """Half of the real population and all of it give the same TFP index and median
+    stranglehold relative capability (2032), up to the seeds' sampling error: the difference of
+    the means is within three standard errors (a two-sample z bound; the spread comes from the
+    runs themselves). Before the history fixes (logistic catch-up) the relative capability was
+    one-sidedly lower at coarser resolutions; docs/convergence.md has the full study, in which
+    levels such as the 2050 manufacturing share still drift below the full population."""
     seeds = range(4)
     fine = _seed_outputs(None, seeds)
     coarse = _seed_outputs(real_population() // 2, seeds)
-    relcap = "stranglehold relative capability"
-    assert fine[relcap].mean() > coarse[relcap].mean()
-    for name in ("TFP index",):
+    for name in ("TFP index", "stranglehold relative capability"):
         a, b = fine[name], coarse[name]
         standard_error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
         assert abs(a.mean() - b.mean()) <= 3 * standard_error + 1e-12, (name, a, b)
