@@ -62,7 +62,7 @@ from nswn.analysis import hindcast
 from nswn.experiments.posterior import Posterior, weighted_quantile
 
 # Judged ranges of the assumptions history can inform: the prior of the calibration (uniform).
-# The first seven are the claims' judged uncertainty ranges (experiments/claims/orchestration.py);
+# Those marked "claims" are the claims' judged uncertainty ranges (experiments/claims/orchestration.py);
 # the rest are judged here around the model's defaults, each with its reason.
 PRIOR: dict[str, tuple[float, float, str]] = {
     "assumptions.innovation.emulation_rate": (0.05, 0.3, "judged range of the claims' robustness sample"),
@@ -77,10 +77,28 @@ PRIOR: dict[str, tuple[float, float, str]] = {
         "manufactured goods (recalled, not verified)",
     ),
     "assumptions.environment.decoupling_rate": (0.0, 0.03, "judged range of the claims' robustness sample"),
-    "assumptions.macro.credit_growth": (
-        0.05,
-        0.25,
-        "judged: default 0.12 share of GDP/yr, halved to doubled (credit booms of 2009 and 2015-16)",
+    # credit_growth is not here: `history` takes each year's credit from the sourced TSF series
+    # (its schedule), so the parameter acts only after 2024 and history cannot inform it.
+    "assumptions.macro.income_elasticity": (
+        0.6,
+        1.4,
+        "judged: around the homothetic 1; structural-change estimates put manufacturing between "
+        "agriculture (<1) and services (>1) (Comin, Lashkari and Mestieri 2021; docs/model.md §12.1)",
+    ),
+    "assumptions.macro.labour_cost_elasticity": (
+        0.0,
+        2.0,
+        "judged: no relocation of the labour-intensive segments (0) to twice the default 1",
+    ),
+    "assumptions.macro.rd_income_elasticity": (
+        0.3,
+        1.2,
+        "judged: around the default 0.7 from the cross-country shape of R&D intensity against income",
+    ),
+    "assumptions.markets.home_market_effect": (
+        0.0,
+        2.0,
+        "judged: fixed Armington weights (0) to twice the free-entry value 1 (docs/model.md §12.2)",
     ),
     "assumptions.environment.controls_block_sales": (0.0, 1.0, "the whole allowed range (judged)"),
     "assumptions.environment.preemptive_buying": (
