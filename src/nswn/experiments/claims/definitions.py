@@ -197,7 +197,7 @@ CLAIMS: tuple[Claim, ...] = (
         "C1",
         "The system succeeds where an established foreign technology can be emulated",
         "closing section (atomic bombs, BeiDou, space stations, high-speed rail vs solar, EVs, platforms)",
-        "emulation of a foreign template (Δc_em = λ_em·e_t·A_t·α_i·gap)",
+        "emulation of a foreign template (Δc_em = λ_em·e_t·A_t·α_i·(1 − e^−gap))",
         ("c1_emulable", "c1_not_emulable"),
         "the same technologies (all below parity in 2024) with emulability e set to the catalog's mean of "
         "e ≥ 0.7 vs its mean of e ≤ 0.4; everything else as the baseline",
@@ -306,7 +306,7 @@ CLAIMS: tuple[Claim, ...] = (
         "C6b",
         "Holding manufacturing up raises debt",
         "section on the modernised industrial base (debt ballooned)",
-        "the subsidies that pay for refusing to outsource (keep·ε_w·g_w·VA_trad·c_keep, added to debt)",
+        "the subsidies that pay for refusing to outsource (keep·ε_w·g_w·VA_LI·c_keep, added to debt)",
         ("c6_keep", "c6_let_decline"),
         "as C6a",
         "debt/GDP 2035, keep minus let decline",
