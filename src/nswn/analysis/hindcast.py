@@ -222,9 +222,14 @@ def markdown_table(table: pd.DataFrame, seeds: int, firms: int | None) -> str:
     ]
     for row in table.itertuples():
         name = row.target_id + (f" ({row.technology})" if row.technology else "")
-        simulated = "—" if row.median != row.median else f"{number(row.median)} [{number(row.p05)}, {number(row.p95)}]"
+        years = str(row.indicator).endswith("_year")  # a calendar year: no thousands separator
+
+        def fmt(value: float, years: bool = years) -> str:
+            return f"{value:.0f}" if years and value == value else number(value)
+
+        simulated = "—" if row.median != row.median else f"{fmt(row.median)} [{fmt(row.p05)}, {fmt(row.p95)}]"
         lines.append(
-            f"| {name} | {row.window} | {row.year} | {number(row.observed)} ± {number(row.tolerance)} | "
+            f"| {name} | {row.window} | {row.year} | {fmt(row.observed)} ± {number(row.tolerance)} | "
             f"{simulated} | {row.status} |"
         )
     counts = table["status"].value_counts()
