@@ -388,7 +388,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     start, end = (int(y) for y in args.years.split("-"))
-    scenario = api.with_overrides(api.load_scenario(args.scenario), firms=args.firms, start_year=start, end_year=end)
+    # one agent per firm: the Mesa reference has no agent weights, so the population is scaled to
+    # the agent count (benchmarks/scaled.py) instead of grouping firms into super-individuals
+    sys.path.insert(0, str(Path(__file__).parent))
+    import scaled
+
+    scenario = api.with_overrides(
+        scaled.scenario(args.firms, args.scenario, one_per_firm=True), start_year=start, end_year=end
+    )
     config = to_config(with_assumptions(scenario, args.set))
     if config.assumptions["markets"].share_dynamics != "logit":
         sys.exit("the Mesa reference implements the logit share rule only")

@@ -15,8 +15,13 @@ from typing import Any
 import numpy as np
 
 
-def scenario(agents: int | None, name: str = "baseline") -> Any:
-    """The ``name`` scenario at ``agents`` agents (``None`` or 0: the default resolution)."""
+def scenario(agents: int | None, name: str = "baseline", one_per_firm: bool = False) -> Any:
+    """The ``name`` scenario at ``agents`` agents (``None`` or 0: the default resolution).
+
+    With ``one_per_firm`` the real firm counts are scaled to ``agents`` also below the real
+    population (a smaller synthetic economy, one agent per firm, no super-individuals): what a
+    reference implementation without agent weights (the Mesa docking model) can reproduce.
+    """
     from nswn import api
     from nswn.scenario.build import catalog_technologies, real_population
 
@@ -24,7 +29,7 @@ def scenario(agents: int | None, name: str = "baseline") -> Any:
     if not agents:
         return base
     real = real_population()
-    if agents <= real:
+    if agents <= real and not one_per_firm:
         return api.with_overrides(base, firms=agents)
     data = base.model_dump(mode="json")
     tech = catalog_technologies()
@@ -34,7 +39,8 @@ def scenario(agents: int | None, name: str = "baseline") -> Any:
         if tech.simulated[i]:
             entry = catalog.setdefault(tid, {})
             entry["firms_real"] = float(max(1.0, np.round(entry.get("firms_real", tech.firms_real[i]) * factor)))
-    data["firms"] = agents
+    # one agent per (synthetic) firm: the rounded counts may not sum to ``agents`` exactly
+    data["firms"] = None if one_per_firm else agents
     data["name"] = f"{data.get('name', name)}_x{factor:.3g}"
     from nswn.scenario import io
 

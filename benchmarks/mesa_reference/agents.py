@@ -40,6 +40,7 @@ class Technology:
     science_intensity: float
     frontier_growth: float
     demand0: float
+    world_demand0: float
     demand_growth0: float
     world_demand_growth0: float
     margin: float
@@ -63,6 +64,7 @@ class Technology:
     knowhow_access: float = 1.0
     market_access: float = 1.0
     friction: float = 0.0
+    home_shift: float = 0.0
     china_exports: float = 0.0
     foreign_exports: float = 0.0
     entries: int = 0
@@ -153,7 +155,7 @@ class Firm(mesa.Agent):
             owner = p.founder_entrepreneurship if founder_led else 1.0
         half = t.rd_half()
         absorptive = self.rd / (self.rd + half)
-        gap = max(0.0, t.frontier - self.capability)
+        gap = 1.0 - math.exp(-max(0.0, t.frontier - self.capability))  # logistic catch-up (model.md §12.2)
         emulation = p.emulation_rate * t.emulability * t.knowhow_access * absorptive * gap
 
         drive = 1.0 - t.entrepreneurship * (1.0 - owner)

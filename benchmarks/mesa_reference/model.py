@@ -19,7 +19,6 @@ See ``benchmarks/docking.py`` for how it is compared with nswn.
 from __future__ import annotations
 
 import math
-import statistics
 from typing import Any
 
 import mesa
@@ -140,6 +139,7 @@ class FirmLayer(mesa.Model):
                     science_intensity=float(tech.science_intensity[i]),
                     frontier_growth=float(tech.frontier_growth[i]),
                     demand0=float(tech.demand0[i]),
+                    world_demand0=float(tech.world_demand0[i]),
                     demand_growth0=float(tech.demand_growth[i]),
                     world_demand_growth0=float(tech.world_demand_growth[i]),
                     margin=float(tech.margin[i]),
@@ -195,8 +195,13 @@ class FirmLayer(mesa.Model):
             if batch.year <= self.year:
                 for tech_id in batch.technologies:
                     fence[tech_id] = max(fence.get(tech_id, 0.0), batch.fence_height)
+        groups = self.groups
         for t in self.technologies:
-            t.frontier += env.frontier_growth_scale * t.frontier_growth
+            # the foreign frontier emulates a Chinese leader (model.md §6.1), through last year's access
+            firms = groups.get(t.index, [])
+            lead = max(0.0, max(f.capability for f in firms) - t.frontier) if firms else 0.0
+            learning = env.foreign_emulation_rate * t.emulability * t.knowhow_access * lead
+            t.frontier += env.frontier_growth_scale * t.frontier_growth + learning
             t.demand *= 1.0 + long_run + (env.demand_growth_scale * t.demand_growth0 - long_run) * decay
             t.world_demand *= 1.0 + long_run + (env.demand_growth_scale * t.world_demand_growth0 - long_run) * decay
             t.fence = fence.get(self.ids[t.index], 0.0)
@@ -222,7 +227,11 @@ class FirmLayer(mesa.Model):
             log_ef = p.capability_weight * t.frontier - p.cost_weight * foreign_cost
             foreign_log_e[t.index] = log_ef
             access = math.log(t.market_access) if t.market_access > 0 else -math.inf
-            presence = log_ef + t.foreign_log_appeal + access
+            # home-market effect (model.md §12.2): varieties follow the home market, in every market
+            t.home_shift = p.home_market_effect * (
+                _log_growth(t.demand, t.demand0) - _log_growth(t.world_demand, t.world_demand0)
+            )
+            presence = log_ef + t.foreign_log_appeal - t.home_shift + access
             peak = max([f.log_e for f in firms] + [presence])
             t.peak = peak if math.isfinite(peak) else 0.0
             foreign_e = math.exp(presence - t.peak)
@@ -240,13 +249,13 @@ class FirmLayer(mesa.Model):
         for t in self.technologies:
             firms = groups.get(t.index, [])
             t.composite = sum(f.export_part for f in firms)
-            t.friction = p.friction_slope * max(0.0, t.world_share - p.friction_threshold)
             if t.composite > 0:
                 log_c = math.log(t.composite) + elasticity * t.export_peak
-                log_foreign = elasticity * foreign_log_e[t.index] + t.foreign_log_weight + math.log1p(t.friction)
-                t.world_share = 1.0 / (1.0 + math.exp(min(700.0, max(-700.0, log_foreign - log_c))))
+                log_foreign = elasticity * foreign_log_e[t.index] + t.foreign_log_weight - t.home_shift
+                t.world_share = _share_with_friction(log_c - log_foreign, p.friction_slope, p.friction_threshold)
             else:
                 t.world_share = 0.0
+            t.friction = p.friction_slope * max(0.0, t.world_share - p.friction_threshold)
             t.china_exports = t.world_demand * t.world_share
             t.foreign_exports = t.world_demand - t.china_exports
         self.agents.do("export")
@@ -330,12 +339,15 @@ class FirmLayer(mesa.Model):
         return [max((f.capability for f in groups.get(t.index, [])), default=math.nan) for t in self.technologies]
 
     def median_capability(self) -> list[float]:
-        """Median firm capability per technology (NaN where a technology has no firms)."""
+        """Median firm capability per technology (NaN where a technology has no firms): the
+        capability at which half the firms are reached, i.e. the lower middle value for an even
+        count — nswn's weighted median of real firms (``segments.segment_weighted_median``)."""
         groups = self.groups
         out = []
         for t in self.technologies:
             firms = groups.get(t.index, [])
-            out.append(statistics.median(f.capability for f in firms) if firms else math.nan)
+            ordered = sorted(f.capability for f in firms)
+            out.append(ordered[(len(ordered) - 1) // 2] if ordered else math.nan)
         return out
 
     def china_domestic_share(self) -> list[float]:
@@ -347,3 +359,24 @@ class FirmLayer(mesa.Model):
         """Number of firms per technology."""
         groups = self.groups
         return [len(groups.get(t.index, [])) for t in self.technologies]
+
+
+def _log_growth(now: float, start: float) -> float:
+    """``ln(now / start)`` where both are positive, else 0."""
+    return math.log(now) - math.log(start) if now > 0 and start > 0 else 0.0
+
+
+def _share_with_friction(lead: float, slope: float, threshold: float) -> float:
+    """The world share that agrees with the friction it provokes (model.md §12.2), by bisection:
+    ``s = 1 / (1 + (1 + κ max(0, s − θ)) e^{−z})``."""
+    z = min(700.0, max(-700.0, lead))
+    free = 1.0 / (1.0 + math.exp(-z))
+    low, high = min(free, threshold), free
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        implied = 1.0 / (1.0 + (1.0 + slope * max(0.0, mid - threshold)) * math.exp(-z))
+        if mid > implied:
+            high = mid
+        else:
+            low = mid
+    return 0.5 * (low + high)
