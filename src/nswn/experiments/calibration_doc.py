@@ -295,14 +295,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="results directory (resumed)")
     parser.add_argument("--budget", type=int, default=None)
+    parser.add_argument("--population", type=int, default=None, help="particles per generation")
+    parser.add_argument("--firms", type=int, default=None, help="agents per run (default: the settings')")
     parser.add_argument("--no-ship", action="store_true", help="do not replace the shipped posterior")
     parser.add_argument("--status", default="", help="status line at the top of the page")
     args = parser.parse_args(argv)
     settings = ch.HistorySettings.quick() if args.quick else ch.HistorySettings()
-    if args.budget is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
-        settings = replace(settings, budget=args.budget)
+    for name in ("budget", "population", "firms"):
+        if getattr(args, name) is not None:
+            settings = replace(settings, **{name: getattr(args, name)})
     out = args.out or Path("nswn-calibration-quick" if args.quick else "nswn-calibration")
     command = command_line(settings, args.quick)
 
