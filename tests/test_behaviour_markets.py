@@ -21,20 +21,9 @@ from nswn.mechanisms.markets import (
     settle,
     trade,
 )
-from tiny_states import tiny_state
+from tiny_states import FLAT_MARKETS, tiny_state
 
-# no learning, no labour-cost drift, unit weights: ln E_i = c_i and ln E^f = F_t
-FLAT = MarketParams(
-    learning_rate=0.0,
-    labour_cost0=0.0,
-    labour_cost_growth=0.0,
-    foreign_labour_cost=0.0,
-    capability_weight=1.0,
-    cost_weight=1.0,
-    export_elasticity=1.0,
-    friction_threshold=0.3,
-    friction_slope=2.0,
-)
+FLAT = FLAT_MARKETS
 
 
 def one_firm_market(world_share_last_year: float):  # type: ignore[no-untyped-def]

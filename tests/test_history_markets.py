@@ -12,6 +12,7 @@ Three rules, each checked by hand on tiny states:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -35,19 +36,10 @@ from nswn.mechanisms.markets import (
 )
 from nswn.scenario import io
 from nswn.scenario.build import build_model, to_config
-from tiny_states import ctx, tiny_state
+from tiny_states import FLAT_MARKETS, ctx, tiny_state
 
-# ln E_i = c_i, ln E^f = F_t, no learning, export elasticity 1, friction off unless a test sets it
-FLAT = MarketParams(
-    learning_rate=0.0,
-    labour_cost0=0.0,
-    labour_cost_growth=0.0,
-    foreign_labour_cost=0.0,
-    capability_weight=1.0,
-    cost_weight=1.0,
-    export_elasticity=1.0,
-    friction_slope=0.0,
-)
+# tiny_states.FLAT_MARKETS with friction off unless a test sets it
+FLAT = dataclasses.replace(FLAT_MARKETS, friction_slope=0.0)
 
 
 def odds(share: float) -> float:

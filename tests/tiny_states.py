@@ -31,11 +31,26 @@ from nswn.core.state import (
     firm_rows,
 )
 from nswn.instruments import BUILT_IN, LEVER_INSTRUMENTS
+from nswn.mechanisms.markets import MarketParams
 
 UNIVERSITY, PUBLIC_INSTITUTE, NEW_INSTITUTE, MILITARY_INSTITUTE = (
     INSTITUTION_TYPES.index(k) for k in ("university", "public_institute", "new_rd_institute", "military_institute")
 )
 LEDGER_NAMES = (*BUILT_IN, *LEVER_INSTRUMENTS)
+
+# markets without learning or labour-cost drift and with unit weights: ln E_i = c_i, ln E^f = F_t,
+# export elasticity 1; friction at θ 0.3, κ 2 (tests that need it off replace friction_slope)
+FLAT_MARKETS = MarketParams(
+    learning_rate=0.0,
+    labour_cost0=0.0,
+    labour_cost_growth=0.0,
+    foreign_labour_cost=0.0,
+    capability_weight=1.0,
+    cost_weight=1.0,
+    export_elasticity=1.0,
+    friction_threshold=0.3,
+    friction_slope=2.0,
+)
 
 TECH_DEFAULTS: dict[str, float] = {
     # static catalog attributes

@@ -202,26 +202,8 @@ def _top_by_partition(values, lo, hi, want, mask):  # type: ignore[no-untyped-de
 @njit(cache=True)
 def _top_by_scan(values, lo, hi, want, mask):  # type: ignore[no-untyped-def]
     """The ``want`` best of a NaN-free segment by (value descending, index ascending), in one
-    scan keeping a small sorted buffer: the same set as the threshold rule."""
-    best = np.empty(want)
-    where = np.empty(want, dtype=np.intp)
-    held = 0
-    for i in range(lo, hi):
-        v = values[i]
-        if held == want and not v > best[held - 1]:
-            continue
-        j = held if held < want else want - 1
-        while j > 0 and v > best[j - 1]:
-            if j < want:
-                best[j] = best[j - 1]
-                where[j] = where[j - 1]
-            j -= 1
-        best[j] = v
-        where[j] = i
-        if held < want:
-            held += 1
-    for j in range(held):
-        mask[where[j]] = True
+    scan keeping a small sorted buffer (``_top_of`` over the segment's positions)."""
+    _top_of(values, np.arange(lo, hi), want, mask)
 
 
 @njit(cache=True, parallel=PARALLEL)
