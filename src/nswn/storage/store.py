@@ -237,15 +237,8 @@ class ResultsStore:
             row["completed_at"] = None
             if previous is not None and previous[0] is not None:
                 row["started_at"] = previous[0]
-            con.execute("DELETE FROM designs WHERE design_hash = ?", [digest])
-            con.execute("DELETE FROM design_runs WHERE design_hash = ?", [digest])
-            con.execute(
-                f"INSERT INTO designs VALUES ({', '.join('?' * len(DESIGN_COLUMNS))})",
-                [row[key] for key in DESIGN_COLUMNS],
-            )
             frame = plan.assign(design_hash=digest)[list(DESIGN_RUN_COLUMNS)]
-            con.register("plan_frame", frame)
-            con.execute("INSERT INTO design_runs SELECT * FROM plan_frame")
+            _replace_with_rows(con, ("designs", DESIGN_COLUMNS), "design_hash", row, "design_runs", frame)
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
@@ -381,14 +374,9 @@ class ResultsStore:
             con.execute("BEGIN TRANSACTION")
             _create(con, "posteriors", POSTERIOR_COLUMNS)
             _create(con, "posterior_particles", POSTERIOR_PARTICLE_COLUMNS)
-            con.execute("DELETE FROM posteriors WHERE posterior_id = ?", [pid])
-            con.execute("DELETE FROM posterior_particles WHERE posterior_id = ?", [pid])
-            con.execute(
-                f"INSERT INTO posteriors VALUES ({', '.join('?' * len(POSTERIOR_COLUMNS))})",
-                [row[key] for key in POSTERIOR_COLUMNS],
+            _replace_with_rows(
+                con, ("posteriors", POSTERIOR_COLUMNS), "posterior_id", row, "posterior_particles", particles
             )
-            con.register("particles_frame", particles)
-            con.execute("INSERT INTO posterior_particles SELECT * FROM particles_frame")
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
@@ -473,6 +461,26 @@ class RunWriter:
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} (" + ", ".join(f"{k} {v}" for k, v in columns.items()) + ")")
+
+
+def _replace_with_rows(
+    con: duckdb.DuckDBPyConnection,
+    parent: tuple[str, dict[str, str]],
+    key: str,
+    row: dict[str, Any],
+    child: str,
+    frame: pd.DataFrame,
+) -> None:
+    """Inside the caller's transaction: replace the ``parent`` row whose ``key`` is ``row[key]``
+    and all its ``child`` rows by ``row`` and ``frame`` (a re-run overwrites, never duplicates)."""
+    table, columns = parent
+    value = row[key]
+    con.execute(f"DELETE FROM {table} WHERE {key} = ?", [value])
+    con.execute(f"DELETE FROM {child} WHERE {key} = ?", [value])
+    con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})", [row[c] for c in columns])
+    con.register("child_frame", frame)
+    con.execute(f"INSERT INTO {child} SELECT * FROM child_frame")
+    con.unregister("child_frame")
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
