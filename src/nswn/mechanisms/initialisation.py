@@ -388,7 +388,7 @@ def _markets(state: State, settings: InitialSettings) -> None:
     # zero is an observation and the floor is kept; where the market itself did not exist
     # yet (nascent: start-year market below ``nascent_market``) there was no trade to
     # observe, so the weight is neutral (ln ω_f = 0) and the firms' competitiveness alone
-    # sets the first exports (docs/model.md §12.1).
+    # sets the first exports (docs/model.md §12.2).
     nascent = (tech.world_share0 <= 0.0) & (tech.demand0 + tech.world_demand0 < mp.nascent_market)
     tech.foreign_log_weight = np.where(
         nascent,

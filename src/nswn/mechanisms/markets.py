@@ -64,13 +64,13 @@ Differences from the shared specification (documented in docs/model.md):
     * The Armington weights move with relative home-market size (``η_HME``; the
       specification: fixed weights), and friction is solved with the same year's share (the
       specification's equation is circular; earlier code used last year's share). Added
-      for the 2006–2024 hindcast (issue 11, item 4a; docs/model.md §12.1): with fixed
+      for the 2006–2024 hindcast (issue 11, item 4a; docs/model.md §12.2): with fixed
       weights China's solar and battery shares fell while its home markets grew many times
       faster than the world's.
     * A technology with no trade at the start (``world_share0 = 0``) whose start-year market
       is below ``nascent_market`` (EVs and the not-yet-existing markets of the 2006 vintage)
       gets a neutral weight abroad (``ln ω_f,0 = 0``) instead of one calibrated on the 10⁻⁶
-      floor: a zero where no market existed reveals no trade barrier (docs/model.md §12.1).
+      floor: a zero where no market existed reveals no trade barrier (docs/model.md §12.2).
 
 State read: capability, output, firm shares; frontier, demand, access.
 State written: firm ``share``, ``exports``, ``revenue``, ``profit``, ``loss_streak``,
@@ -153,7 +153,7 @@ class MarketParams:
         hi=1e6,
         unit="bn CNY at 2024 prices",
         doc="Start-year market (China + abroad) below which a technology with no trade (world_share0 = 0) is "
-        "nascent: its Armington weight abroad is neutral, so competitiveness sets its first exports (model.md §12.1)",
+        "nascent: its Armington weight abroad is neutral, so competitiveness sets its first exports (model.md §12.2)",
     )
     learning_spillover: float = param(
         0.8,
