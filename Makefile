@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean docs docs-quick calibration calibration-quick reference mutation history-doc priorities
+.PHONY: run test lint bench clean docs docs-quick calibration calibration-quick restamp reference mutation history-doc priorities
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,15 @@ history-doc: $(VENV)/.installed
 # the shipped posterior.
 calibration: $(VENV)/.installed
 	nice $(BIN)/python -m nswn.experiments.calibration_doc docs/calibration.md
+
+# Carry the shipped posterior across a code change that leaves results unchanged (a faster
+# kernel): BEFORE is the commit that made it; its runs of the heaviest particles are rerun with
+# both codes and compared table by table; the posterior is restamped only if all are identical.
+restamp: $(VENV)/.installed
+	@test -n "$(BEFORE)" || { echo "usage: make restamp BEFORE=<commit that made the posterior>" >&2; exit 2; }
+	rm -rf .restamp && mkdir .restamp && git archive "$(BEFORE)" src scenarios | tar -x -C .restamp
+	$(BIN)/python -m nswn.experiments.restamp --before .restamp/src --docs docs/calibration.md
+	rm -rf .restamp
 
 calibration-quick: $(VENV)/.installed
 	nice $(BIN)/python -m nswn.experiments.calibration_doc docs/calibration.md --quick --no-ship

@@ -27,7 +27,14 @@ def test_the_copy_hashes_like_the_package(package_copy: Path) -> None:
 
 @pytest.mark.parametrize(
     "relative",
-    ["catalog/technologies.csv", "mechanisms/markets.py", "instruments/megaprojects.py", "core/state.py"],
+    [
+        "catalog/technologies.csv",
+        "catalog/vintages/2006/technologies.csv",
+        "catalog/history/macro_series.csv",
+        "mechanisms/markets.py",
+        "instruments/megaprojects.py",
+        "core/state.py",
+    ],
 )
 def test_a_changed_catalog_or_model_file_changes_the_hash(package_copy: Path, relative: str) -> None:
     before = provenance.hash_model(package_copy)

@@ -3,7 +3,8 @@
 A stored run is reused (ensembles skip run ids already in the store) only when rerunning it
 would give identical tables. The scenario hash and the seed say *what* was run; this hash
 says *with which model*: the source of ``nswn.core``, ``nswn.mechanisms``,
-``nswn.instruments`` and ``nswn.scenario`` and the catalog CSV files. Any edit to one of
+``nswn.instruments`` and ``nswn.scenario`` and every catalog CSV file (the start-year vintages
+under ``catalog/vintages/`` and the history series under ``catalog/history/`` included). Any edit to one of
 them (a changed parameter default, formula or catalog figure) gives new run ids, so a store
 written by older code is never silently read as current. Files outside the model (the CLI,
 report, service, experiments) do not enter the hash: they do not change a run's tables.
@@ -26,7 +27,7 @@ MODEL_FILES = (
     ("mechanisms", "*.py"),
     ("instruments", "*.py"),
     ("scenario", "*.py"),
-    ("catalog", "*.csv"),
+    ("catalog", "**/*.csv"),  # recursive: vintages/<year>/ and history/ are model inputs too
 )
 
 
