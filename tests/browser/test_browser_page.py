@@ -12,6 +12,7 @@ import pytest
 
 import nswn
 from nswn.scenario import io
+from nswn.serve.schemas import Settings
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +20,7 @@ BUDGET = "levers.central_budget.share_of_gdp"
 BUDGET_INPUT = "#c-levers-central_budget-share_of_gdp"
 MODE_INPUT = "#c-levers-priorities-mode"
 EMULATION_INPUT = "#c-assumptions-innovation-emulation_rate"
-# a page update runs 2 × 8 runs of ~4 000 agents; the shared test machine can be slow
+# a page update runs 2 × page_seeds runs of ~4 000 agents; the shared test machine can be slow
 TIMEOUT = 300_000
 
 
@@ -220,7 +221,7 @@ def test_doubling_the_budget_shows_bands_and_a_positive_paired_interval(
     page, console = new_page()
     page.goto(live_server + "/")
     count = wait_update(page, "")
-    assert "8 paired seeds" in page.inner_text("#status")
+    assert f"{Settings().page_seeds} paired seeds" in page.inner_text("#status")
     assert "resolution 0.125" in page.inner_text("#notice")
     page.locator(BUDGET_INPUT).fill("0.01")
     wait_update(page, count)
@@ -316,7 +317,7 @@ def test_the_attribution_chart_explains_a_chosen_technology(live_server: str, ne
     # every seed's channels add up to its change of log relative capability
     errors = page.evaluate(
         """() => fetch('/api/ensemble', {method: 'POST', headers: {'content-type': 'application/json'},
-                 body: JSON.stringify({base: 'baseline', overrides: {}, first_seed: 0, seeds: 8,
+                 body: JSON.stringify({base: 'baseline', overrides: {}, first_seed: 0,
                                        comparison: 'modified'})})
                .then((r) => r.json()).then((d) => Object.values(d.attribution.by_technology)
                .flatMap((x) => [x.scenario.max_sum_error, x.comparison.max_sum_error]).filter((e) => e !== null))"""
