@@ -4,8 +4,8 @@ Runs central S&T budget 0.51 % and 1.00 % of GDP against the baseline (0.50 %) o
 seeds at the page's resolution, through the service's own code path (the request model and
 ``build_scenario`` of ``nswn serve``, then ``nswn.serve.ensemble.compute_series`` in worker
 processes and ``paired`` for the cards), and prints, per arm and headline card, the paired
-difference with its 90 % t-interval as the page shows it, and the standard deviation of the
-paired differences.
+difference with its 90 % t-interval as the page shows it (shares in percentage points), and
+the standard deviation of the paired differences.
 
 With ``--rule`` it applies docs/page.md's rule ("How many seeds: the rule"): N is the smallest
 of 4, 8, 12, 16 whose expected 90 % half-width on the stranglehold-at-parity-2050 card,
@@ -31,6 +31,7 @@ import numpy as np
 ARMS = {"0.51 %": 0.0051, "1.00 %": 0.0100}
 CARD = "parity_end"
 TARGET = 1.0  # technologies: the rule's precision on the parity-count card
+SCALE = {"manufacturing_share_end": 100.0, "debt_to_gdp_end": 100.0}  # shares in percentage points, as the page
 
 
 def _scenarios() -> dict[str, dict[str, Any]]:
@@ -83,7 +84,7 @@ def main() -> None:
     wall = time.monotonic() - started
     print(f"{len(jobs)} runs in {wall:.1f} s on {args.processes} processes; load {os.getloadavg()}")
 
-    digits = {"gdp_end": 2, "tfp_end": 4, "manufacturing_share_end": 4, "debt_to_gdp_end": 3}
+    digits = {"gdp_end": 2, "tfp_end": 4, "manufacturing_share_end": 2, "debt_to_gdp_end": 2}
     print("| budget | seeds | " + " | ".join(KPIS) + " |")
     print("|---|---|" + "---|" * len(KPIS))
     sigmas: dict[str, dict[str, float]] = {name: {} for name in ARMS}
@@ -93,8 +94,9 @@ def main() -> None:
             block = range(first, first + args.seeds)
             cells = []
             for k in KPIS:
-                a = [kpis[(name, s)][k] for s in block]
-                b = [kpis[("base", s)][k] for s in block]
+                scale = SCALE.get(k, 1.0)
+                a = [kpis[(name, s)][k] * scale for s in block]
+                b = [kpis[("base", s)][k] * scale for s in block]
                 card = paired(a, b)
                 d = digits.get(k, 2)
                 mark = {"up": "▲", "down": "▼", "none": "— no clear effect"}[card["effect"]]

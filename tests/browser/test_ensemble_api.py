@@ -138,3 +138,32 @@ def test_a_body_over_the_size_limit_is_refused(client: Any) -> None:
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
+
+
+def test_every_worker_warms_the_engine_with_a_small_run_as_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool worker's initialiser runs a small baseline (its first run pays the start-up costs
+    there, not in the first request's runs) and ignores a failure of that run."""
+    from nswn import api
+    from nswn.serve import runner
+
+    watched: list[int] = []
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(runner, "_watch_parent", watched.append)
+    monkeypatch.setattr(api, "simulate", lambda scenario, **kw: calls.append({"name": scenario.name, **kw}))
+    runner._start_worker(12345)
+    assert watched == [12345]
+    assert len(calls) == 1 and calls[0]["name"] == "baseline" and calls[0]["firms"] == 200
+    assert calls[0]["end_year"] == io_start() + 2
+
+    def fail(*_args: Any, **_kw: Any) -> None:
+        raise RuntimeError("no engine")
+
+    monkeypatch.setattr(api, "simulate", fail)
+    runner._start_worker(12345)  # best effort: no exception
+    assert watched == [12345, 12345]
+
+
+def io_start() -> int:
+    from nswn.scenario import io
+
+    return int(io.load("baseline").years.start)
