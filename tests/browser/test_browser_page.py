@@ -216,8 +216,9 @@ CHARTS = (
 def test_doubling_the_budget_shows_bands_and_a_positive_paired_interval(
     live_server: str, new_page: Any, screenshot: Any
 ) -> None:
-    """Acceptance: 0.50 % → 1.00 % of GDP, at the page's resolution and 8 paired seeds, raises the
-    stranglehold parity count in 2050 with a 90 % interval above 0 (measured: +1.75 [+0.37, +3.13])."""
+    """Acceptance: 0.50 % → 1.00 % of GDP, at the page's resolution and default paired seeds, raises
+    the stranglehold parity count in 2050 with a 90 % interval above 0 (measured at 16 seeds, 0–15,
+    3 654 agents: +1.75 [+0.81, +2.69]; docs/page.md)."""
     page, console = new_page()
     page.goto(live_server + "/")
     count = wait_update(page, "")
@@ -242,10 +243,10 @@ def test_a_tiny_budget_change_shows_an_arrow_only_when_its_interval_excludes_zer
     excludes 0, and "no clear effect" otherwise.
 
     Whether the parity count's interval covers 0 here is the model's and the seeds' business,
-    not the test's: measured on the model of this commit at the page's 3 654 agents, seeds 0–7
-    give +2.25 [+0.83, +3.67] (a chance exclusion, expected in one tiny change out of ten at a
-    90 % level), seeds 8–15 −0.25 [−2.10, +1.60] and seeds 16–23 −0.50 [−2.22, +1.22]
-    (docs/page.md). The deterministic "no clear effect" state is pinned below with no change."""
+    not the test's: measured at the page's 3 654 agents and 16 seeds, seeds 0–15 give +1.00
+    [−0.19, +2.19], 16–31 +0.00 [−0.99, +0.99] and 32–47 +0.56 [−0.44, +1.56], while 32–47 show
+    a chance arrow on GDP (expected on about one card in ten at a 90 % level; docs/page.md).
+    The deterministic "no clear effect" state is pinned below with no change."""
     page, console = new_page()
     page.goto(f"{live_server}/?v={nswn.__version__}&{BUDGET}=0.0051")
     wait_update(page, "")
