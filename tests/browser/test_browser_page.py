@@ -248,8 +248,14 @@ def test_a_tiny_budget_change_shows_an_arrow_only_when_its_interval_excludes_zer
     a chance arrow on GDP (expected on about one card in ten at a 90 % level; docs/page.md).
     The deterministic "no clear effect" state is pinned below with no change."""
     page, console = new_page()
-    page.goto(f"{live_server}/?v={nswn.__version__}&{BUDGET}=0.0051")
-    wait_update(page, "")
+    page.goto(live_server + "/")
+    count = wait_update(page, "")
+    page.locator(BUDGET_INPUT).fill("0.0051")  # the slider reaches 0.51 % (its step is 0.01 % of GDP)
+    wait_update(page, count)
+    assert page.locator(BUDGET_INPUT).evaluate("(i) => i.closest('.control').querySelector('output').textContent") == (
+        "0.51 %"
+    )
+    assert parse_qs(urlparse(page.url).query)[BUDGET] == ["0.0051"]
     for node in page.locator(".kpi").all():
         low, high = float(node.get_attribute("data-low")), float(node.get_attribute("data-high"))
         effect = node.get_attribute("data-effect")
