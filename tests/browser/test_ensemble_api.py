@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nswn.serve.app import create_app
-from nswn.serve.ensemble import _quantiles, paired
+from nswn.serve.ensemble import _quantiles, expected_half_width, paired, seeds_for_precision
 from nswn.serve.runner import Runner
 from nswn.serve.schemas import Settings
 
@@ -30,6 +30,41 @@ def test_an_interval_that_covers_zero_is_no_clear_effect() -> None:
     assert up["effect"] == "up" and up["low"] > 0 and up["difference"] == pytest.approx(1.75)
     assert paired([0.0, -1.0, -2.0], [1.0, 1.0, 1.0])["effect"] == "down"
     assert paired([5.0], [1.0])["effect"] == "none"  # one pair: no interval, no arrow
+
+
+# docs/page.md "How many seeds: the rule": the larger standard deviation of paired differences
+# of the stranglehold-at-parity-2050 count in the pilot (seeds 1000–1031, 32 pairs, central
+# budget 0.51 % and 1.00 % vs 0.50 % at 3 654 agents; benchmarks/page_seeds.py --rule)
+PILOT_SIGMA_PARITY_END = 2.164
+
+
+def test_the_expected_half_width_is_the_t_quantile_times_the_standard_error() -> None:
+    from scipy import stats
+
+    assert expected_half_width(2.0, 16) == pytest.approx(stats.t.ppf(0.95, 15) * 2.0 / 4.0, rel=1e-12)
+    assert expected_half_width(1.0, 8, level=0.95) == pytest.approx(stats.t.ppf(0.975, 7) / np.sqrt(8), rel=1e-12)
+    assert expected_half_width(0.0, 4) == 0.0
+    for sigma, pairs in ((1.0, 1), (-1.0, 8), (float("nan"), 8)):
+        with pytest.raises(ValueError):
+            expected_half_width(sigma, pairs)
+
+
+def test_the_seed_count_is_the_smallest_candidate_that_reaches_the_precision() -> None:
+    # half-widths for σ = 2: 4 → 2.35, 8 → 1.34, 12 → 1.04, 16 → 0.88
+    assert seeds_for_precision(2.0, 1.0) == 16
+    assert seeds_for_precision(2.0, 1.1) == 12
+    assert seeds_for_precision(2.0, 1.5) == 8
+    assert seeds_for_precision(2.0, 3.0) == 4
+    assert seeds_for_precision(10.0, 1.0) == 16  # none reaches it: the service limit
+    assert seeds_for_precision(2.0, 1.1, candidates=(16, 12, 8)) == 12  # order of candidates does not matter
+    with pytest.raises(ValueError):
+        seeds_for_precision(2.0, 0.0)
+
+
+def test_the_page_default_seed_count_follows_the_rule_on_the_recorded_pilot() -> None:
+    settings = Settings()
+    assert settings.page_seeds == seeds_for_precision(PILOT_SIGMA_PARITY_END, 1.0)
+    assert settings.page_seeds <= settings.max_seeds
 
 
 def test_bands_match_numpy_percentiles_with_missing_values() -> None:
@@ -103,3 +138,32 @@ def test_a_body_over_the_size_limit_is_refused(client: Any) -> None:
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
+
+
+def test_every_worker_warms_the_engine_with_a_small_run_as_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool worker's initialiser runs a small baseline (its first run pays the start-up costs
+    there, not in the first request's runs) and ignores a failure of that run."""
+    from nswn import api
+    from nswn.serve import runner
+
+    watched: list[int] = []
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(runner, "_watch_parent", watched.append)
+    monkeypatch.setattr(api, "simulate", lambda scenario, **kw: calls.append({"name": scenario.name, **kw}))
+    runner._start_worker(12345)
+    assert watched == [12345]
+    assert len(calls) == 1 and calls[0]["name"] == "baseline" and calls[0]["firms"] == 200
+    assert calls[0]["end_year"] == io_start() + 2
+
+    def fail(*_args: Any, **_kw: Any) -> None:
+        raise RuntimeError("no engine")
+
+    monkeypatch.setattr(api, "simulate", fail)
+    runner._start_worker(12345)  # best effort: no exception
+    assert watched == [12345, 12345]
+
+
+def io_start() -> int:
+    from nswn.scenario import io
+
+    return int(io.load("baseline").years.start)

@@ -52,7 +52,7 @@ CURATED: dict[str, list[dict[str, Any]]] = {
             "en": ("Central S&T budget", "Central government science and technology spending, as a share of GDP"),
             "zh": ("中央科技预算", "中央财政科技支出占GDP的比重"),
             "percent": True,
-            "step": 0.0005,
+            "step": 0.0001,  # 0.01 % of GDP: issue 15's acceptance moves it from 0.50 % to 0.51 % on the page
         },
         {
             "paths": ["levers.instruments.*.share"],

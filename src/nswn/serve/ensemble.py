@@ -195,6 +195,58 @@ def paired(scenario: Sequence[float], comparison: Sequence[float], level: float 
     }
 
 
+def expected_half_width(sigma: float, pairs: int, level: float = LEVEL) -> float:
+    """Expected half-width of the paired ``level`` t-interval: ``t(0.5 + level/2, n − 1) · σ / √n``.
+
+    Parameters
+    ----------
+    sigma
+        Standard deviation of the paired differences (the card's units), ≥ 0.
+    pairs
+        Paired seeds ``n`` (≥ 2).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two pairs or a negative or non-finite ``sigma``.
+
+    Notes
+    -----
+    The rule that sets the page's seed count (docs/page.md, "How many seeds: the rule") reads
+    this with σ estimated on a pilot of seeds disjoint from the page's defaults.
+    """
+    from scipy import stats
+
+    if pairs < 2:
+        raise ValueError(f"a t-interval needs at least two pairs, got {pairs}")
+    if not (math.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be finite and ≥ 0, got {sigma}")
+    return float(stats.t.ppf(0.5 + level / 2, pairs - 1) * sigma / math.sqrt(pairs))
+
+
+def seeds_for_precision(
+    sigma: float, target: float, candidates: Sequence[int] = (4, 8, 12, 16), level: float = LEVEL
+) -> int:
+    """The smallest count in ``candidates`` whose expected half-width is at most ``target``.
+
+    When none reaches ``target`` the largest candidate (the service limit) is returned: the
+    page cannot be more precise than that (docs/page.md, "How many seeds: the rule").
+
+    Raises
+    ------
+    ValueError
+        ``candidates`` empty or ``target`` not positive.
+    """
+    if not candidates:
+        raise ValueError("no candidate seed counts")
+    if not target > 0:
+        raise ValueError(f"target must be positive, got {target}")
+    for n in sorted(candidates):
+        if expected_half_width(sigma, n, level) <= target:
+            return int(n)
+    return int(max(candidates))
+
+
 def _quantiles(stack: np.ndarray) -> np.ndarray:
     """5 %, 50 %, 95 % over axis 0 of (seeds, ...) → (3, ...), NaN where no seed has a value.
 

@@ -58,7 +58,11 @@ class Settings:
         difference in docs/convergence.md passes (levels of a few outputs are biased slightly
         low there; the page states its resolution).
     page_seeds
-        Paired seeds of a page update when a request does not say.
+        Paired seeds of a page update when a request does not say: 16, the smallest of 4, 8,
+        12, 16 at which the expected 90 % half-width of the paired difference on the
+        stranglehold-at-parity-2050 card is at most 1 technology, with the spread of paired
+        differences from a pilot on seeds 1000–1031 (docs/page.md, "How many seeds: the rule";
+        ``benchmarks/page_seeds.py``).
     max_seeds
         Most seeds one ensemble request may ask for (it runs twice as many runs).
     """
@@ -77,7 +81,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] | None = None
     warm: bool = True
     page_firms: int = 3654
-    page_seeds: int = 8
+    page_seeds: int = 16
     max_seeds: int = 16
     static_dir: Path | None = field(default=None)
 

@@ -26,6 +26,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=min(8, os.cpu_count() or 1), help="worker processes")
     parser.add_argument("--firms", type=int, default=None, help="agents per run (default: the page's)")
     parser.add_argument("--seeds", type=int, default=None, help="paired seeds (default: the page's)")
+    parser.add_argument(
+        "--settle", type=float, default=2.0, help="seconds to wait after start-up, as a server waits for its first user"
+    )
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -48,7 +51,7 @@ def main() -> None:
     ]
     rows = []
     with TestClient(create_app(settings)) as client:
-        time.sleep(2.0 if args.processes else 0.0)  # the workers import the engine at start
+        time.sleep(args.settle if args.processes else 0.0)  # the workers start (import, warm run) meanwhile
         for name, overrides in steps:
             started = time.monotonic()
             response = client.post("/api/ensemble", json={"base": "baseline", "overrides": overrides})
