@@ -48,7 +48,7 @@ def group_max(values, groups, n_groups):  # type: ignore[no-untyped-def]
         g = groups[i]
         a = out[g]
         b = values[i]
-        out[g] = a if (a >= b or a != a) else b
+        out[g] = a if (a > b or a != a) else b  # a tie of zeros: b, as NumPy
     return out
 
 
@@ -126,7 +126,7 @@ def demography_totals(bounds, weight, capability, soe, loss_streak, exit_after, 
             w = weight[i]
             c += w
             v = capability[i]
-            b = b if (b >= v or b != b) else v
+            b = b if (b > v or b != b) else v
             go = (not soe[i]) and loss_streak[i] >= exit_after
             leaving[i] = go
             x += (1.0 if go else 0.0) * w
@@ -470,4 +470,342 @@ def warm_up() -> None:
     challenge_top(values, values, bounds, 0.3, 0.3, 1)
     demography_totals(
         bounds, values, values, np.zeros(3, dtype=np.bool_), np.zeros(3, dtype=np.int8), 3, values, values
+    )
+    warm_up_firm_layer()  # defined in the innovation and markets section below
+
+
+# ---- innovation and markets ----
+# Fused per-firm passes of ``mechanisms.innovation`` and ``mechanisms.markets``. Each line
+# repeats its NumPy reference's operations in the same association order; ``exp``, ``expm1``,
+# ``log`` and ``log1p`` are applied by NumPy between the passes (the kernels return their
+# arguments and take their results). ``np.maximum(a, b)`` is ``a if (a >= b or a != a) else b``
+# and ``np.minimum(a, b)`` is ``a if (a < b or a != a) else b``: NaN propagates and the second
+# argument wins a tie, so ``max(-0.0, 0.0)`` is ``0.0`` and ``max(0.0, -0.0)`` is ``-0.0``, as
+# NumPy 2.4 gives on x86 (its SIMD loops follow ``maxpd``/``minpd``; pinned by
+# tests/test_kernels_firm_layer.py). ``error_model="numpy"``:
+# a division by zero gives ±inf or NaN, as in NumPy, instead of raising.
+
+
+@njit(cache=True, error_model="numpy")
+def _np_max(a, b):  # type: ignore[no-untyped-def]
+    return a if (a > b or a != a) else b
+
+
+@njit(cache=True, error_model="numpy")
+def _np_min(a, b):  # type: ignore[no-untyped-def]
+    return a if (a < b or a != a) else b
+
+
+@njit(cache=True, error_model="numpy")
+def innovation_terms(  # type: ignore[no-untyped-def]
+    technology,
+    revenue,
+    subsidy,
+    soe,
+    weight,
+    capability,
+    founder,
+    partner,
+    half_of,
+    frontier,
+    rho,
+    bonus,
+    knowledge,
+    required,
+    science,
+    params,
+    boosted,
+):
+    """First pass of ``Innovation.step``: R&D, RD½, one member's R&D, the gate and the
+    arguments of the two ``expm1`` calls, per firm.
+
+    ``params``: ``(rd_share_private, rd_share_soe, soe_rd_efficiency, innovation_rate,
+    soe_entrepreneurship, founder_entrepreneurship, transfer_efficiency,
+    paired_transfer_efficiency)``; ``boosted``: the two founder codes with the founder drive.
+    Returns ``(rd, member_rd, half, gate, gap_arg, intensity_arg)``: ``gap_arg =
+    −max(0, F_t − c_i)`` (``catch_up_gap`` is ``−expm1(gap_arg)``) and ``intensity_arg = −intensity``.
+    """
+    n = len(technology)
+    share_private, share_soe, soe_efficiency, rate = params[0], params[1], params[2], params[3]
+    drive_soe, drive_founder, tau_lone, tau_pair = params[4], params[5], params[6], params[7]
+    rd = np.empty(n)
+    member = np.empty(n)
+    half = np.empty(n)
+    gate = np.empty(n)
+    gap_arg = np.empty(n)
+    intensity_arg = np.empty(n)
+    for i in range(n):
+        t = technology[i]
+        state_owned = soe[i]
+        own_share = share_soe if state_owned else share_private
+        efficiency = soe_efficiency if state_owned else 1.0
+        r = (own_share * revenue[i] + subsidy[i]) * efficiency
+        rd[i] = r
+        h = half_of[t]
+        half[i] = h
+        m = r / weight[i]
+        member[i] = m
+        gap_arg[i] = -_np_max(0.0, frontier[t] - capability[i])
+        f = founder[i]
+        if state_owned:
+            owner = drive_soe
+        elif f == boosted[0] or f == boosted[1]:
+            owner = drive_founder
+        else:
+            owner = 1.0
+        entrepreneurship = 1.0 - rho[t] * (1.0 - owner)
+        tau = (tau_pair if partner[i] >= 0 else tau_lone) + bonus[t]
+        ratio = knowledge[t] / required[t]
+        b = science[t]
+        k = (1.0 - b) + b * _np_min(1.0, tau * ratio)
+        gate[i] = k
+        intensity_arg[i] = -((((rate * entrepreneurship) * k) * m) / h)
+    return rd, member, half, gate, gap_arg, intensity_arg
+
+
+@njit(cache=True, error_model="numpy")
+def innovation_steps(  # type: ignore[no-untyped-def]
+    technology,
+    n_tech,
+    member,
+    half,
+    gap_expm1,
+    chance_expm1,
+    uniform,
+    normal,
+    capability,
+    emulability,
+    access,
+    emulation_rate,
+    step_mean,
+    step_sd,
+):
+    """Second pass of ``Innovation.step``: emulation, innovation, the capability after the
+    step, and the best capability per technology before and after it (``np.maximum.at``'s rule,
+    −inf for a technology without firms).
+
+    ``gap_expm1`` and ``chance_expm1`` are ``expm1(gap_arg)`` and ``expm1(intensity_arg)`` of
+    :func:`innovation_terms`. Returns ``(emulation, innovation, after, best_before, best_after)``.
+    """
+    n = len(technology)
+    emulation = np.empty(n)
+    innovation = np.empty(n)
+    after = np.empty(n)
+    best_before = np.full(n_tech, -np.inf)
+    best_after = np.full(n_tech, -np.inf)
+    for i in range(n):
+        t = technology[i]
+        m = member[i]
+        absorptive = m / (m + half[i])
+        e = (((emulation_rate * emulability[t]) * access[t]) * absorptive) * (-gap_expm1[i])
+        emulation[i] = e
+        draw = step_mean + step_sd * normal[i]
+        step = draw if (uniform[i] < -chance_expm1[i] and draw > 0.0) else 0.0
+        innovation[i] = step
+        c = capability[i]
+        a = c + (e + step)
+        after[i] = a
+        best_before[t] = _np_max(best_before[t], c)
+        best_after[t] = _np_max(best_after[t], a)
+    return emulation, innovation, after, best_before, best_after
+
+
+@njit(cache=True, parallel=PARALLEL, error_model="numpy")
+def market_experience(bounds, weight, output, china_output, scale, spillover):  # type: ignore[no-untyped-def]
+    """``Q^eff_i / Q0_t`` per firm (``markets.experience`` over ``output_scale``; ``log1p`` is
+    applied by NumPy): ``(φ Q^CN_t + (((1 − φ) n_t) Q_i) / w_i) / Q0_t`` with ``n_t`` the
+    segment's weights summed in index order from 0.0 (as ``np.bincount``)."""
+    x = np.empty(len(weight))
+    for g in prange(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        count = 0.0
+        for i in range(lo, hi):
+            count += weight[i]
+        industry = spillover * china_output[g]
+        own = (1.0 - spillover) * count
+        for i in range(lo, hi):
+            x[i] = (industry + (own * output[i]) / weight[i]) / scale[g]
+    return x
+
+
+@njit(cache=True, parallel=PARALLEL, error_model="numpy")
+def market_competitiveness(  # type: ignore[no-untyped-def]
+    bounds, capability, learned, log_weight, log_foreign, labour, learning, capability_weight, cost_weight, elasticity
+):
+    """Firms' log competitiveness relative to each technology's peak, in both uses.
+
+    ``ln E_i = σ_c c_i − σ_p (w − ℓ learned_i)`` (``learned = log1p(Q^eff/Q0)``). Returns
+    ``(share_arg, export_arg, share_peak, export_peak)``: ``share_arg = (ln E_i + ln w_i) − P_t``
+    with ``P_t = max(max_i (ln E_i + ln w_i), ln E^f_t)`` (0 where not finite), the argument
+    of ``exp`` in ``markets._relative`` under the logit rule, and ``export_arg = σ_w (ln E_i − P'_t)``
+    with ``P'_t = max_i ln E_i`` (0 where not finite), that of ``markets.china_composite``.
+    """
+    n = len(capability)
+    n_tech = len(bounds) - 1
+    log_e = np.empty(n)
+    share_arg = np.empty(n)
+    export_arg = np.empty(n)
+    share_peak = np.empty(n_tech)
+    export_peak = np.empty(n_tech)
+    for g in prange(n_tech):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        top = -np.inf
+        top_weighted = -np.inf
+        for i in range(lo, hi):
+            v = capability_weight * capability[i] - cost_weight * (labour - learning * learned[i])
+            log_e[i] = v
+            top = _np_max(top, v)
+            top_weighted = _np_max(top_weighted, v + log_weight[i])
+        p = _np_max(top_weighted, log_foreign[g])
+        p = p if (p == p and p != np.inf and p != -np.inf) else 0.0
+        q = top if (top == top and top != np.inf and top != -np.inf) else 0.0
+        share_peak[g] = p
+        export_peak[g] = q
+        for i in range(lo, hi):
+            v = log_e[i]
+            share_arg[i] = (v + log_weight[i]) - p
+            export_arg[i] = elasticity * (v - q)
+    return share_arg, export_arg, share_peak, export_peak
+
+
+@njit(cache=True, parallel=PARALLEL, error_model="numpy")
+def market_logit_shares(bounds, share, relative, shifted, foreign, speed):  # type: ignore[no-untyped-def]
+    """Logit partial adjustment of firm shares and China's export weights, per segment.
+
+    ``relative = exp(share_arg)``, ``shifted = exp(export_arg)`` (:func:`market_competitiveness`),
+    ``foreign = e^f_t``. As ``markets.adjust_logit`` then ``markets.china_composite``: total
+    ``T_t = Σ e_i + e^f_t`` (sum in index order from 0.0), new share ``(1 − χ) s_i + (χ e_i) / T_t``
+    (``T_t`` replaced by 1 where not positive), within-China share ``s_i / Σ s``, part
+    ``within · shifted``, composite ``Σ part`` and export weight ``part / composite`` (0 where a
+    total is not positive). Returns ``(new_share, weights, total, composite)``.
+    """
+    n = len(share)
+    n_tech = len(bounds) - 1
+    new_share = np.empty(n)
+    weights = np.empty(n)
+    part = np.empty(n)
+    totals = np.empty(n_tech)
+    composite = np.empty(n_tech)
+    keep = 1.0 - speed
+    for g in prange(n_tech):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        total = 0.0
+        for i in range(lo, hi):
+            total += relative[i]
+        total = total + foreign[g]
+        totals[g] = total
+        safe = total if total > 0 else 1.0
+        china = 0.0
+        for i in range(lo, hi):
+            s = keep * share[i] + (speed * relative[i]) / safe
+            new_share[i] = s
+            china += s
+        c = 0.0
+        for i in range(lo, hi):
+            within = new_share[i] / china if china > 0 else 0.0
+            x = within * shifted[i]
+            part[i] = x
+            c += x
+        composite[g] = c
+        for i in range(lo, hi):
+            weights[i] = part[i] / c if c > 0 else 0.0
+    return new_share, weights, totals, composite
+
+
+@njit(cache=True, parallel=PARALLEL, error_model="numpy")
+def market_settle(  # type: ignore[no-untyped-def]
+    bounds, weights, share, china_exports, demand, margin, fixed, weight, loss_streak, output, soe, deflator
+):
+    """Exports, revenue, profit, loss streaks and output per firm (``markets.trade``'s last
+    line and ``markets.settle``); ``output`` is updated in place.
+
+    Returns ``(exports, revenue, profit, streak, produced_sum, soe_loss, soe_loss_count)``:
+    ``produced_sum`` per technology (in index order from 0.0), and the profits of losing SOEs
+    in index order in ``soe_loss[:soe_loss_count]`` (NumPy sums them, as the reference does).
+    """
+    n = len(weights)
+    n_tech = len(bounds) - 1
+    exports = np.empty(n)
+    revenue = np.empty(n)
+    profit = np.empty(n)
+    streak = np.empty(n, dtype=np.int8)
+    produced_sum = np.empty(n_tech)
+    losing_soe = np.zeros(n, dtype=np.bool_)
+    for g in prange(n_tech):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        total = 0.0
+        for i in range(lo, hi):
+            x = china_exports[g] * weights[i]
+            exports[i] = x
+            r = share[i] * demand[g] + x
+            revenue[i] = r
+            p = margin[g] * r - fixed[g] * weight[i]
+            profit[i] = p
+            if p < 0:
+                streak[i] = min(loss_streak[i] + 1, 100)
+                losing_soe[i] = soe[i]
+            else:
+                streak[i] = 0
+            made = r / deflator
+            output[i] += made
+            total += made
+        produced_sum[g] = total
+    soe_loss = np.empty(n)
+    m = 0
+    for i in range(n):
+        if losing_soe[i]:
+            soe_loss[m] = profit[i]
+            m += 1
+    return exports, revenue, profit, streak, produced_sum, soe_loss, m
+
+
+def warm_up_firm_layer() -> None:
+    """Compile (or load) the innovation and market kernels for the argument types the model uses."""
+    technology = np.array([0, 0, 1], dtype=np.int32)
+    bounds = np.array([0, 2, 3], dtype=np.intp)
+    values = np.array([1.0, 2.0, 3.0])
+    per_tech = np.ones(2)
+    flags = np.zeros(3, dtype=np.bool_)
+    terms = innovation_terms(
+        technology,
+        values,
+        values,
+        flags,
+        values,
+        values,
+        np.zeros(3, dtype=np.int8),
+        np.full(3, -1, dtype=np.int32),
+        per_tech,
+        per_tech,
+        per_tech,
+        per_tech,
+        per_tech,
+        per_tech,
+        per_tech,
+        np.ones(8),
+        np.array([2, 3], dtype=np.int64),
+    )
+    innovation_steps(
+        technology, 2, terms[1], terms[2], terms[4], terms[5], values, values, values, per_tech, per_tech, 0.1, 0.0, 0.1
+    )
+    learned = market_experience(bounds, values, values, per_tech, per_tech, 0.8)
+    relative, shifted, _, _ = market_competitiveness(bounds, values, learned, values, per_tech, 0.0, 0.3, 3.0, 2.0, 1.5)
+    share, weights, _, _ = market_logit_shares(bounds, values, relative, shifted, per_tech, 0.5)
+    market_settle(
+        bounds,
+        weights,
+        share,
+        per_tech,
+        per_tech,
+        per_tech,
+        per_tech,
+        values,
+        np.zeros(3, dtype=np.int8),
+        values.copy(),
+        flags,
+        1.0,
     )

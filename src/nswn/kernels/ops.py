@@ -228,3 +228,180 @@ def challenge_top(
         float(sigma),
         int(k),
     )
+
+
+# ---- innovation and markets ----
+# Thin wrappers of the fused passes of ``mechanisms.innovation`` and ``mechanisms.markets``
+# (compiled path only: each returns ``None`` when the NumPy reference must run instead). The
+# mechanisms apply ``exp``/``expm1``/``log``/``log1p`` between the passes, with NumPy.
+
+
+def _f64(values: Any) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def innovation_terms(
+    technology: np.ndarray,
+    revenue: np.ndarray,
+    subsidy: np.ndarray,
+    soe: np.ndarray,
+    weight: np.ndarray,
+    capability: np.ndarray,
+    founder: np.ndarray,
+    partner: np.ndarray,
+    half_of: np.ndarray,
+    technology_columns: tuple[np.ndarray, ...],
+    params: tuple[float, ...],
+    boosted: tuple[int, int],
+) -> tuple[np.ndarray, ...] | None:
+    """First fused pass of ``Innovation.step`` (see ``_compiled.innovation_terms``), or ``None``.
+
+    ``technology_columns``: ``(frontier, entrepreneurship, transfer_bonus, knowledge,
+    knowledge_required, science_intensity)``, each shape ``(n_technologies,)``.
+    """
+    if not compiled():
+        return None
+    frontier, rho, bonus, knowledge, required, science = (_f64(c) for c in technology_columns)
+    return module().innovation_terms(  # type: ignore[no-any-return]
+        technology,
+        _f64(revenue),
+        _f64(subsidy),
+        soe,
+        _f64(weight),
+        _f64(capability),
+        founder,
+        partner,
+        _f64(half_of),
+        frontier,
+        rho,
+        bonus,
+        knowledge,
+        required,
+        science,
+        np.array(params, dtype=np.float64),
+        np.array(boosted, dtype=np.int64),
+    )
+
+
+def innovation_steps(
+    technology: np.ndarray,
+    n_tech: int,
+    member_rd: np.ndarray,
+    half: np.ndarray,
+    gap_expm1: np.ndarray,
+    chance_expm1: np.ndarray,
+    uniform: np.ndarray,
+    normal: np.ndarray,
+    capability: np.ndarray,
+    emulability: np.ndarray,
+    access: np.ndarray,
+    emulation_rate: float,
+    step_mean: float,
+    step_sd: float,
+) -> tuple[np.ndarray, ...]:
+    """Second fused pass of ``Innovation.step`` (see ``_compiled.innovation_steps``; compiled path)."""
+    return module().innovation_steps(  # type: ignore[no-any-return]
+        technology,
+        int(n_tech),
+        member_rd,
+        half,
+        gap_expm1,
+        chance_expm1,
+        _f64(uniform),
+        _f64(normal),
+        _f64(capability),
+        _f64(emulability),
+        _f64(access),
+        float(emulation_rate),
+        float(step_mean),
+        float(step_sd),
+    )
+
+
+def market_experience(
+    bounds: NDArray[np.intp],
+    weight: np.ndarray,
+    output: np.ndarray,
+    china_output: np.ndarray,
+    scale: np.ndarray,
+    spillover: float,
+) -> np.ndarray:
+    """``Q^eff_i / Q0_t`` per firm, firms sorted by technology (see ``_compiled.market_experience``)."""
+    return module().market_experience(  # type: ignore[no-any-return]
+        bounds, _f64(weight), _f64(output), _f64(china_output), _f64(scale), float(spillover)
+    )
+
+
+def market_competitiveness(
+    bounds: NDArray[np.intp],
+    capability: np.ndarray,
+    learned: np.ndarray,
+    log_weight: np.ndarray,
+    log_foreign: np.ndarray,
+    labour: float,
+    learning: float,
+    capability_weight: float,
+    cost_weight: float,
+    elasticity: float,
+) -> tuple[np.ndarray, ...]:
+    """Arguments of the two ``exp`` calls of the logit shares and the export composite, and the
+    two peaks per technology (see ``_compiled.market_competitiveness``)."""
+    return module().market_competitiveness(  # type: ignore[no-any-return]
+        bounds,
+        _f64(capability),
+        _f64(learned),
+        _f64(log_weight),
+        _f64(log_foreign),
+        float(labour),
+        float(learning),
+        float(capability_weight),
+        float(cost_weight),
+        float(elasticity),
+    )
+
+
+def market_logit_shares(
+    bounds: NDArray[np.intp],
+    share: np.ndarray,
+    relative: np.ndarray,
+    shifted: np.ndarray,
+    foreign: np.ndarray,
+    speed: float,
+) -> tuple[np.ndarray, ...]:
+    """New logit shares, export weights, and per-technology totals (see ``_compiled.market_logit_shares``)."""
+    return module().market_logit_shares(  # type: ignore[no-any-return]
+        bounds, _f64(share), _f64(relative), _f64(shifted), _f64(foreign), float(speed)
+    )
+
+
+def market_settle(
+    bounds: NDArray[np.intp],
+    weights: np.ndarray,
+    share: np.ndarray,
+    china_exports: np.ndarray,
+    demand: np.ndarray,
+    margin: np.ndarray,
+    fixed: np.ndarray,
+    weight: np.ndarray,
+    loss_streak: np.ndarray,
+    output: np.ndarray,
+    soe: np.ndarray,
+    deflator: float,
+) -> tuple[Any, ...]:
+    """Exports, revenue, profit, loss streaks; ``output`` updated in place (see ``_compiled.market_settle``)."""
+    if output.dtype != np.float64 or not output.flags.c_contiguous:
+        raise ValueError("output must be a contiguous float64 array (it is updated in place)")
+    return module().market_settle(  # type: ignore[no-any-return]
+        bounds,
+        _f64(weights),
+        _f64(share),
+        _f64(china_exports),
+        _f64(demand),
+        _f64(margin),
+        _f64(fixed),
+        _f64(weight),
+        loss_streak,
+        output,
+        soe,
+        float(deflator),
+    )

@@ -152,6 +152,10 @@ def note_innovation(
     gate: np.ndarray,
     emulation: np.ndarray,
     innovation: np.ndarray,
+    *,
+    after_capability: np.ndarray | None = None,
+    best_before: np.ndarray | None = None,
+    best_after: np.ndarray | None = None,
 ) -> None:
     """Innovation hook, called before ``firms.capability += emulation + innovation``.
 
@@ -166,6 +170,11 @@ def note_innovation(
         One member's effective R&D (bn CNY), ``RD½`` and the knowledge gate ``K``, shape (n_firms,).
     emulation, innovation
         The step's two capability increments, shape (n_firms,), log capability.
+    after_capability, best_before, best_after
+        Optional, when the caller has them already (the compiled innovation pass):
+        ``capability + (emulation + innovation)``, shape (n_firms,), and the best capability
+        per technology before and after the step (``ops.group_max``'s values), shape
+        (n_technologies,). Computed here when ``None``.
     """
     firms, tech = state.firms, state.technologies
     n_tech = state.n_technologies
@@ -173,9 +182,12 @@ def note_innovation(
     record = state.attribution
 
     # the best firm after the step, and the best capability before it
-    before = ops.group_max(firms.capability, t_all, n_tech)
-    after_capability = firms.capability + (emulation + innovation)
-    leader = _leaders(after_capability, t_all, ops.group_max(after_capability, t_all, n_tech))
+    before = ops.group_max(firms.capability, t_all, n_tech) if best_before is None else best_before
+    if after_capability is None:
+        after_capability = firms.capability + (emulation + innovation)
+    if best_after is None:
+        best_after = ops.group_max(after_capability, t_all, n_tech)
+    leader = _leaders(after_capability, t_all, best_after)
     techs = np.flatnonzero(leader >= 0)
     i = leader[techs]  # one firm per technology with firms
     t = t_all[i]

@@ -44,6 +44,7 @@ import numpy as np
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE, State
+from nswn.kernels import ops
 from nswn.mechanisms import attribution
 
 
@@ -159,6 +160,8 @@ class Innovation:
         # one uniform and one normal per firm, always drawn: streams stay aligned across arms
         uniform = ctx.rng.random(n)
         normal = ctx.rng.standard_normal(n)
+        if self._fused(state, uniform, normal):
+            return
 
         rd = rd_spend(state, p)
         firms.rd = rd
@@ -177,3 +180,81 @@ class Innovation:
 
         attribution.note_innovation(state, p, member_rd, half, gate, emulation, innovation)  # reads only
         firms.capability += emulation + innovation
+
+    def _fused(self, state: State, uniform: np.ndarray, normal: np.ndarray) -> bool:
+        """The step in two compiled passes (bit-identical to the NumPy lines of :meth:`step`).
+
+        Returns ``False`` (and changes nothing) when the NumPy lines must run instead. The
+        first pass computes R&D, ``RD½``, one member's R&D, the knowledge gate and the
+        arguments of both ``expm1`` calls; NumPy applies ``expm1``; the second pass computes
+        emulation, innovation, the capability after the step and each technology's best
+        capability before and after it, which the attribution hook reuses.
+        """
+        firms, tech, p = state.firms, state.technologies, self.params
+        half_of = tech.rd_half0 * tech.demand / tech.demand0
+        terms = ops.innovation_terms(
+            firms.technology,
+            firms.revenue,
+            firms.subsidy,
+            firms.soe,
+            firms.weight,
+            firms.capability,
+            firms.founder,
+            firms.partner,
+            half_of,
+            (
+                tech.frontier,
+                tech.entrepreneurship,
+                tech.transfer_bonus,
+                tech.knowledge,
+                tech.knowledge_required,
+                tech.science_intensity,
+            ),
+            (
+                p.rd_share_private,
+                p.rd_share_soe,
+                p.soe_rd_efficiency,
+                p.innovation_rate,
+                p.soe_entrepreneurship,
+                p.founder_entrepreneurship,
+                p.transfer_efficiency,
+                p.paired_transfer_efficiency,
+            ),
+            (FOUNDER_ENTREPRENEUR, FOUNDER_RETURNEE),
+        )
+        if terms is None:
+            return False
+        rd, member_rd, half, gate, gap_arg, intensity_arg = terms
+        firms.rd = rd
+        np.expm1(gap_arg, out=gap_arg)  # catch_up_gap = −expm1(−max(0, F − c))
+        np.expm1(intensity_arg, out=intensity_arg)  # success chance = −expm1(−intensity)
+        emulation, innovation, after, best_before, best_after = ops.innovation_steps(
+            firms.technology,
+            state.n_technologies,
+            member_rd,
+            half,
+            gap_arg,
+            intensity_arg,
+            uniform,
+            normal,
+            firms.capability,
+            tech.emulability,
+            tech.knowhow_access,
+            p.emulation_rate,
+            p.step_mean,
+            p.step_sd,
+        )
+        attribution.note_innovation(
+            state,
+            p,
+            member_rd,
+            half,
+            gate,
+            emulation,
+            innovation,
+            after_capability=after,
+            best_before=best_before,
+            best_after=best_after,
+        )  # reads only
+        firms.capability[...] = after  # = capability + (emulation + innovation), in place
+        return True

@@ -93,6 +93,8 @@ from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
+from nswn.kernels import compiled as kernels_compiled
+from nswn.kernels import ops
 
 
 @dataclass(frozen=True)
@@ -388,8 +390,14 @@ def friction_equilibrium(lead: np.ndarray, slope: float, threshold: float) -> np
 
 def trade(state: State, params: MarketParams, log_e: np.ndarray) -> None:
     """Exports of Chinese firms and of the foreign competitor, with trade friction."""
-    firms, tech = state.firms, state.technologies
     log_c, _, weights = china_composite(state, log_e, params.export_elasticity)
+    world_trade(state, params, log_c)
+    state.firms.exports = state.technologies.china_exports[state.firms.technology] * weights
+
+
+def world_trade(state: State, params: MarketParams, log_c: np.ndarray) -> None:
+    """China's world share, friction and both sides' exports per technology, from ``log C_t``."""
+    tech = state.technologies
     log_foreign = (
         params.export_elasticity * foreign_log_competitiveness(state, params)
         + tech.foreign_log_weight
@@ -402,7 +410,6 @@ def trade(state: State, params: MarketParams, log_e: np.ndarray) -> None:
     tech.world_share = china
     tech.china_exports = tech.world_demand * china
     tech.foreign_exports = tech.world_demand - tech.china_exports
-    firms.exports = tech.china_exports[firms.technology] * weights
 
 
 def settle(state: State, params: MarketParams) -> None:
@@ -433,7 +440,75 @@ class Markets:
 
     def step(self, state: State, ctx: Context) -> None:
         state.macro.labour_cost = labour_cost(self.params, state)
+        if self._fused(state):
+            return
         log_e = log_competitiveness(state, self.params)
         update_shares(state, self.params, log_e)
         trade(state, self.params, log_e)
         settle(state, self.params)
+
+    def _fused(self, state: State) -> bool:
+        """The step in four compiled passes over technology segments (logit rule; bit-identical
+        to :func:`update_shares`, :func:`trade` and :func:`settle`).
+
+        Returns ``False`` (and changes nothing) when the NumPy lines must run instead: the
+        NumPy kernels are chosen, the firms are not sorted by technology, or the share rule
+        is the replicator. ``log1p``, ``log`` and ``exp`` are applied by NumPy between the
+        passes; the per-technology lines (foreign presence, friction) are the reference's.
+        """
+        params = self.params
+        if params.share_dynamics != "logit" or not kernels_compiled():
+            return False
+        bounds = state.technology_bounds()
+        if bounds is None:
+            return False
+        firms, tech = state.firms, state.technologies
+        learned = ops.market_experience(
+            bounds, firms.weight, firms.output, tech.china_output, tech.output_scale, params.learning_spillover
+        )
+        np.log1p(learned, out=learned)
+        log_foreign = foreign_log_presence(state, params)
+        relative, shifted, share_peak, export_peak = ops.market_competitiveness(
+            bounds,
+            firms.capability,
+            learned,
+            np.log(firms.weight),
+            log_foreign,
+            labour_cost(params, state),
+            params.learning_rate,
+            params.capability_weight,
+            params.cost_weight,
+            params.export_elasticity,
+        )
+        np.exp(relative, out=relative)  # e_i, relative to the technology's strongest player
+        np.exp(shifted, out=shifted)  # E_i^σ_w relative to the technology's best Chinese firm
+        e_foreign = np.exp(log_foreign - share_peak)
+        speed = params.replicator_speed
+        share, weights, total, composite = ops.market_logit_shares(
+            bounds, firms.share, relative, shifted, e_foreign, speed
+        )
+        firms.share = share
+        safe = np.where(total > 0, total, 1.0)
+        tech.foreign_share = (1.0 - speed) * tech.foreign_share + speed * e_foreign / safe
+        world_trade(state, params, _safe_log(composite) + params.export_elasticity * export_peak)
+        fixed = tech.fixed_cost0 * tech.demand / tech.demand0  # per real firm
+        start = params.labour_cost0 + params.labour_cost_growth * (state.start_year - LABOUR_COST_YEAR)
+        exports, revenue, profit, streak, produced, soe_loss, losing_soes = ops.market_settle(
+            bounds,
+            weights,
+            share,
+            tech.china_exports,
+            tech.demand,
+            tech.margin,
+            fixed,
+            firms.weight,
+            firms.loss_streak,
+            firms.output,
+            firms.soe,
+            float(np.exp(labour_cost(params, state) - start)),
+        )
+        firms.exports, firms.revenue, firms.profit, firms.loss_streak = exports, revenue, profit, streak
+        tech.china_output += produced
+        tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports
+        state.macro.soe_losses = float(-soe_loss[:losing_soes].sum())
+        return True
