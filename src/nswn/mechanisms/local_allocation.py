@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nswn import kernels
 from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
@@ -160,7 +161,7 @@ class LocalAllocation:
         """
         firms, p, b = state.firms, self.policy, self.behaviour
         subsidy = firms.subsidy
-        if subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
+        if not kernels.compiled() or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
             return False
         n_prov = len(state.provinces)
         first = ops.local_allocation(
