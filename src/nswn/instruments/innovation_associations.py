@@ -24,13 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nswn import kernels
 from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
-from nswn.kernels import ops
+from nswn.kernels import compiled, ops
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ class InnovationAssociations:
         p, firms, inst = self.params, state.firms, state.institutions
         n_tech = state.n_technologies
         t = firms.technology
-        bounds = state.technology_bounds() if kernels.compiled() else None
+        bounds = state.technology_bounds() if compiled() else None
         if bounds is not None:
             # compiled: the same operations in place (no temporaries); the key is formed and
             # the top-k taken in one pass over the segments that choose someone

@@ -28,13 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nswn import kernels
 from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
 from nswn.instruments.payments import book_firm_payments
-from nswn.kernels import ops
+from nswn.kernels import compiled, ops
 from nswn.mechanisms import attribution
 
 
@@ -161,7 +160,7 @@ class LocalAllocation:
         """
         firms, p, b = state.firms, self.policy, self.behaviour
         subsidy = firms.subsidy
-        if not kernels.compiled() or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
+        if not compiled() or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
             return False
         n_prov = len(state.provinces)
         first = ops.local_allocation(
