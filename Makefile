@@ -32,16 +32,17 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-# Issue 14's benchmark tables in one run (about 15-20 min on the shared 2-core box): NumPy
+# Issue 14's benchmark tables in one run (10.5 min measured at load 5-6 on the 2-core box): NumPy
 # reference vs compiled kernels (one thread and two; ratio, bit-identical yes/no) at the default
 # resolution, 20k, 100k and 1 M agents (above the real population a scaled synthetic economy),
 # CPU ms per simulated year by mechanism and instrument, the time per year against the
 # bandwidth and compute floors with peak memory, first-call JIT compile and cached start-up;
 # ensemble runs/s serial and with 2 workers at the default resolution and at 3 000 agents; the
-# Mesa ratio at 100k (docking; needs mesa, the `bench` extra). BENCH_FLAGS="--before
-# /work/main/src" adds another checkout side by side; BENCH_FLAGS="--repeats 2" the fastest of two.
-# `make bench-quick` (about 2-3 min): the same tables at the default resolution and 20k, ensembles
-# at 3 000 agents, the Mesa ratio at 20k. benchmarks/engine.py and scale.py (peak memory and
+# Mesa ratio at 100k (docking; needs mesa, the `bench` extra; above the real population the Mesa
+# reference does not yet simulate the same economy: docs/performance.md, third round).
+# BENCH_FLAGS="--before /work/main/src" adds another checkout side by side; BENCH_FLAGS="--repeats 2"
+# the fastest of two. `make bench-quick` (about 3-4 min, estimated from the pieces): the same
+# tables at the default resolution and 20k, ensembles at 3 000 agents, the Mesa ratio at 20k. benchmarks/engine.py and scale.py (peak memory and
 # throughput by size) stay available but are not part of these targets.
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/kernels.py --default --sizes 20000 100000 --million --two-threads --floors $(BENCH_FLAGS)
