@@ -10,6 +10,11 @@ each run in a fresh process with the kernels already compiled. Printed:
   bit-identical (a SHA-256 of every recorded column);
 * CPU milliseconds per simulated year per mechanism, and per central-budget instrument
   (with two threads CPU time counts both);
+* with ``--floors``, the time per simulated year against two floors measured in the same run:
+  the compute floor (the random variates and the exp/log/power elements one year of the NumPy
+  path needs, counted, then drawn and evaluated at NumPy speed on one thread) and the
+  bandwidth floor (one read-and-write pass over a float64 array as large as the firm table),
+  both at the run's mean population, and each run's peak memory;
 * the first-call JIT compile time (an empty numba cache) and the start-up with the cache
   warm (import + loading every kernel), and the start-up of a tiny run on either path.
 
@@ -17,7 +22,7 @@ Ratios are against the reference measured in the same invocation; nothing is ass
 The numbers vary with the load of the machine (the development box is shared).
 
     python benchmarks/kernels.py                       # 20 000 and 100 000 firms
-    python benchmarks/kernels.py --million             # and 1 000 000
+    python benchmarks/kernels.py --million --floors    # and 1 000 000, and the floors
     python benchmarks/kernels.py --sizes 20000 --repeats 3
 """
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -80,12 +86,123 @@ def one(firms: int, seed: int) -> dict[str, Any]:
     return {
         "firms": firms,
         "agents": agents,
+        "final_agents": len(model.state.firms),
         "years": config.end_year - config.start_year,
         "loop_s": loop,
         "cpu_s": cpu,
         "digest": digest.hexdigest(),
         "spent": spent,
         "kernels": kernels.backend(),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+# the NumPy functions whose per-element work the compute floor counts (``**`` is not counted)
+COUNTED = ("exp", "log", "log1p", "expm1", "power")
+# draws timed as themselves; any other generator method is timed as uniforms (a lower bound)
+DRAWN = ("standard_normal", "random", "exponential")
+
+
+def floor(firms: int, seed: int, mean_agents: int, years: int = 2) -> dict[str, Any]:
+    """The floors a simulated year cannot go below, at ``firms`` agents (the scaled baseline).
+
+    Counts, over the first ``years`` simulated years on the NumPy path, the random variates every
+    mechanism draws (each generator call's output size) and the elements passed through
+    ``np.exp``, ``np.log``, ``np.log1p``, ``np.expm1`` and ``np.power``; then times, in this
+    process, drawing that many variates per year and evaluating that many transcendental
+    functions (the compute floor: what the model's draws and exp/log cost at NumPy speed,
+    single-threaded), and one read-and-write pass over a float64 block as large as the firm
+    table (the bandwidth floor, as ``benchmarks/engine.py``). Fastest of three timings each.
+    Counts and the table are scaled to ``mean_agents``, the mean population of the whole run
+    (the population grows, and the counts grow with it in proportion).
+    """
+    import numpy as np
+    import scaled
+
+    from nswn import kernels
+    from nswn.core import model as core_model
+    from nswn.scenario.build import build_model, to_config
+
+    kernels.set_backend("numpy")  # the counting wraps NumPy functions, which compiled kernels bypass
+    model = build_model(to_config(scaled.scenario(firms)), seed)
+    draws: dict[str, int] = {}
+    calls: dict[str, int] = {}
+
+    class Counting:
+        """A generator that tallies the size of everything it draws."""
+
+        def __init__(self, rng: Any) -> None:
+            self._rng = rng
+
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(self._rng, name)
+            if not callable(method):
+                return method
+
+            def drawn(*args: Any, **kwargs: Any) -> Any:
+                out = method(*args, **kwargs)
+                draws[name] = draws.get(name, 0) + int(np.size(out))
+                return out
+
+            return drawn
+
+    def counted(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            out = function(*args, **kwargs)
+            calls[name] = calls.get(name, 0) + int(np.size(out))
+            return out
+
+        return wrapper
+
+    stream = core_model.stream
+    originals = {name: getattr(np, name) for name in COUNTED}
+    core_model.stream = lambda *args: Counting(stream(*args))  # type: ignore[assignment]
+    for name, function in originals.items():
+        setattr(np, name, counted(name, function))
+    try:
+        first = len(model.state.firms)
+        for _ in range(years):
+            model.step()
+    finally:
+        core_model.stream = stream  # type: ignore[assignment]
+        for name, function in originals.items():
+            setattr(np, name, function)
+    factor = mean_agents / ((first + len(model.state.firms)) / 2)
+    per_year_draws = {k: round(v / years * factor) for k, v in draws.items()}
+    per_year_calls = {k: round(v / years * factor) for k, v in calls.items()}
+
+    def fastest(work: Any) -> float:
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            work()
+            best = min(best, time.process_time() - t0)
+        return best
+
+    rng = np.random.default_rng(0)
+    draw_s = sum(
+        fastest(lambda m=method, c=count: getattr(rng, m if m in DRAWN else "random")(c))
+        for method, count in per_year_draws.items()
+    )
+    math_s = 0.0
+    for name, count in per_year_calls.items():
+        x = rng.random(count) + 0.5
+        function = originals[name]
+        math_s += fastest(lambda f=function, x=x: f(x, 1.5) if f is np.power else f(x))
+    block = np.ones((len(model.state.firms.arrays()), mean_agents))
+
+    def one_pass() -> None:
+        block.__imul__(1.0000001)
+
+    return {
+        "firms": firms,
+        "agents": mean_agents,
+        "draws_per_year": per_year_draws,
+        "math_per_year": per_year_calls,
+        "draw_ms": draw_s * 1000,
+        "math_ms": math_s * 1000,
+        "bandwidth_ms": fastest(one_pass) * 1000,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -152,10 +269,18 @@ def main() -> None:
         help="also run another checkout's code (its src folder, e.g. /work/main/src) side by side",
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--mean-agents", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floors", action="store_true", help="also time per year against the bandwidth and compute floors"
+    )
     parser.add_argument("--default", action="store_true", help="also the default resolution (all real firms)")
     args = parser.parse_args()
     if args.one is not None:
         print(json.dumps(one(args.one, args.seed)))
+        return
+    if args.floor is not None:
+        print(json.dumps(floor(args.floor, args.seed, args.mean_agents)))
         return
     # compile once (into numba's cache) so that no measured run pays for it
     subprocess.run([sys.executable, "-c", "from nswn import kernels; kernels.compile_all()"], check=True)
@@ -222,6 +347,29 @@ def main() -> None:
             + " ".join(f"{total[p]:>9.1f}" for p in best)
             + f" {total['numpy'] / total['numba']:>6.2f}×"
         )
+        print()
+    if args.floors:
+        print("Time per simulated year against its floors (CPU ms; compute floor = the year's draws + exp/log")
+        print("at NumPy speed, single-threaded; bandwidth floor = one read-and-write pass over the firm table;")
+        print("both at the run's mean population, (start + end) / 2)")
+        print(
+            f"{'mean pop.':>10} {'NumPy':>8} {'compiled':>9} {'draws':>7} {'exp/log':>8} {'compute':>8} "
+            f"{'× compute':>9} {'bandwidth':>9} {'× bandw.':>9} {'peak MB':>8}"
+        )
+        for best in profiles.values():
+            mean = (best["numba"]["agents"] + best["numba"]["final_agents"]) // 2
+            f = child(
+                ["--floor", str(best["numba"]["firms"]), "--seed", str(args.seed), "--mean-agents", str(mean)],
+                PATHS["numpy"],
+            )
+            years = best["numba"]["years"]
+            numpy_ms, compiled_ms = (best[p]["cpu_s"] * 1000 / years for p in ("numpy", "numba"))
+            compute = f["draw_ms"] + f["math_ms"]
+            print(
+                f"{mean:>10,} {numpy_ms:>8.1f} {compiled_ms:>9.1f} {f['draw_ms']:>7.1f} "
+                f"{f['math_ms']:>8.1f} {compute:>8.1f} {compiled_ms / compute:>8.1f}× {f['bandwidth_ms']:>9.2f} "
+                f"{compiled_ms / f['bandwidth_ms']:>8.0f}× {best['numba']['peak_mb']:>8.0f}"
+            )
         print()
     s = startup()
     print(

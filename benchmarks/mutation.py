@@ -61,6 +61,8 @@ LOCAL = ("tests/test_local_allocation.py",)
 PRIORITIES = ("tests/test_priorities.py",)
 CLAIMS = ("tests/test_claims_effects.py", "tests/test_claims.py")
 REFERENCE = ("tests/test_reference.py",)
+# NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
+KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         I + "megaprojects.py",
         "eligible = np.where(soe_route, firms.soe, np.where(champion_route, leaders & ~firms.soe, True))",
         "eligible = np.where(soe_route, ~firms.soe, np.where(champion_route, leaders & ~firms.soe, True))",
-        INSTRUMENTS,
+        (*INSTRUMENTS, *KERNELS_ALLOCATION),
         "megaproject SOE route pays private firms",
     ),
     Mutation(
@@ -329,8 +331,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M31",
         I + "megaprojects.py",
-        "leftover = pay_firms(state, ctx, self.name, firm_budget, revenue * eligible + 1e-12 * eligible, eta)",
-        "leftover = pay_firms(state, ctx, self.name, firm_budget, revenue * eligible + 1e-12 * eligible, 1.0)",
+        "leftover = pay_firms(state, ctx, self.name, firm_budget, weights, eta)",
+        "leftover = pay_firms(state, ctx, self.name, firm_budget, weights, 1.0)",
         INSTRUMENTS,
         "owner efficiency ignored (firms)",
     ),
@@ -488,7 +490,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "local_allocation.py",
         "np.log(np.maximum(firms.revenue, 1e-12)) + b.soe_bias * firms.soe",
         "np.log(np.maximum(firms.revenue, 1e-12)) - b.soe_bias * firms.soe",
-        LOCAL,
+        (*LOCAL, *KERNELS_ALLOCATION),
         "local officials disfavour SOEs",
     ),
     # ---- subtler mutations (off-by-one, dropped scale factors, unused noise)
@@ -559,9 +561,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M59",
         I + "megaprojects.py",
-        "segments.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)",
-        "segments.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms + 1)",
-        INSTRUMENTS,
+        "ops.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)",
+        "ops.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms + 1)",
+        (*INSTRUMENTS, *KERNELS_ALLOCATION),
         "private champion funds one firm too many",
     ),
     Mutation(
@@ -569,7 +571,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "local_allocation.py",
         "measured = export_score(state, b.score_domestic_weight) * np.exp(b.referee_noise * referee)",
         "measured = export_score(state, b.score_domestic_weight)",
-        LOCAL,
+        (*LOCAL, *KERNELS_ALLOCATION),
         "the export-discipline pool is measured without referee noise",
     ),
     # ---- real firm populations, contested leads, history (issues 10 and 11)
@@ -620,6 +622,48 @@ MUTATIONS: tuple[Mutation, ...] = (
         "return params.labour_cost0 + params.labour_cost_growth * (state.year - state.start_year)",
         ("tests/test_history.py", *MARKETS),
         "labour cost path relabelled to the start year instead of anchored in 2024",
+    ),
+    # ---- the compiled kernels of local allocation and the instruments (the default path; the
+    # mutations of the NumPy lines above are killed by comparing both paths)
+    Mutation(
+        "M67",
+        "src/nswn/kernels/_compiled.py",
+        "                e = 1.0 if soe[i] else 0.0\n",
+        "                e = 0.0 if soe[i] else 1.0\n",
+        INSTRUMENTS,
+        "compiled megaproject SOE route pays private firms",
+    ),
+    Mutation(
+        "M68",
+        I + "megaprojects.py",
+        "state.technology_bounds(), route, p.top_private_firms\n",
+        "state.technology_bounds(), route, p.top_private_firms + 1\n",
+        INSTRUMENTS,
+        "compiled private champion funds one firm too many",
+    ),
+    Mutation(
+        "M69",
+        M + "local_allocation.py",
+        "            np.exp(b.referee_noise * referee),\n",
+        "            np.ones(len(referee)),\n",
+        LOCAL,
+        "compiled export-discipline pool measured without referee noise",
+    ),
+    Mutation(
+        "M70",
+        M + "local_allocation.py",
+        "            soe_bias=b.soe_bias,\n",
+        "            soe_bias=-b.soe_bias,\n",
+        LOCAL,
+        "compiled local officials disfavour SOEs",
+    ),
+    Mutation(
+        "M71",
+        "src/nswn/kernels/_compiled.py",
+        "            key[i] = log_revenue[i] + (-neg_gumbel[i])\n",
+        "            key[i] = log_revenue[i]\n",
+        INSTRUMENTS,
+        "compiled associations pick members by size alone (no Gumbel noise)",
     ),
     # ---- claims' effect functions
     Mutation(

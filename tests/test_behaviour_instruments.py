@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nswn import kernels
 from nswn.core.state import OWNER_TYPES, Provinces
 from nswn.instruments.basic_research import BasicResearch, BasicResearchParams
 from nswn.instruments.guidance_funds import GuidanceFundParams, GuidanceFunds
@@ -175,6 +176,32 @@ def test_unveiling_the_list_pays_the_best_bids_equally_and_aligns_winning_instit
     UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
     np.testing.assert_allclose(state.institutions.funding, [0.0, 4.5, 4.5, 0.0])
     np.testing.assert_allclose(state.firms.subsidy, 0.0)
+
+
+@pytest.mark.parametrize("path", kernels.BACKENDS if kernels._numba_importable() else ("numpy",))
+def test_innovation_association_members_are_drawn_by_revenue_not_simply_the_largest(path: str) -> None:
+    """Members are a Gumbel top-k draw ∝ revenue (model.md §6.3): larger firms are likelier
+    members, yet smaller ones are drawn too (the largest five are not always the five chosen)."""
+    revenue = np.arange(1.0, 21.0)  # 20 firms, mean revenue 10.5: a pair costs 5.25
+    top, bottom = revenue > 15.0, revenue < 6.0
+    counts = np.zeros(20)
+    with kernels.using(path):
+        for seed in range(30):
+            state = tiny_state(
+                n_tech=1,
+                firm_values={"technology": np.zeros(20, dtype=np.int32), "revenue": revenue},
+                institution_values={"field": [0, 0], "quality": [1.0, 1.0]},
+            )
+            InnovationAssociations(AssociationParams(share=1.0, pair_cost=0.5)).allocate(
+                state,
+                ctx(state, seed),
+                np.array([27.0]),  # ⌊27 / 5.25⌋ = 5 pairs
+            )
+            chosen = state.firms.partner >= 0
+            assert chosen.sum() == 5
+            counts += chosen
+    assert counts[top].sum() > 2 * counts[bottom].sum()
+    assert counts[~top].sum() > 0  # not the same five largest every time
 
 
 def test_innovation_associations_fund_budget_over_pair_cost_pairs() -> None:

@@ -29,7 +29,7 @@ from nswn.core.model import Context
 from nswn.core.params import budget_share, param
 from nswn.core.state import State
 from nswn.instruments.payments import pay_firms, pay_institutions, pay_leftover
-from nswn.kernels import ops
+from nswn.kernels import compiled, ops
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,32 @@ class InnovationAssociations:
         p, firms, inst = self.params, state.firms, state.institutions
         n_tech = state.n_technologies
         t = firms.technology
-        gumbel = -np.log(-np.log(ctx.rng.random(len(firms)).clip(1e-300, 1.0 - 1e-16)))
-        count = segments.group_count(t, n_tech)
-        mean_revenue = np.divide(
-            segments.group_sum(firms.revenue, t, n_tech), count, out=np.zeros(n_tech), where=count > 0
-        )
+        bounds = state.technology_bounds() if compiled() else None
+        if bounds is not None:
+            # compiled: the same operations in place (no temporaries); the key is formed and
+            # the top-k taken in one pass over the segments that choose someone
+            neg_gumbel = ctx.rng.random(len(firms))
+            np.clip(neg_gumbel, 1e-300, 1.0 - 1e-16, out=neg_gumbel)
+            np.log(neg_gumbel, out=neg_gumbel)
+            np.negative(neg_gumbel, out=neg_gumbel)
+            np.log(neg_gumbel, out=neg_gumbel)  # = −gumbel
+            count = np.diff(bounds)
+            revenue_sum = ops.group_sum(firms.revenue, t, n_tech)
+        else:
+            gumbel = -np.log(-np.log(ctx.rng.random(len(firms)).clip(1e-300, 1.0 - 1e-16)))
+            count = segments.group_count(t, n_tech)
+            revenue_sum = segments.group_sum(firms.revenue, t, n_tech)
+        mean_revenue = np.divide(revenue_sum, count, out=np.zeros(n_tech), where=count > 0)
         cost = p.pair_cost * mean_revenue
         pairs = np.minimum(count, np.floor(np.divide(budget, cost, out=np.zeros(n_tech), where=cost > 0)))
         pairs = pairs.astype(np.int64)
-        key = np.log(np.maximum(firms.revenue, 1e-300)) + gumbel
-        chosen = ops.group_top(key, t, n_tech, pairs) & (pairs[t] > 0)
+        log_revenue = np.log(np.maximum(firms.revenue, 1e-300))
+        fused = ops.association_members(log_revenue, neg_gumbel, bounds, pairs) if bounds is not None else None
+        if fused is not None:
+            chosen, chosen_weight = fused
+        else:
+            chosen = ops.group_top(log_revenue + gumbel, t, n_tech, pairs) & (pairs[t] > 0)
+            chosen_weight = chosen.astype(float)
 
         firms.partner[:] = -1
         members = np.flatnonzero(chosen)
@@ -101,7 +117,7 @@ class InnovationAssociations:
         per_pair = np.divide(budget, pairs, out=np.zeros(n_tech), where=pairs > 0)
         firm_budget = per_pair * pairs * p.firm_share
         leftover = np.where(pairs == 0, budget, 0.0)
-        leftover += pay_firms(state, ctx, self.name, firm_budget, chosen.astype(float))
+        leftover += pay_firms(state, ctx, self.name, firm_budget, chosen_weight)
         inst_weight = np.bincount(partner, minlength=len(inst)).astype(float)
         leftover += pay_institutions(state, ctx, self.name, per_pair * pairs * (1.0 - p.firm_share), inst_weight)
         pay_leftover(state, ctx, self.name, leftover)

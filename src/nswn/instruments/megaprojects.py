@@ -94,13 +94,20 @@ class Megaprojects:
         firm_budget = budget - inst_budget
 
         t = firms.technology
-        # per-technology routes, looked up per firm (no per-firm strings)
-        soe_route = np.isin(owner, ("military_research", "soe"))[t]
-        champion_route = (owner == "private_champion")[t]
-        revenue = np.maximum(firms.revenue, 0.0)
-        leaders = ops.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)
-        eligible = np.where(soe_route, firms.soe, np.where(champion_route, leaders & ~firms.soe, True))
-        leftover = pay_firms(state, ctx, self.name, firm_budget, revenue * eligible + 1e-12 * eligible, eta)
+        # compiled: one pass over the segments, the top-k only where a private champion routes
+        route = np.where(np.isin(owner, ("military_research", "soe")), 1, np.where(owner == "private_champion", 2, 0))
+        weights = ops.megaproject_weights(
+            firms.revenue, firms.soe, state.technology_bounds(), route, p.top_private_firms
+        )
+        if weights is None:
+            # per-technology routes, looked up per firm (no per-firm strings)
+            soe_route = np.isin(owner, ("military_research", "soe"))[t]
+            champion_route = (owner == "private_champion")[t]
+            revenue = np.maximum(firms.revenue, 0.0)
+            leaders = ops.group_top(np.where(firms.soe, -np.inf, revenue), t, len(tech), p.top_private_firms)
+            eligible = np.where(soe_route, firms.soe, np.where(champion_route, leaders & ~firms.soe, True))
+            weights = revenue * eligible + 1e-12 * eligible
+        leftover = pay_firms(state, ctx, self.name, firm_budget, weights, eta)
 
         military_route = (owner == "military_research")[inst.field]
         institute_route = (owner == "new_rd_institute")[inst.field]

@@ -472,6 +472,7 @@ def warm_up() -> None:
         bounds, values, values, np.zeros(3, dtype=np.bool_), np.zeros(3, dtype=np.int8), 3, values, values
     )
     warm_up_firm_layer()  # defined in the innovation and markets section below
+    warm_up_allocation()  # defined in the local allocation section below
 
 
 # ---- innovation and markets ----
@@ -809,3 +810,178 @@ def warm_up_firm_layer() -> None:
         flags,
         1.0,
     )
+
+
+# ---- local allocation and instruments ----
+# Fused passes for ``mechanisms.local_allocation``, ``instruments.innovation_associations`` and
+# ``instruments.megaprojects``. The mechanisms draw their variates and take ``exp``/``log``
+# in NumPy and pass the arrays in; every sum that NumPy computes pairwise (``ndarray.sum``)
+# stays in NumPy, and only ``np.bincount``-style sums (sequential, index order) are done here.
+
+
+@njit(cache=True)
+def local_signals(
+    exports,
+    share,
+    demand,
+    technology,
+    referee_factor,
+    log_revenue,
+    soe,
+    local,
+    province,
+    n_prov,
+    weight,
+    soe_bias,
+    noise,
+    sharpness,
+):  # type: ignore[no-untyped-def]  # noqa: E501
+    """The referee's measured scores and the provinces' softmax arguments, in one pass.
+
+    Returns ``(measured, shifted, count)``: ``measured = (x + (λ_s · s) · D[t]) · referee_factor``;
+    ``shifted = signal − max_province(signal)`` with
+    ``signal = β_loc · ((ln_revenue + b_SOE · SOE) + σ_loc · ε)`` and the maximum taken by
+    ``np.maximum.at``'s rule in index order (NaN wins); ``count`` the firms per province
+    (``np.bincount``). ``exp`` of ``shifted`` is left to NumPy.
+    """
+    n = len(exports)
+    measured = np.empty(n)
+    shifted = np.empty(n)
+    peak = np.full(n_prov, -np.inf)
+    count = np.zeros(n_prov, dtype=np.intp)
+    for i in range(n):
+        measured[i] = (exports[i] + weight * share[i] * demand[technology[i]]) * referee_factor[i]
+        signal = sharpness * ((log_revenue[i] + soe_bias * (1.0 if soe[i] else 0.0)) + noise * local[i])
+        shifted[i] = signal
+        p = province[i]
+        count[p] += 1
+        a = peak[p]
+        peak[p] = a if (a >= signal or a != a) else signal
+    for i in range(n):
+        shifted[i] = shifted[i] - peak[province[i]]
+    return measured, shifted, count
+
+
+@njit(cache=True)
+def local_payments(measured, expo, province, provincial, pooled, total, technology, soe, n_tech, subsidy):  # type: ignore[no-untyped-def]
+    """Pool and provincial payments; adds ``pool + local`` to ``subsidy`` in place.
+
+    ``pool = pooled · measured / total`` (0 unless ``total > 0``), ``local = provincial[p] ·
+    (expo / Σ_p expo)`` with the province sums in index order (``np.bincount``). Returns
+    ``(pool, local, pool_by_owner, local_by_owner)``, the last two ``(n_tech, 2)`` (private,
+    SOE) summed in index order as ``np.bincount(t · 2 + soe, amount)``.
+    """
+    n = len(measured)
+    sums = np.zeros(len(provincial))
+    for i in range(n):
+        sums[province[i]] += expo[i]
+    pool = np.empty(n)
+    local = np.empty(n)
+    pool_by_owner = np.zeros((n_tech, 2))
+    local_by_owner = np.zeros((n_tech, 2))
+    use_pool = total > 0
+    for i in range(n):
+        p = province[i]
+        a = pooled * measured[i] / total if use_pool else 0.0
+        b = provincial[p] * (expo[i] / sums[p])
+        pool[i] = a
+        local[i] = b
+        subsidy[i] = subsidy[i] + (a + b)
+        owner = 1 if soe[i] else 0
+        pool_by_owner[technology[i], owner] += a
+        local_by_owner[technology[i], owner] += b
+    return pool, local, pool_by_owner, local_by_owner
+
+
+@njit(cache=True)
+def _top_segment(values, lo, hi, want, mask):  # type: ignore[no-untyped-def]
+    """One segment of ``top_sorted``: mark the ``want`` largest of ``values[lo:hi]`` (ties: lower index)."""
+    size = hi - lo
+    want = min(want, size)
+    if want <= 0:
+        return
+    if want == size:
+        mask[lo:hi] = True
+        return
+    has_nan = False
+    for i in range(lo, hi):
+        if values[i] != values[i]:
+            has_nan = True
+            break
+    if want <= 16 and not has_nan:
+        _top_by_scan(values, lo, hi, want, mask)
+    else:
+        _top_by_partition(values, lo, hi, want, mask)
+
+
+@njit(cache=True, parallel=PARALLEL)
+def association_members(log_revenue, neg_gumbel, bounds, pairs):  # type: ignore[no-untyped-def]
+    """Each technology's ``pairs[t]`` firms with the largest key ``ln_revenue + (−neg_gumbel)``.
+
+    Exactly ``group_top(key, t, n_tech, pairs) & (pairs[t] > 0)``; keys are formed only in
+    segments that choose someone. Returns ``(mask, weights)``, ``weights`` the mask as floats.
+    """
+    n = len(log_revenue)
+    mask = np.zeros(n, dtype=np.bool_)
+    key = np.empty(n)
+    for g in prange(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        if pairs[g] <= 0 or hi <= lo:
+            continue
+        for i in range(lo, hi):
+            key[i] = log_revenue[i] + (-neg_gumbel[i])
+        _top_segment(key, lo, hi, pairs[g], mask)
+    weights = np.empty(n)
+    for i in range(n):
+        weights[i] = 1.0 if mask[i] else 0.0
+    return mask, weights
+
+
+@njit(cache=True, parallel=PARALLEL)
+def megaproject_weights(revenue, soe, bounds, route, leaders):  # type: ignore[no-untyped-def]
+    """Firm weights of the megaprojects: ``r · e + 1e-12 · e`` with ``r = max(revenue, 0)``.
+
+    ``e`` (eligible) by the technology's ``route``: 0 every firm, 1 SOEs, 2 the ``leaders``
+    largest private firms by ``r`` (``group_top`` of ``where(soe, −inf, r)``, ties by index,
+    then SOEs removed); the top-k is taken only in route-2 segments.
+    """
+    n = len(revenue)
+    r = np.empty(n)
+    weights = np.empty(n)
+    mask = np.zeros(n, dtype=np.bool_)
+    for g in prange(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        kind = route[g]
+        for i in range(lo, hi):
+            v = revenue[i]
+            r[i] = v if (v >= 0.0 or v != v) else 0.0
+        if kind == 2:
+            for i in range(lo, hi):
+                weights[i] = -np.inf if soe[i] else r[i]  # scratch: the ranking values
+            _top_segment(weights, lo, hi, leaders, mask)
+        for i in range(lo, hi):
+            if kind == 0:
+                e = 1.0
+            elif kind == 1:
+                e = 1.0 if soe[i] else 0.0
+            else:
+                e = 1.0 if (mask[i] and not soe[i]) else 0.0
+            weights[i] = r[i] * e + 1e-12 * e
+    return weights
+
+
+def warm_up_allocation() -> None:
+    """Compile (or load) the kernels of this section for the argument types the model uses."""
+    t = np.array([0, 0, 1], dtype=np.int32)
+    province = np.array([1, 0, 1], dtype=np.int16)
+    values = np.array([1.0, 2.0, 3.0])
+    soe = np.array([False, True, False])
+    bounds = np.array([0, 2, 3], dtype=np.intp)
+    measured, shifted, _ = local_signals(
+        values, values, np.ones(2), t, values, values, soe, values, province, 2, 1.0, 1.0, 1.0, 1.0
+    )
+    local_payments(measured, np.exp(shifted), province, np.ones(2), 1.0, 6.0, t, soe, 2, np.zeros(3))
+    association_members(values, values, bounds, np.array([1, 1], dtype=np.int64))
+    megaproject_weights(values, soe, bounds, np.array([2, 1], dtype=np.int64), 1)

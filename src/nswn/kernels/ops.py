@@ -405,3 +405,137 @@ def market_settle(
         soe,
         float(deflator),
     )
+
+
+# ---- local allocation and instruments ----
+
+
+def local_allocation(
+    exports: np.ndarray,
+    share: np.ndarray,
+    demand: np.ndarray,
+    technology: np.ndarray,
+    referee_factor: np.ndarray,
+    log_revenue: np.ndarray,
+    soe: np.ndarray,
+    local: np.ndarray,
+    province: np.ndarray,
+    n_prov: int,
+    *,
+    domestic_weight: float,
+    soe_bias: float,
+    local_noise: float,
+    sharpness: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The per-firm first pass of ``mechanisms.local_allocation`` (compiled path).
+
+    Parameters
+    ----------
+    exports, share, log_revenue, local, referee_factor
+        Per firm, shape ``(n,)``: exports (bn CNY), market share, ``ln max(revenue, 1e-12)``,
+        the local noise draws, and ``exp(σ_ref · ε_ref)``.
+    demand
+        Per technology, shape ``(n_tech,)`` (bn CNY).
+    technology, soe, province
+        Per firm, shape ``(n,)``.
+    n_prov
+        Number of provinces.
+
+    Returns
+    -------
+    ``(measured, expo, count)``: the referee's measured score ``S_i · referee_factor``,
+    shape ``(n,)``; the softmax numerators ``exp(signal − max_province(signal))``, shape
+    ``(n,)`` (``exp`` taken by NumPy, in place); and firms per province, shape
+    ``(n_prov,)``. ``None`` when the NumPy lines must run instead. Exactly the values the
+    NumPy lines compute (model.md §6.4).
+    """
+    if not compiled():
+        return None
+    measured, shifted, count = module().local_signals(
+        np.asarray(exports, dtype=np.float64),
+        np.asarray(share, dtype=np.float64),
+        np.asarray(demand, dtype=np.float64),
+        technology,
+        np.asarray(referee_factor, dtype=np.float64),
+        np.asarray(log_revenue, dtype=np.float64),
+        soe,
+        np.asarray(local, dtype=np.float64),
+        province,
+        int(n_prov),
+        float(domestic_weight),
+        float(soe_bias),
+        float(local_noise),
+        float(sharpness),
+    )
+    np.exp(shifted, out=shifted)
+    return measured, shifted, count
+
+
+def local_payments(
+    measured: np.ndarray,
+    expo: np.ndarray,
+    province: np.ndarray,
+    provincial: np.ndarray,
+    pooled: float,
+    total: float,
+    technology: np.ndarray,
+    soe: np.ndarray,
+    n_tech: int,
+    subsidy: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The paying pass of ``mechanisms.local_allocation`` (compiled path only).
+
+    Adds ``pool + local`` to ``subsidy`` (float64, contiguous) in place and returns
+    ``(pool, local, pool_by_owner, local_by_owner)``: shapes ``(n,)``, ``(n,)``,
+    ``(n_tech, 2)``, ``(n_tech, 2)`` (private, SOE), bit-identical to the NumPy lines and
+    ``payments.book_firm_payments``' bincounts.
+    """
+    return module().local_payments(  # type: ignore[no-any-return]
+        measured,
+        expo,
+        province,
+        np.asarray(provincial, dtype=np.float64),
+        float(pooled),
+        float(total),
+        technology,
+        soe,
+        int(n_tech),
+        subsidy,
+    )
+
+
+def association_members(
+    log_revenue: np.ndarray, neg_gumbel: np.ndarray, bounds: NDArray[np.intp] | None, pairs: np.ndarray
+) -> tuple[NDArray[np.bool_], np.ndarray] | None:
+    """Firms chosen for innovation associations (compiled path, firms sorted by technology).
+
+    Returns ``(mask, weights)`` with ``mask`` exactly
+    ``group_top(log_revenue + (−neg_gumbel), t, n_tech, pairs) & (pairs[t] > 0)`` (shape
+    ``(n,)``) and ``weights = mask.astype(float)``; ``None`` when the NumPy lines of
+    ``instruments.innovation_associations`` must run instead.
+    """
+    if not compiled() or bounds is None:
+        return None
+    return module().association_members(  # type: ignore[no-any-return]
+        np.asarray(log_revenue, dtype=np.float64),
+        np.asarray(neg_gumbel, dtype=np.float64),
+        bounds,
+        np.asarray(pairs, dtype=np.int64),
+    )
+
+
+def megaproject_weights(
+    revenue: np.ndarray, soe: np.ndarray, bounds: NDArray[np.intp] | None, route: np.ndarray, leaders: int
+) -> np.ndarray | None:
+    """Megaproject firm weights (compiled path, firms sorted by technology).
+
+    ``route`` per technology, shape ``(n_tech,)``: 0 every firm eligible, 1 SOEs, 2 the
+    ``leaders`` largest private firms by revenue. Returns ``r · e + 1e-12 · e`` per firm
+    (``r = max(revenue, 0)``, ``e`` eligibility as 0/1), shape ``(n,)``, exactly as the NumPy
+    lines of ``instruments.megaprojects``; ``None`` when they must run instead.
+    """
+    if not compiled() or bounds is None:
+        return None
+    return module().megaproject_weights(  # type: ignore[no-any-return]
+        np.asarray(revenue, dtype=np.float64), soe, bounds, np.asarray(route, dtype=np.int64), int(leaders)
+    )

@@ -33,7 +33,7 @@ from nswn.core.model import Context
 from nswn.core.params import param
 from nswn.core.state import State
 from nswn.instruments.payments import book_firm_payments
-from nswn.kernels import ops
+from nswn.kernels import compiled, ops
 from nswn.mechanisms import attribution
 
 
@@ -124,6 +124,8 @@ class LocalAllocation:
         local = ctx.rng.standard_normal(n)
 
         pooled = p.centralisation * budget
+        if self._step_compiled(state, ctx, budget, pooled, referee, local):
+            return
         measured = export_score(state, b.score_domestic_weight) * np.exp(b.referee_noise * referee)
         total = measured.sum()
         pool_pay = pooled * measured / total if total > 0 else np.zeros(n)
@@ -146,6 +148,56 @@ class LocalAllocation:
         book_firm_payments(ctx, "local_discretion", firms.technology, firms.soe, local_pay, state.n_technologies)
         state.macro.local_budget = paid
         state.macro.allocation_quality = allocation_quality(state)
+
+    def _step_compiled(
+        self, state: State, ctx: Context, budget: float, pooled: float, referee: np.ndarray, local: np.ndarray
+    ) -> bool:
+        """The same step in two fused passes (compiled kernels); ``False`` when they do not run.
+
+        ``exp`` and ``log`` stay in NumPy, sums NumPy takes pairwise (``ndarray.sum``) stay in
+        NumPy, and the per-province and per-owner sums run in index order as ``np.bincount``
+        does, so every written value equals the NumPy lines' bit for bit.
+        """
+        firms, p, b = state.firms, self.policy, self.behaviour
+        subsidy = firms.subsidy
+        if not compiled() or subsidy.dtype != np.float64 or not subsidy.flags.c_contiguous:
+            return False
+        n_prov = len(state.provinces)
+        first = ops.local_allocation(
+            firms.exports,
+            firms.share,
+            state.technologies.demand,
+            firms.technology,
+            np.exp(b.referee_noise * referee),
+            np.log(np.maximum(firms.revenue, 1e-12)),
+            firms.soe,
+            local,
+            firms.province,
+            n_prov,
+            domestic_weight=b.score_domestic_weight,
+            soe_bias=b.soe_bias,
+            local_noise=b.local_noise,
+            sharpness=b.local_sharpness,
+        )
+        if first is None:
+            return False
+        measured, expo, count = first
+        total = measured.sum()
+        provincial = (1.0 - p.centralisation) * budget * state.provinces.gdp_share * (count > 0)
+        n_tech = state.n_technologies
+        pool_pay, local_pay, pool_by_owner, local_by_owner = ops.local_payments(
+            measured, expo, firms.province, provincial, pooled, total, firms.technology, firms.soe, n_tech, subsidy
+        )
+        attribution.note_subsidy_paid(state, "export_discipline", pool_pay)  # instrumentation: reads only
+        attribution.note_subsidy_paid(state, "local_discretion", local_pay)
+        paid = float(pool_pay.sum() + local_pay.sum())
+        ctx.ledger.credit("local", paid)
+        for name, by_owner in (("export_discipline", pool_by_owner), ("local_discretion", local_by_owner)):
+            ctx.ledger.book_totals(name, "private_firm", by_owner[:, 0])
+            ctx.ledger.book_totals(name, "soe_firm", by_owner[:, 1])
+        state.macro.local_budget = paid
+        state.macro.allocation_quality = allocation_quality(state)
+        return True
 
 
 def allocation_quality(state: State) -> float:
