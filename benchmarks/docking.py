@@ -155,8 +155,20 @@ def start_state(config: Config, seed: int) -> State:
     the scenario's subsidies; the firm layer runs without them (the budgets are not part of
     it), so they are set to 0. Everything else (partners, institutions' output, knowledge)
     stays at its start value in both implementations.
+
+    Raises
+    ------
+    ValueError
+        If an agent stands for more than one firm (a super-individual): the Mesa reference has
+        no agent weights, so the two would simulate different economies (use
+        ``scaled.scenario(..., one_per_firm=True)``).
     """
     state = build_model(config, seed).state
+    if np.any(state.firms.weight != 1.0) or np.any(state.technologies.entrant_weight != 1.0):
+        raise ValueError(
+            f"{len(state.firms):,} agents stand for {state.firms.weight.sum():,.0f} firms: the Mesa reference "
+            "needs one agent per firm (scaled.scenario(..., one_per_firm=True))"
+        )
     state.firms.subsidy[:] = 0.0
     return state
 

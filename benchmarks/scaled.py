@@ -19,8 +19,11 @@ def scenario(agents: int | None, name: str = "baseline", one_per_firm: bool = Fa
     """The ``name`` scenario at ``agents`` agents (``None`` or 0: the default resolution).
 
     With ``one_per_firm`` the real firm counts are scaled to ``agents`` also below the real
-    population (a smaller synthetic economy, one agent per firm, no super-individuals): what a
-    reference implementation without agent weights (the Mesa docking model) can reproduce.
+    population (a smaller synthetic economy) and the agent budget is set to the synthetic
+    population, so that there is one agent of weight 1 per firm at every size, no
+    super-individuals: what a reference implementation without agent weights (the Mesa docking
+    model) can reproduce. Without it, the budget is ``agents`` (above the real population, close
+    to one agent per synthetic firm; below it, super-individuals of the real economy).
     """
     from nswn import api
     from nswn.scenario.build import catalog_technologies, real_population
@@ -35,12 +38,17 @@ def scenario(agents: int | None, name: str = "baseline", one_per_firm: bool = Fa
     tech = catalog_technologies()
     factor = agents / real
     catalog = data.setdefault("catalog", {})
+    synthetic = 0
     for i, tid in enumerate(tech.ids):
         if tech.simulated[i]:
             entry = catalog.setdefault(tid, {})
             entry["firms_real"] = float(max(1.0, np.round(entry.get("firms_real", tech.firms_real[i]) * factor)))
-    # one agent per (synthetic) firm: the rounded counts may not sum to ``agents`` exactly
-    data["firms"] = None if one_per_firm else agents
+            synthetic += int(entry["firms_real"])
+    # one agent per (synthetic) firm: the agent budget is the synthetic population itself (the
+    # rounded counts may not sum to ``agents`` exactly). Not ``None``: that budget is the *catalog's*
+    # real population (29 234, ``real_population``), which above it groups the synthetic firms
+    # into super-individuals — agents the Mesa reference, without weights, would count as firms.
+    data["firms"] = synthetic if one_per_firm else agents
     data["name"] = f"{data.get('name', name)}_x{factor:.3g}"
     from nswn.scenario import io
 

@@ -1,0 +1,53 @@
+"""The Mesa docking harness (benchmarks/docking.py, benchmarks/scaled.py) simulates one economy in both.
+
+The Mesa reference has no agent weights: one agent is one firm. Above the catalog's real
+population (29 234 firms) ``scaled.scenario(..., one_per_firm=True)`` used to leave the agent
+budget at the real population, so nswn grouped the synthetic firms into super-individuals
+(40 000 firms: 29 317 agents standing for 40 001 firms) while the Mesa reference counted each
+agent as one firm — two different economies (docs/performance.md, "Docking against an
+independent Mesa implementation").
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nswn import api
+from nswn.scenario.build import build_model, catalog_technologies, real_population, to_config
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import scaled  # noqa: E402  (benchmarks/scaled.py)
+
+
+@pytest.mark.parametrize("agents", [2_000, 31_000])
+def test_one_per_firm_gives_one_agent_of_weight_one_per_synthetic_firm(agents: int) -> None:
+    scenario = scaled.scenario(agents, one_per_firm=True)
+    config = to_config(scenario)
+    tech = catalog_technologies(config.start_year, config.catalog)
+    synthetic = int(np.round(tech.firms_real[tech.simulated]).sum())
+    assert abs(synthetic - agents) < 0.01 * agents  # the scaled economy has about ``agents`` firms
+    state = build_model(config, 0).state
+    assert len(state.firms) == synthetic  # one agent per synthetic firm ...
+    np.testing.assert_array_equal(state.firms.weight, 1.0)  # ... none a super-individual
+    np.testing.assert_array_equal(state.technologies.entrant_weight, 1.0)
+    if agents > real_population():
+        assert len(state.firms) > real_population()  # not capped at the real population
+
+
+def test_docking_refuses_a_start_state_with_super_individuals() -> None:
+    pytest.importorskip("mesa")
+    import docking
+
+    coarse = to_config(api.with_overrides(api.load_scenario("baseline"), firms=2_000))  # the real economy, coarse
+    with pytest.raises(ValueError, match="one agent per firm"):
+        docking.start_state(coarse, 0)
+    fine = to_config(scaled.scenario(2_000, one_per_firm=True))
+    state = docking.start_state(fine, 0)
+    assert len(state.firms) == state.firms.weight.sum()
+    np.testing.assert_array_equal(state.firms.subsidy, 0.0)
