@@ -10,8 +10,11 @@ independent Mesa implementation").
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -20,13 +23,21 @@ from nswn import api
 from nswn.scenario.build import build_model, catalog_technologies, real_population, to_config
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+OWN = ("scaled", "docking", "mesa_reference")  # top-level names of benchmarks/ these tests import
 
-import scaled  # noqa: E402  (benchmarks/scaled.py)
+
+@pytest.fixture
+def scaled(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """benchmarks/scaled.py, importable for the test only: ``sys.path`` is restored afterwards
+    and benchmarks/' top-level modules are forgotten, so they shadow nothing in other tests."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    yield importlib.import_module("scaled")
+    for name in [m for m in sys.modules if m.split(".")[0] in OWN]:
+        del sys.modules[name]
 
 
 @pytest.mark.parametrize("agents", [2_000, 31_000])
-def test_one_per_firm_gives_one_agent_of_weight_one_per_synthetic_firm(agents: int) -> None:
+def test_one_per_firm_gives_one_agent_of_weight_one_per_synthetic_firm(agents: int, scaled: ModuleType) -> None:
     scenario = scaled.scenario(agents, one_per_firm=True)
     config = to_config(scenario)
     tech = catalog_technologies(config.start_year, config.catalog)
@@ -40,9 +51,9 @@ def test_one_per_firm_gives_one_agent_of_weight_one_per_synthetic_firm(agents: i
         assert len(state.firms) > real_population()  # not capped at the real population
 
 
-def test_docking_refuses_a_start_state_with_super_individuals() -> None:
+def test_docking_refuses_a_start_state_with_super_individuals(scaled: ModuleType) -> None:
     pytest.importorskip("mesa")
-    import docking
+    docking = importlib.import_module("docking")
 
     coarse = to_config(api.with_overrides(api.load_scenario("baseline"), firms=2_000))  # the real economy, coarse
     with pytest.raises(ValueError, match="one agent per firm"):
