@@ -38,17 +38,21 @@ import numpy as np
 
 from nswn.experiments import posterior as post_mod
 
-# Runs the calibration's simulation of one particle and prints the digest of every table.
-# The old code's own model hash is asked of the old code (the set of hashed files may differ).
+# Runs the calibration's simulation of one particle with the old code and prints the digest of
+# every table. The old code need not have this module: the child loads this file by its path
+# under another name, so its ``nswn`` imports resolve to the old package. The old code's model
+# hash is asked of the old code (the set of hashed files may differ between versions).
 _CHILD = """
-import json, sys
+import importlib.util, json, sys
 from nswn.provenance import model_hash
 job = json.loads(sys.argv[1])
 if job is None:
     print(json.dumps(model_hash()))
 else:
-    from nswn.experiments.restamp import particle_digest
-    print(json.dumps(particle_digest(job["overrides"], job["firms"], job["end_year"])))
+    spec = importlib.util.spec_from_file_location("nswn_restamp_check", sys.argv[2])
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    print(json.dumps(tool.particle_digest(job["overrides"], job["firms"], job["end_year"])))
 """
 
 
@@ -101,7 +105,11 @@ def _old_code(before: Path, job: dict[str, Any] | None) -> Any:
     """Run ``job`` (``None``: only report the model hash) with the code in ``before``."""
     env = {**os.environ, "PYTHONPATH": str(before)}
     done = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", _CHILD, json.dumps(job)], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", _CHILD, json.dumps(job), str(Path(__file__).resolve())],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RestampError(f"the old code in {before} failed: {done.stderr.strip()[-400:]}")
