@@ -671,8 +671,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M72",
         "src/nswn/kernels/_compiled.py",
-        "            _keep_best(best, where, held, province[i], per_province, s, i)\n",
-        "            _keep_best(best, where, held, 0, per_province, s, i)\n",
+        "            p = province[i]\n",
+        "            p = 0\n",
         (*INSTRUMENTS, *KERNELS_TEAMS),
         "compiled tournament's grassroots round ranks all provinces together",
     ),

@@ -1059,7 +1059,10 @@ def national_team_score(  # type: ignore[no-untyped-def]
             if s != s:
                 clean[g] = False
                 break
-            _keep_best(best, where, held, province[i], per_province, s, i)
+            p = province[i]
+            if held[p] == per_province and not s > best[p, per_province - 1]:
+                continue  # the common case, tested here: a call passes its arrays by reference count
+            _keep_best(best, where, held, p, per_province, s, i)
         if not clean[g]:
             continue
         for p in range(n_prov):
@@ -1077,6 +1080,8 @@ def national_team_score(  # type: ignore[no-untyped-def]
                     break
             else:
                 v = -np.inf
+            if count[0] == team_size and not v > top[0, team_size - 1]:
+                continue
             _keep_best(top, at, count, 0, team_size, v, i)
         if not clean[g]:
             continue
