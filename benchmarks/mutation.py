@@ -676,6 +676,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         (*INSTRUMENTS, *KERNELS_TEAMS),
         "compiled tournament's grassroots round ranks all provinces together",
     ),
+    Mutation(
+        "M73",
+        "src/nswn/kernels/_compiled.py",
+        "    while j > 0 and v > best[row, j - 1]:\n",
+        "    while j > 0 and v >= best[row, j - 1]:\n",
+        (*INSTRUMENTS, *KERNELS_TEAMS),
+        "compiled tournament breaks ties for the later firm",
+    ),
     # ---- claims' effect functions
     Mutation(
         "C01",

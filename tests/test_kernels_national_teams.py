@@ -47,17 +47,22 @@ def contest(draw: st.DrawFn) -> dict[str, np.ndarray | int]:
     exports = column(TIED)
     if n and draw(st.booleans()):
         exports[draw(st.integers(0, n - 1))] = draw(st.sampled_from([np.nan, np.inf]))
+    share, grassroots, national = column([0.0, -0.0, 0.01, 0.5]), column([-1.0, 0.0, 0.5]), column([-1.0, 0.0, 0.5])
+    if draw(st.booleans()):
+        # scores equal to the exports, from three values: ties at every rank, in both rounds
+        exports = column([1.0, 2.0, 3.0])
+        share[:], grassroots[:], national[:] = 0.0, 0.0, 0.0
     return {
         "n_tech": n_tech,
         "n_prov": n_prov,
         "technology": technology,
         "province": province,
         "exports": exports,
-        "share": column([0.0, -0.0, 0.01, 0.5]),
+        "share": share,
         "demand": column([0.0, 1.0, 3.5], n_tech),
         "priority": column([0.0, -0.0, 0.5, 1.0, np.nan], n_tech),
-        "grassroots": column([-1.0, 0.0, 0.5]),
-        "national": column([-1.0, 0.0, 0.5]),
+        "grassroots": grassroots,
+        "national": national,
         "revenue": column([-1.0, -0.0, 0.0, 2.0, 2.0, np.inf]) + column([0.0, 0.0, np.nan]),
     }
 
@@ -132,6 +137,30 @@ def test_fused_team_by_size_is_the_reference(e: dict, team_size: int) -> None:
     with kernels.using("numba"):
         fast = ops.national_team_size(e["revenue"], segments.segment_bounds(t, n_tech), e["priority"], team_size)
     assert fast is not None and same_bits(reference, fast)
+
+
+@needs_numba
+def test_ties_go_to_the_lower_index_in_both_rounds() -> None:
+    """Scores 5, 5, 6, 5 (firm 3 in another province), two advance per province, team of two:
+    province 0 sends firms 2 and 0 (0 before 1 on the tie), province 1 firm 3; the national round
+    ties 0 and 3 at 5 and takes 0. Both paths, against these hand-worked teams."""
+    e = {
+        "n_tech": 1,
+        "n_prov": 2,
+        "technology": np.zeros(4, dtype=np.int32),
+        "province": np.array([0, 0, 0, 1], dtype=np.int16),
+        "exports": np.array([5.0, 5.0, 6.0, 5.0]),
+        "share": np.zeros(4),
+        "demand": np.ones(1),
+        "priority": np.ones(1),
+        "grassroots": np.zeros(4),
+        "national": np.zeros(4),
+    }
+    for per_province, team_size, team in ((2, 2, [0, 2]), (2, 3, [0, 2, 3]), (1, 2, [2, 3])):
+        reference = tournament_reference(e, 0.2, 1.0, per_province, team_size)
+        fast = tournament_compiled(e, 0.2, 1.0, per_province, team_size)
+        assert fast is not None
+        assert list(np.flatnonzero(reference)) == team and list(np.flatnonzero(fast)) == team
 
 
 def test_the_numpy_switch_unsorted_firms_and_nan_scores_leave_the_numpy_lines() -> None:

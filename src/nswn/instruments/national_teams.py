@@ -63,7 +63,12 @@ def measured_score(state: State, params: NationalTeamParams, noise: np.ndarray) 
 
 
 def select_team(state: State, params: NationalTeamParams, rng: np.random.Generator) -> None:
-    """Hold the tournament and set ``firms.national_team``."""
+    """Hold the tournament and set ``firms.national_team``.
+
+    The draws come first, always the same two (one standard normal per firm and round); then
+    the compiled kernels (``ops.national_team_score`` / ``ops.national_team_size``) choose the
+    team when they apply, else the NumPy lines below, which are the reference.
+    """
     firms, tech = state.firms, state.technologies
     n = len(firms)
     n_tech = len(tech)
