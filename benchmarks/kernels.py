@@ -1,9 +1,10 @@
 """Compiled kernels against the NumPy reference, measured side by side in one run.
 
-For each size (baseline scenario, 2024-2050; above the real population of 29 234 firms, a
-proportionally larger synthetic economy, ``benchmarks/scaled.py``) the NumPy reference (``NSWN_KERNELS=numpy``)
-and the compiled kernels (``NSWN_KERNELS=numba``; one thread, and two with ``NSWN_THREADS=2``)
-each run in a fresh process with the kernels already compiled. Printed:
+For each size (the baseline scenario unless ``--scenario`` names another, 2024-2050; above the
+real population of 29 234 firms, a proportionally larger synthetic economy,
+``benchmarks/scaled.py``) the NumPy reference (``NSWN_KERNELS=numpy``) and the compiled kernels
+(``NSWN_KERNELS=numba``; one thread, and two with ``NSWN_THREADS=2``) each run in a fresh
+process with the kernels already compiled. Printed:
 
 * loop seconds (wall and CPU), the ratio NumPy / compiled (of CPU seconds, which the load of
   a shared machine inflates less than wall time), and whether the recorded tables are
@@ -24,6 +25,7 @@ The numbers vary with the load of the machine (the development box is shared).
     python benchmarks/kernels.py                       # 20 000 and 100 000 firms
     python benchmarks/kernels.py --million --floors    # and 1 000 000, and the floors
     python benchmarks/kernels.py --sizes 20000 --repeats 3
+    python benchmarks/kernels.py --default --sizes 100000 --scenario export_discipline
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ PATHS = {"numpy": {"NSWN_KERNELS": "numpy"}, "numba": {"NSWN_KERNELS": "numba", 
 PATHS_2T = {"numba×2": {"NSWN_KERNELS": "numba", "NSWN_THREADS": "2", "NUMBA_NUM_THREADS": "2"}}
 
 
-def one(firms: int, seed: int) -> dict[str, Any]:
-    """Run the baseline at ``firms`` in this process; time the loop, each mechanism and instrument."""
+def one(firms: int, seed: int, name: str = "baseline") -> dict[str, Any]:
+    """Run scenario ``name`` at ``firms`` in this process; time the loop, each mechanism and instrument."""
     import hashlib
 
     import numpy as np
@@ -56,7 +58,7 @@ def one(firms: int, seed: int) -> dict[str, Any]:
     import scaled  # benchmarks/scaled.py: above the real population, a proportionally larger economy
 
     # 0: the default resolution (the whole real firm population)
-    config = to_config(scaled.scenario(firms))
+    config = to_config(scaled.scenario(firms, name))
     model = build_model(config, seed)
     agents = len(model.state.firms)
     spent: dict[str, float] = {}
@@ -103,7 +105,7 @@ COUNTED = ("exp", "log", "log1p", "expm1", "power")
 DRAWN = ("standard_normal", "random", "exponential")
 
 
-def floor(firms: int, seed: int, mean_agents: int, years: int = 2) -> dict[str, Any]:
+def floor(firms: int, seed: int, mean_agents: int, years: int = 2, name: str = "baseline") -> dict[str, Any]:
     """The floors a simulated year cannot go below, at ``firms`` agents (the scaled baseline).
 
     Counts, over the first ``years`` simulated years on the NumPy path, the random variates every
@@ -124,7 +126,7 @@ def floor(firms: int, seed: int, mean_agents: int, years: int = 2) -> dict[str, 
     from nswn.scenario.build import build_model, to_config
 
     kernels.set_backend("numpy")  # the counting wraps NumPy functions, which compiled kernels bypass
-    model = build_model(to_config(scaled.scenario(firms)), seed)
+    model = build_model(to_config(scaled.scenario(firms, name)), seed)
     draws: dict[str, int] = {}
     calls: dict[str, int] = {}
 
@@ -264,6 +266,9 @@ def main() -> None:
     parser.add_argument("--two-threads", action="store_true", help="also the compiled path with 2 threads")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--scenario", default="baseline", help="shipped scenario to run (e.g. export_discipline: national teams funded)"
+    )
+    parser.add_argument(
         "--before",
         metavar="SRC",
         help="also run another checkout's code (its src folder, e.g. /work/main/src) side by side",
@@ -277,10 +282,10 @@ def main() -> None:
     parser.add_argument("--default", action="store_true", help="also the default resolution (all real firms)")
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one(args.one, args.seed)))
+        print(json.dumps(one(args.one, args.seed, args.scenario)))
         return
     if args.floor is not None:
-        print(json.dumps(floor(args.floor, args.seed, args.mean_agents)))
+        print(json.dumps(floor(args.floor, args.seed, args.mean_agents, name=args.scenario)))
         return
     # compile once (into numba's cache) so that no measured run pays for it
     subprocess.run([sys.executable, "-c", "from nswn import kernels; kernels.compile_all()"], check=True)
@@ -296,7 +301,11 @@ def main() -> None:
             check=True,
         )
         paths = {"numpy@before": {**PATHS["numpy"], **before}, "numba@before": {**PATHS["numba"], **before}, **paths}
-    print("NumPy reference vs compiled kernels (baseline; loop wall s / CPU s; fastest of", args.repeats, "run(s))")
+    print(
+        f"NumPy reference vs compiled kernels ({args.scenario}; loop wall s / CPU s; fastest of",
+        args.repeats,
+        "run(s))",
+    )
     print(
         f"{'firms':>10} "
         + " ".join(f"{p:>13}" for p in paths)
@@ -309,7 +318,7 @@ def main() -> None:
         best: dict[str, dict[str, Any]] = {}
         for _ in range(args.repeats):
             for path, env in paths.items():  # interleaved, so that load changes hit both paths alike
-                r = child(["--one", str(firms), "--seed", str(args.seed)], env)
+                r = child(["--one", str(firms), "--seed", str(args.seed), "--scenario", args.scenario], env)
                 if path not in best or r["cpu_s"] < best[path]["cpu_s"]:
                     best[path] = r
         profiles[firms] = best
@@ -359,7 +368,10 @@ def main() -> None:
         for best in profiles.values():
             mean = (best["numba"]["agents"] + best["numba"]["final_agents"]) // 2
             f = child(
-                ["--floor", str(best["numba"]["firms"]), "--seed", str(args.seed), "--mean-agents", str(mean)],
+                [
+                    *("--floor", str(best["numba"]["firms"]), "--seed", str(args.seed)),
+                    *("--mean-agents", str(mean), "--scenario", args.scenario),
+                ],
                 PATHS["numpy"],
             )
             years = best["numba"]["years"]

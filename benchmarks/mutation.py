@@ -63,6 +63,7 @@ CLAIMS = ("tests/test_claims_effects.py", "tests/test_claims.py")
 REFERENCE = ("tests/test_reference.py",)
 # NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
 KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
+KERNELS_TEAMS = ("tests/test_kernels_national_teams.py",)
 
 
 @dataclass(frozen=True)
@@ -423,17 +424,17 @@ MUTATIONS: tuple[Mutation, ...] = (
         I + "national_teams.py",
         "score = firms.exports + params.score_domestic_weight * firms.share * demand",
         "score = firms.exports",
-        INSTRUMENTS,
+        (*INSTRUMENTS, *KERNELS_TEAMS),
         "tournament score ignores domestic sales",
     ),
     Mutation(
         "M43",
         I + "national_teams.py",
-        "segments.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size)\n"
-        "            & advance",
-        "segments.group_top(np.where(eligible, national, -np.inf), firms.technology, n_tech, params.team_size)\n"
-        "            & eligible",
-        INSTRUMENTS,
+        "ops.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size)\n"
+        "                & advance",
+        "ops.group_top(np.where(eligible, national, -np.inf), firms.technology, n_tech, params.team_size)\n"
+        "                & eligible",
+        (*INSTRUMENTS, *KERNELS_TEAMS),
         "national round ignores the province round",
     ),
     Mutation(
@@ -531,7 +532,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         I + "national_teams.py",
         "return np.asarray(score * np.exp(params.referee_noise * noise))",
         "return np.asarray(score)",
-        INSTRUMENTS + ("tests/test_instruments_directional.py",),
+        (*INSTRUMENTS, "tests/test_instruments_directional.py", *KERNELS_TEAMS),
         "the referee measures without noise",
     ),
     Mutation(
@@ -664,6 +665,24 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            key[i] = log_revenue[i]\n",
         INSTRUMENTS,
         "compiled associations pick members by size alone (no Gumbel noise)",
+    ),
+    # the compiled national-team tournament (the NumPy lines are judged by M42, M43, M55 above,
+    # through the comparison of both paths)
+    Mutation(
+        "M72",
+        "src/nswn/kernels/_compiled.py",
+        "            p = province[i]\n",
+        "            p = 0\n",
+        (*INSTRUMENTS, *KERNELS_TEAMS),
+        "compiled tournament's grassroots round ranks all provinces together",
+    ),
+    Mutation(
+        "M73",
+        "src/nswn/kernels/_compiled.py",
+        "    while j > 0 and v > best[row, j - 1]:\n",
+        "    while j > 0 and v >= best[row, j - 1]:\n",
+        (*INSTRUMENTS, *KERNELS_TEAMS),
+        "compiled tournament breaks ties for the later firm",
     ),
     # ---- claims' effect functions
     Mutation(

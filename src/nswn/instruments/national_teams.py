@@ -63,28 +63,58 @@ def measured_score(state: State, params: NationalTeamParams, noise: np.ndarray) 
 
 
 def select_team(state: State, params: NationalTeamParams, rng: np.random.Generator) -> None:
-    """Hold the tournament and set ``firms.national_team``."""
+    """Hold the tournament and set ``firms.national_team``.
+
+    The draws come first, always the same two (one standard normal per firm and round); then
+    the compiled kernels (``ops.national_team_score`` / ``ops.national_team_size``) choose the
+    team when they apply, else the NumPy lines below, which are the reference.
+    """
     firms, tech = state.firms, state.technologies
     n = len(firms)
     n_tech = len(tech)
     grassroots_noise = rng.standard_normal(n)
     national_noise = rng.standard_normal(n)
-    eligible = tech.priority[firms.technology] > 0
+    bounds = state.technology_bounds()
+    n_prov = len(state.provinces)
+    # compiled: one pass over each priority technology's segment, both rounds fused (None: the
+    # NumPy lines below, which are the reference)
     if params.selection == "size":
-        team = (
-            ops.group_top(np.where(eligible, firms.revenue, -np.inf), firms.technology, n_tech, params.team_size)
-            & eligible
-        )
+        team = ops.national_team_size(firms.revenue, bounds, tech.priority, params.team_size)
     else:
-        n_prov = len(state.provinces)
-        local_group = firms.technology.astype(np.int64) * n_prov + firms.province
-        local = measured_score(state, params, grassroots_noise)
-        advance = (
-            ops.group_top(np.where(eligible, local, -np.inf), local_group, n_tech * n_prov, params.per_province)
-            & eligible
+        team = ops.national_team_score(
+            firms.exports,
+            firms.share,
+            tech.demand,
+            grassroots_noise,
+            national_noise,
+            firms.province,
+            n_prov,
+            bounds,
+            tech.priority,
+            referee_noise=params.referee_noise,
+            domestic_weight=params.score_domestic_weight,
+            per_province=params.per_province,
+            team_size=params.team_size,
         )
-        national = measured_score(state, params, national_noise)
-        team = ops.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size) & advance
+    if team is None:
+        eligible = tech.priority[firms.technology] > 0
+        if params.selection == "size":
+            team = (
+                ops.group_top(np.where(eligible, firms.revenue, -np.inf), firms.technology, n_tech, params.team_size)
+                & eligible
+            )
+        else:
+            local_group = firms.technology.astype(np.int64) * n_prov + firms.province
+            local = measured_score(state, params, grassroots_noise)
+            advance = (
+                ops.group_top(np.where(eligible, local, -np.inf), local_group, n_tech * n_prov, params.per_province)
+                & eligible
+            )
+            national = measured_score(state, params, national_noise)
+            team = (
+                ops.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size)
+                & advance
+            )
     firms.national_team = team
 
 

@@ -473,6 +473,7 @@ def warm_up() -> None:
     )
     warm_up_firm_layer()  # defined in the innovation and markets section below
     warm_up_allocation()  # defined in the local allocation section below
+    warm_up_national_teams()  # defined in the national teams section below
 
 
 # ---- innovation and markets ----
@@ -985,3 +986,129 @@ def warm_up_allocation() -> None:
     local_payments(measured, np.exp(shifted), province, np.ones(2), 1.0, 6.0, t, soe, 2, np.zeros(3))
     association_members(values, values, bounds, np.array([1, 1], dtype=np.int64))
     megaproject_weights(values, soe, bounds, np.array([2, 1], dtype=np.int64), 1)
+
+
+# ---- national teams ----
+# The tournament of ``instruments.national_teams.select_team`` (model.md §6.8) in one pass over
+# each priority technology's segment. The referee's noise is drawn by the mechanism's generator
+# and ``exp(σ_ref ε)`` taken by NumPy; the kernels form the scores, run the province round and the
+# national round, and return the team. No sums: only products, comparisons and moves.
+
+
+@njit(cache=True)
+def _keep_best(best, where, held, row, want, v, i):  # type: ignore[no-untyped-def]
+    """Offer ``v`` (position ``i``) to row ``row`` of a ``want``-long buffer kept sorted by
+    (value descending, position ascending); positions are offered in increasing order, so a
+    later equal value stays behind (``_top_of``'s rule). ``held[row]``: entries in use."""
+    h = held[row]
+    if h == want and not v > best[row, want - 1]:
+        return
+    j = h if h < want else want - 1
+    while j > 0 and v > best[row, j - 1]:
+        best[row, j] = best[row, j - 1]
+        where[row, j] = where[row, j - 1]
+        j -= 1
+    best[row, j] = v
+    where[row, j] = i
+    if h < want:
+        held[row] = h + 1
+
+
+@njit(cache=True, parallel=PARALLEL)
+def national_team_score(  # type: ignore[no-untyped-def]
+    exports,
+    share,
+    demand,
+    local_factor,
+    national_factor,
+    province,
+    n_prov,
+    bounds,
+    priority,
+    weight,
+    per_province,
+    team_size,
+):
+    """The two-tier tournament per priority technology (firms sorted by technology).
+
+    Score ``S_i = (x_i + (λ_s s_i) D_t) · factor_i`` with the grassroots factor, then the
+    ``per_province`` best of each province advance; each advancer is scored again with the
+    national factor and the ``team_size`` best of ``where(advance, S', −inf)`` form the team
+    (then ``& advance``), ties by index in both rounds: exactly ``select_team``'s NumPy lines
+    (``group_top`` by technology × province, then by technology) when no score of the
+    rounds is NaN. Returns ``(ok, team)``; ``ok`` is False when a score is NaN (``group_top``'s
+    NaN rule then depends on whether the groups are sorted: the NumPy lines must run).
+    """
+    n = len(exports)
+    n_tech = len(bounds) - 1
+    team = np.zeros(n, dtype=np.bool_)
+    advance = np.zeros(n, dtype=np.bool_)
+    clean = np.ones(n_tech, dtype=np.bool_)
+    for g in prange(n_tech):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        if not priority[g] > 0 or hi <= lo or per_province <= 0 or team_size <= 0:
+            continue
+        # province round: one scan keeping each province's best per_province
+        best = np.empty((n_prov, per_province))
+        where = np.empty((n_prov, per_province), dtype=np.intp)
+        held = np.zeros(n_prov, dtype=np.intp)
+        d = demand[g]
+        for i in range(lo, hi):
+            s = (exports[i] + weight * share[i] * d) * local_factor[i]
+            if s != s:
+                clean[g] = False
+                break
+            p = province[i]
+            if held[p] == per_province and not s > best[p, per_province - 1]:
+                continue  # the common case, tested here: a call passes its arrays by reference count
+            _keep_best(best, where, held, p, per_province, s, i)
+        if not clean[g]:
+            continue
+        for p in range(n_prov):
+            for j in range(held[p]):
+                advance[where[p, j]] = True
+        # national round: the team_size best of where(advance, S', -inf), then & advance
+        top = np.empty((1, team_size))
+        at = np.empty((1, team_size), dtype=np.intp)
+        count = np.zeros(1, dtype=np.intp)
+        for i in range(lo, hi):
+            if advance[i]:
+                v = (exports[i] + weight * share[i] * d) * national_factor[i]
+                if v != v:
+                    clean[g] = False
+                    break
+            else:
+                v = -np.inf
+            if count[0] == team_size and not v > top[0, team_size - 1]:
+                continue
+            _keep_best(top, at, count, 0, team_size, v, i)
+        if not clean[g]:
+            continue
+        for j in range(count[0]):
+            team[at[0, j]] = advance[at[0, j]]
+    ok = True
+    for g in range(n_tech):
+        ok = ok and clean[g]
+    return ok, team
+
+
+@njit(cache=True, parallel=PARALLEL)
+def national_team_size(revenue, bounds, priority, team_size):  # type: ignore[no-untyped-def]
+    """``selection: size``: each priority technology's ``team_size`` largest firms by revenue
+    (ties: lower index first; ``segments.group_top``'s rule, NaN included), nobody elsewhere:
+    exactly ``group_top(where(eligible, revenue, −inf), t, n_tech, team_size) & eligible``."""
+    team = np.zeros(len(revenue), dtype=np.bool_)
+    for g in prange(len(bounds) - 1):
+        if priority[g] > 0:
+            _top_segment(revenue, bounds[g], bounds[g + 1], team_size, team)
+    return team
+
+
+def warm_up_national_teams() -> None:
+    """Compile (or load) the kernels of this section for the argument types the model uses."""
+    values = np.array([1.0, 2.0, 3.0])
+    province = np.array([1, 0, 1], dtype=np.int16)
+    bounds = np.array([0, 2, 3], dtype=np.intp)
+    national_team_score(values, values, np.ones(2), values, values, province, 2, bounds, np.ones(2), 1.0, 2, 1)
+    national_team_size(values, bounds, np.ones(2), 1)

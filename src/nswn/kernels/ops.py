@@ -539,3 +539,77 @@ def megaproject_weights(
     return module().megaproject_weights(  # type: ignore[no-any-return]
         np.asarray(revenue, dtype=np.float64), soe, bounds, np.asarray(route, dtype=np.int64), int(leaders)
     )
+
+
+# ---- national teams ----
+
+
+def national_team_score(
+    exports: np.ndarray,
+    share: np.ndarray,
+    demand: np.ndarray,
+    grassroots_noise: np.ndarray,
+    national_noise: np.ndarray,
+    province: np.ndarray,
+    n_prov: int,
+    bounds: NDArray[np.intp] | None,
+    priority: np.ndarray,
+    *,
+    referee_noise: float,
+    domestic_weight: float,
+    per_province: int,
+    team_size: int,
+) -> NDArray[np.bool_] | None:
+    """The national-team tournament, ``selection: score`` (compiled path, firms sorted by technology).
+
+    Parameters
+    ----------
+    exports, share, grassroots_noise, national_noise, province
+        Per firm, shape ``(n,)``: exports (bn CNY), market share, the two rounds' standard
+        normal referee draws, province index (``< n_prov``).
+    demand, priority
+        Per technology, shape ``(n_tech,)``: demand (bn CNY) and priority weight ``w_t``.
+    bounds
+        Segment offsets of the firms' technologies (``State.technology_bounds``), or ``None``.
+
+    Returns
+    -------
+    The team mask, shape ``(n,)``, exactly as the NumPy lines of
+    ``instruments.national_teams.select_team`` (model.md §6.8); ``None`` when they must run
+    instead (NumPy switch, firms not sorted, or a NaN score). ``exp(σ_ref ε)`` of each round
+    is taken here by NumPy, into new arrays (the draws are left as they are).
+    """
+    if not compiled() or bounds is None:
+        return None
+    local_factor = referee_noise * np.asarray(grassroots_noise, dtype=np.float64)
+    np.exp(local_factor, out=local_factor)
+    national_factor = referee_noise * np.asarray(national_noise, dtype=np.float64)
+    np.exp(national_factor, out=national_factor)
+    ok, team = module().national_team_score(
+        np.asarray(exports, dtype=np.float64),
+        np.asarray(share, dtype=np.float64),
+        np.asarray(demand, dtype=np.float64),
+        local_factor,
+        national_factor,
+        province,
+        int(n_prov),
+        bounds,
+        np.asarray(priority, dtype=np.float64),
+        float(domestic_weight),
+        int(per_province),
+        int(team_size),
+    )
+    return team if ok else None
+
+
+def national_team_size(
+    revenue: np.ndarray, bounds: NDArray[np.intp] | None, priority: np.ndarray, team_size: int
+) -> NDArray[np.bool_] | None:
+    """``selection: size``: the ``team_size`` largest firms by revenue of each priority
+    technology (``priority > 0``), shape ``(n,)``, exactly as the NumPy lines of
+    ``select_team`` (compiled path, firms sorted by technology); else ``None``."""
+    if not compiled() or bounds is None:
+        return None
+    return module().national_team_size(  # type: ignore[no-any-return]
+        np.asarray(revenue, dtype=np.float64), bounds, np.asarray(priority, dtype=np.float64), int(team_size)
+    )
