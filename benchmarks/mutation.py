@@ -29,6 +29,7 @@ Usage::
     .venv/bin/python benchmarks/mutation.py                 # all mutations (make mutation)
     .venv/bin/python benchmarks/mutation.py --only M01,M07  # some
     .venv/bin/python benchmarks/mutation.py --list          # show the list
+    .venv/bin/python benchmarks/mutation.py --stale         # which are stale now (runs no tests)
     .venv/bin/python benchmarks/mutation.py --json out.json # also write the results
 
 Not part of ``make test``. The measured score is in docs/performance.md ("Mutation score").
@@ -95,24 +96,25 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M02",
         M + "markets.py",
-        "tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports",
-        "tech.foreign_output += 0.0",
+        "        tech.china_output += produced\n"
+        "        tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports\n",
+        "        tech.china_output += produced\n        tech.foreign_output += 0.0\n",
         MARKETS,
-        "foreign competitor accumulates no experience",
+        "foreign competitor accumulates no experience (compiled path's settle)",
     ),
     Mutation(
         "M03",
         M + "markets.py",
-        "        + np.log1p(tech.friction)\n",
-        "        - np.log1p(tech.friction)\n",
+        "implied = 1.0 / (1.0 + (1.0 + friction) * np.exp(-z))",
+        "implied = 1.0 / (1.0 + np.exp(-z) / (1.0 + friction))",
         MARKETS,
-        "trade friction's sign flipped",
+        "trade friction's sign flipped (in the same-year equilibrium solver)",
     ),
     Mutation(
         "M04",
         M + "markets.py",
-        "np.maximum(0.0, tech.world_share - params.friction_threshold)",
-        "np.maximum(0.0, params.friction_threshold - tech.world_share)",
+        "friction = slope * np.maximum(0.0, mid - threshold)",
+        "friction = slope * np.maximum(0.0, threshold - mid)",
         MARKETS,
         "friction rises below the threshold instead of above",
     ),
@@ -143,8 +145,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M08",
         M + "markets.py",
-        "tech.foreign_log_appeal + _safe_log(tech.market_access)",
-        "tech.foreign_log_appeal",
+        "        + _safe_log(tech.market_access)\n",
+        "",
         MARKETS,
         "foreign presence in China ignores market access",
     ),
@@ -282,8 +284,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M25",
         M + "macro.py",
-        "growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)",
-        "growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag",
+        "growth = base - drag + keep * max(drag, 0.0)",
+        "growth = base - drag",
         MACRO,
         "keep_manufacturing refuses nothing",
     ),
@@ -429,10 +431,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M43",
         I + "national_teams.py",
-        "segments.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size)\n"
-        "            & advance",
-        "segments.group_top(np.where(eligible, national, -np.inf), firms.technology, n_tech, params.team_size)\n"
-        "            & eligible",
+        "team = ops.group_top(np.where(advance, national, -np.inf), firms.technology, n_tech, params.team_size)"
+        " & advance",
+        "team = ops.group_top(np.where(eligible, national, -np.inf), firms.technology, n_tech, params.team_size)"
+        " & eligible",
         INSTRUMENTS,
         "national round ignores the province round",
     ),
@@ -537,8 +539,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M56",
         M + "environment.py",
-        "tech.frontier += p.frontier_growth_scale * tech.frontier_growth",
-        "tech.frontier += tech.frontier_growth",
+        "growth, learning = p.frontier_growth_scale * tech.frontier_growth, foreign_learning(state, p)",
+        "growth, learning = tech.frontier_growth, foreign_learning(state, p)",
         ENVIRONMENT,
         "frontier growth ignores its scale",
     ),
@@ -665,6 +667,32 @@ MUTATIONS: tuple[Mutation, ...] = (
         INSTRUMENTS,
         "compiled associations pick members by size alone (no Gumbel noise)",
     ),
+    # ---- the compiled market kernels (the default path since the fused kernels; the NumPy lines of
+    # M07, M09 and M51 are called directly by the behaviour tests, these by Markets.step)
+    Mutation(
+        "M72",
+        "src/nswn/kernels/_compiled.py",
+        "                losing_soe[i] = soe[i]\n",
+        "                losing_soe[i] = True\n",
+        MARKETS,
+        "compiled settle: SOE losses count private firms' losses too",
+    ),
+    Mutation(
+        "M73",
+        "src/nswn/kernels/_compiled.py",
+        "            r = share[i] * demand[g] + x\n",
+        "            r = share[i] * demand[g]\n",
+        MARKETS,
+        "compiled settle: revenue drops exports",
+    ),
+    Mutation(
+        "M74",
+        "src/nswn/kernels/_compiled.py",
+        "            else:\n                streak[i] = 0\n",
+        "            else:\n                streak[i] = loss_streak[i]\n",
+        MARKETS,
+        "compiled settle: a profitable year no longer resets the loss streak",
+    ),
     # ---- claims' effect functions
     Mutation(
         "C01",
@@ -766,6 +794,16 @@ def check_import(tree: Path) -> None:
         raise SystemExit(f"mutation harness: the tests would import {imported}, not the temporary copy in {tree}")
 
 
+def stale_mutations(mutations: list[Mutation], tree: Path) -> list[tuple[Mutation, int]]:
+    """The mutations whose source text does not occur exactly once in ``tree``, with the count."""
+    found = []
+    for m in mutations:
+        count = (tree / m.path).read_text(encoding="utf-8").count(m.old)
+        if count != 1:
+            found.append((m, count))
+    return found
+
+
 def run_one(tree: Path, mutation: Mutation, timeout: float, reference: bool) -> Outcome:
     target = tree / mutation.path
     original = target.read_text(encoding="utf-8")
@@ -796,6 +834,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated mutation ids")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    parser.add_argument(
+        "--stale", action="store_true", help="report the stale mutations in this tree and exit (runs no tests)"
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (default 300)")
     parser.add_argument("--no-reference", action="store_true", help="do not rerun survivors against the reference")
     parser.add_argument("--json", type=Path, help="write the outcomes to this file")
@@ -813,6 +854,12 @@ def main(argv: list[str] | None = None) -> int:
         for m in chosen:
             print(f"{m.id}  {m.path}: {m.what}  [{' '.join(m.tests)}]")
         return 0
+    if args.stale:
+        stale_now = stale_mutations(chosen, ROOT)
+        for m, count in stale_now:
+            print(f"{m.id} stale  {m.path}: source text found {count} times  ({m.what})")
+        print(f"{len(chosen) - len(stale_now)} current, {len(stale_now)} stale of {len(chosen)}")
+        return 1 if stale_now else 0
 
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="nswn-mutation-") as tmp:
