@@ -64,6 +64,15 @@ CLAIMS = ("tests/test_claims_effects.py", "tests/test_claims.py")
 REFERENCE = ("tests/test_reference.py",)
 # NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
 KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
+# the same for the firm layer (innovation, markets, entry and exit): one step of innovation on
+# both paths, its first pass against the NumPy functions, and whole runs table by table
+FIRM_LAYER = "tests/test_kernels_firm_layer.py::"
+KERNELS_INNOVATION = (
+    FIRM_LAYER + "test_innovation_step_is_the_reference",
+    FIRM_LAYER + "test_innovation_terms_are_the_reference_functions",
+)
+KERNELS_MARKETS = (FIRM_LAYER + "test_market_step_is_the_reference",)
+KERNELS_WHOLE_RUNS = (FIRM_LAYER + "test_whole_runs_are_identical_table_by_table",)
 
 
 @dataclass(frozen=True)
@@ -220,7 +229,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "entry_exit.py",
         "leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)",
         "leaving = firms.loss_streak >= p.exit_after",
-        ENTRY,
+        (*ENTRY, *KERNELS_WHOLE_RUNS),
         "SOEs exit too (no soft budget)",
     ),
     Mutation(
@@ -245,7 +254,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "innovation = np.where(success & (draw > 0.0), draw, 0.0)",
         "innovation = np.where(success & (draw > 0.0) & (firms.founder != 3), draw, 0.0)",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "spin-offs never innovate",
     ),
     Mutation(
@@ -253,7 +262,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "tau = np.where(firms.partner >= 0, params.paired_transfer_efficiency, params.transfer_efficiency)",
         "tau = np.where(firms.partner >= 0, params.transfer_efficiency, params.paired_transfer_efficiency)",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "paired and lone transfer efficiencies swapped",
     ),
     Mutation(
@@ -261,7 +270,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * absorptive * gap",
         "emulation = p.emulation_rate * tech.emulability[t] * absorptive * gap",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "emulation ignores know-how access (export controls)",
     ),
     # ---- macro
@@ -509,7 +518,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "entry_exit.py",
         "(firms.loss_streak >= p.exit_after)",
         "(firms.loss_streak > p.exit_after)",
-        ENTRY,
+        (*ENTRY, *KERNELS_WHOLE_RUNS),
         "exit one loss-making year late",
     ),
     Mutation(
@@ -549,7 +558,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "absorptive = member_rd / (member_rd + half)",
         "absorptive = member_rd / (member_rd + 2.0 * half)",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "absorptive capacity's half-point doubled",
     ),
     Mutation(
@@ -590,7 +599,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "src/nswn/mechanisms/markets.py",
         "e_firm, e_foreign = _relative(state, log_e + np.log(firms.weight), foreign_log_presence(state, params))",
         "e_firm, e_foreign = _relative(state, log_e, foreign_log_presence(state, params))",
-        ("tests/test_population.py", "tests/test_markets.py"),
+        ("tests/test_population.py", "tests/test_markets.py", *KERNELS_MARKETS),
         "a super-individual holds one logit share instead of its members'",
     ),
     Mutation(
@@ -598,7 +607,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "src/nswn/mechanisms/entry_exit.py",
         "tech.exits = segments.group_sum(leaving * firms.weight, t, n_tech)",
         "tech.exits = segments.group_sum(leaving, t, n_tech)",
-        ENTRY,
+        (*ENTRY, *KERNELS_WHOLE_RUNS),
         "exits count agents, not the real firms they stand for",
     ),
     Mutation(
@@ -606,7 +615,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "src/nswn/mechanisms/innovation.py",
         "member_rd = rd / firms.weight  # one member's R&D when an agent stands for several firms",
         "member_rd = rd  # one member's R&D when an agent stands for several firms",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "a super-individual's R&D counted as one member's",
     ),
     Mutation(
@@ -692,6 +701,80 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            else:\n                streak[i] = loss_streak[i]\n",
         MARKETS,
         "compiled settle: a profitable year no longer resets the loss streak",
+    ),
+    # ---- the compiled innovation and demography kernels (the default path; M17, M21 and M22 break
+    # the NumPy lines of the same rules, judged by the NumPy-vs-compiled comparisons)
+    Mutation(
+        "M75",
+        "src/nswn/kernels/_compiled.py",
+        "            go = (not soe[i]) and loss_streak[i] >= exit_after\n",
+        "            go = loss_streak[i] >= exit_after\n",
+        ENTRY,
+        "compiled demography: SOEs exit too (no soft budget)",
+    ),
+    Mutation(
+        "M76",
+        "src/nswn/kernels/_compiled.py",
+        "tau = (tau_pair if partner[i] >= 0 else tau_lone) + bonus[t]",
+        "tau = (tau_lone if partner[i] >= 0 else tau_pair) + bonus[t]",
+        INNOVATION,
+        "compiled knowledge gate: paired and lone transfer efficiencies swapped",
+    ),
+    Mutation(
+        "M77",
+        "src/nswn/kernels/_compiled.py",
+        "e = (((emulation_rate * emulability[t]) * access[t]) * absorptive) * (-gap_expm1[i])",
+        "e = ((emulation_rate * emulability[t]) * absorptive) * (-gap_expm1[i])",
+        INNOVATION,
+        "compiled emulation ignores know-how access (export controls)",
+    ),
+    Mutation(
+        "M78",
+        I + "unveiling_the_list.py",
+        "firms.capability, noise_firm, state.technology_bounds(), p.firm_alignment, p.jury_noise, p.winners",
+        "firms.capability, noise_firm, state.technology_bounds(), 0.0, p.jury_noise, p.winners",
+        INSTRUMENTS,
+        "compiled challenge: firm bids lose their alignment credit",
+    ),
+    Mutation(
+        "M79",
+        "src/nswn/kernels/_compiled.py",
+        "            go = (not soe[i]) and loss_streak[i] >= exit_after\n",
+        "            go = (not soe[i]) and loss_streak[i] > exit_after\n",
+        ENTRY,
+        "compiled demography: exit one loss-making year late",
+    ),
+    Mutation(
+        "M80",
+        "src/nswn/kernels/_compiled.py",
+        "absorptive = m / (m + half[i])",
+        "absorptive = m / (m + 2.0 * half[i])",
+        INNOVATION,
+        "compiled emulation: absorptive capacity's half-point doubled",
+    ),
+    Mutation(
+        "M81",
+        "src/nswn/kernels/_compiled.py",
+        "            x += (1.0 if go else 0.0) * w\n",
+        "            x += 1.0 if go else 0.0\n",
+        ENTRY,
+        "compiled demography: exits count agents, not the real firms they stand for",
+    ),
+    Mutation(
+        "M82",
+        "src/nswn/kernels/_compiled.py",
+        "        m = r / weight[i]\n",
+        "        m = r\n",
+        INNOVATION,
+        "compiled innovation: a super-individual's R&D counted as one member's",
+    ),
+    Mutation(
+        "M83",
+        "src/nswn/kernels/_compiled.py",
+        "share_arg[i] = (v + log_weight[i]) - p",
+        "share_arg[i] = v - p",
+        ("tests/test_population.py", "tests/test_markets.py"),
+        "compiled markets: a super-individual holds one logit share instead of its members'",
     ),
     # ---- claims' effect functions
     Mutation(

@@ -54,4 +54,7 @@ def test_every_listed_mutation_is_current_and_changes_the_code(harness: ModuleTy
     for m in mutations:
         assert m.tests, m.id
         for test in m.tests:
-            assert (harness.ROOT / test).is_file(), (m.id, test)
+            path, _, function = test.partition("::")
+            assert (harness.ROOT / path).is_file(), (m.id, test)
+            if function:  # a test node: the function must still exist in that file
+                assert f"def {function}(" in (harness.ROOT / path).read_text(encoding="utf-8"), (m.id, test)
