@@ -29,6 +29,7 @@ Usage::
     .venv/bin/python benchmarks/mutation.py                 # all mutations (make mutation)
     .venv/bin/python benchmarks/mutation.py --only M01,M07  # some
     .venv/bin/python benchmarks/mutation.py --list          # show the list
+    .venv/bin/python benchmarks/mutation.py --stale         # which are stale now (runs no tests)
     .venv/bin/python benchmarks/mutation.py --json out.json # also write the results
 
 Not part of ``make test``. The measured score is in docs/performance.md ("Mutation score").
@@ -64,6 +65,15 @@ REFERENCE = ("tests/test_reference.py",)
 # NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
 KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
 KERNELS_TEAMS = ("tests/test_kernels_national_teams.py",)
+# the same for the firm layer (innovation, markets, entry and exit): one step of innovation on
+# both paths, its first pass against the NumPy functions, and whole runs table by table
+FIRM_LAYER = "tests/test_kernels_firm_layer.py::"
+KERNELS_INNOVATION = (
+    FIRM_LAYER + "test_innovation_step_is_the_reference",
+    FIRM_LAYER + "test_innovation_terms_are_the_reference_functions",
+)
+KERNELS_MARKETS = (FIRM_LAYER + "test_market_step_is_the_reference",)
+KERNELS_WHOLE_RUNS = (FIRM_LAYER + "test_whole_runs_are_identical_table_by_table",)
 
 
 @dataclass(frozen=True)
@@ -96,24 +106,25 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M02",
         M + "markets.py",
-        "tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports",
-        "tech.foreign_output += 0.0",
+        "        tech.china_output += produced\n"
+        "        tech.foreign_output += tech.foreign_share * tech.demand + tech.foreign_exports\n",
+        "        tech.china_output += produced\n        tech.foreign_output += 0.0\n",
         MARKETS,
-        "foreign competitor accumulates no experience",
+        "foreign competitor accumulates no experience (compiled path's settle)",
     ),
     Mutation(
         "M03",
         M + "markets.py",
-        "        + np.log1p(tech.friction)\n",
-        "        - np.log1p(tech.friction)\n",
+        "implied = 1.0 / (1.0 + (1.0 + friction) * np.exp(-z))",
+        "implied = 1.0 / (1.0 + np.exp(-z) / (1.0 + friction))",
         MARKETS,
-        "trade friction's sign flipped",
+        "trade friction's sign flipped (in the same-year equilibrium solver)",
     ),
     Mutation(
         "M04",
         M + "markets.py",
-        "np.maximum(0.0, tech.world_share - params.friction_threshold)",
-        "np.maximum(0.0, params.friction_threshold - tech.world_share)",
+        "friction = slope * np.maximum(0.0, mid - threshold)",
+        "friction = slope * np.maximum(0.0, threshold - mid)",
         MARKETS,
         "friction rises below the threshold instead of above",
     ),
@@ -144,8 +155,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M08",
         M + "markets.py",
-        "tech.foreign_log_appeal + _safe_log(tech.market_access)",
-        "tech.foreign_log_appeal",
+        "        + _safe_log(tech.market_access)\n",
+        "",
         MARKETS,
         "foreign presence in China ignores market access",
     ),
@@ -219,7 +230,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "entry_exit.py",
         "leaving = (~firms.soe) & (firms.loss_streak >= p.exit_after)",
         "leaving = firms.loss_streak >= p.exit_after",
-        ENTRY,
+        (*ENTRY, *KERNELS_WHOLE_RUNS),
         "SOEs exit too (no soft budget)",
     ),
     Mutation(
@@ -244,7 +255,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "innovation = np.where(success & (draw > 0.0), draw, 0.0)",
         "innovation = np.where(success & (draw > 0.0) & (firms.founder != 3), draw, 0.0)",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "spin-offs never innovate",
     ),
     Mutation(
@@ -252,7 +263,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "tau = np.where(firms.partner >= 0, params.paired_transfer_efficiency, params.transfer_efficiency)",
         "tau = np.where(firms.partner >= 0, params.transfer_efficiency, params.paired_transfer_efficiency)",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "paired and lone transfer efficiencies swapped",
     ),
     Mutation(
@@ -260,7 +271,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "emulation = p.emulation_rate * tech.emulability[t] * tech.knowhow_access[t] * absorptive * gap",
         "emulation = p.emulation_rate * tech.emulability[t] * absorptive * gap",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "emulation ignores know-how access (export controls)",
     ),
     # ---- macro
@@ -283,8 +294,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M25",
         M + "macro.py",
-        "growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag + keep * max(drag, 0.0)",
-        "growth = 1.0 + p.traditional_growth + p.upgrade_return * upgrade - drag",
+        "growth = base - drag + keep * max(drag, 0.0)",
+        "growth = base - drag",
         MACRO,
         "keep_manufacturing refuses nothing",
     ),
@@ -508,7 +519,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "entry_exit.py",
         "(firms.loss_streak >= p.exit_after)",
         "(firms.loss_streak > p.exit_after)",
-        ENTRY,
+        (*ENTRY, *KERNELS_WHOLE_RUNS),
         "exit one loss-making year late",
     ),
     Mutation(
@@ -538,8 +549,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M56",
         M + "environment.py",
-        "tech.frontier += p.frontier_growth_scale * tech.frontier_growth",
-        "tech.frontier += tech.frontier_growth",
+        "growth, learning = p.frontier_growth_scale * tech.frontier_growth, foreign_learning(state, p)",
+        "growth, learning = tech.frontier_growth, foreign_learning(state, p)",
         ENVIRONMENT,
         "frontier growth ignores its scale",
     ),
@@ -548,7 +559,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         M + "innovation.py",
         "absorptive = member_rd / (member_rd + half)",
         "absorptive = member_rd / (member_rd + 2.0 * half)",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "absorptive capacity's half-point doubled",
     ),
     Mutation(
@@ -589,7 +600,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "src/nswn/mechanisms/markets.py",
         "e_firm, e_foreign = _relative(state, log_e + np.log(firms.weight), foreign_log_presence(state, params))",
         "e_firm, e_foreign = _relative(state, log_e, foreign_log_presence(state, params))",
-        ("tests/test_population.py", "tests/test_markets.py"),
+        ("tests/test_population.py", "tests/test_markets.py", *KERNELS_MARKETS),
         "a super-individual holds one logit share instead of its members'",
     ),
     Mutation(
@@ -597,7 +608,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "src/nswn/mechanisms/entry_exit.py",
         "tech.exits = segments.group_sum(leaving * firms.weight, t, n_tech)",
         "tech.exits = segments.group_sum(leaving, t, n_tech)",
-        ENTRY,
+        (*ENTRY, *KERNELS_WHOLE_RUNS),
         "exits count agents, not the real firms they stand for",
     ),
     Mutation(
@@ -605,7 +616,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "src/nswn/mechanisms/innovation.py",
         "member_rd = rd / firms.weight  # one member's R&D when an agent stands for several firms",
         "member_rd = rd  # one member's R&D when an agent stands for several firms",
-        INNOVATION,
+        (*INNOVATION, *KERNELS_INNOVATION),
         "a super-individual's R&D counted as one member's",
     ),
     Mutation(
@@ -666,10 +677,110 @@ MUTATIONS: tuple[Mutation, ...] = (
         INSTRUMENTS,
         "compiled associations pick members by size alone (no Gumbel noise)",
     ),
+    # ---- the compiled market kernels (the default path since the fused kernels; the NumPy lines of
+    # M07, M09 and M51 are called directly by the behaviour tests, these by Markets.step)
+    Mutation(
+        "M72",
+        "src/nswn/kernels/_compiled.py",
+        "                losing_soe[i] = soe[i]\n",
+        "                losing_soe[i] = True\n",
+        MARKETS,
+        "compiled settle: SOE losses count private firms' losses too",
+    ),
+    Mutation(
+        "M73",
+        "src/nswn/kernels/_compiled.py",
+        "            r = share[i] * demand[g] + x\n",
+        "            r = share[i] * demand[g]\n",
+        MARKETS,
+        "compiled settle: revenue drops exports",
+    ),
+    Mutation(
+        "M74",
+        "src/nswn/kernels/_compiled.py",
+        "            else:\n                streak[i] = 0\n",
+        "            else:\n                streak[i] = loss_streak[i]\n",
+        MARKETS,
+        "compiled settle: a profitable year no longer resets the loss streak",
+    ),
+    # ---- the compiled innovation and demography kernels (the default path; M17, M21 and M22 break
+    # the NumPy lines of the same rules, judged by the NumPy-vs-compiled comparisons)
+    Mutation(
+        "M75",
+        "src/nswn/kernels/_compiled.py",
+        "            go = (not soe[i]) and loss_streak[i] >= exit_after\n",
+        "            go = loss_streak[i] >= exit_after\n",
+        ENTRY,
+        "compiled demography: SOEs exit too (no soft budget)",
+    ),
+    Mutation(
+        "M76",
+        "src/nswn/kernels/_compiled.py",
+        "tau = (tau_pair if partner[i] >= 0 else tau_lone) + bonus[t]",
+        "tau = (tau_lone if partner[i] >= 0 else tau_pair) + bonus[t]",
+        INNOVATION,
+        "compiled knowledge gate: paired and lone transfer efficiencies swapped",
+    ),
+    Mutation(
+        "M77",
+        "src/nswn/kernels/_compiled.py",
+        "e = (((emulation_rate * emulability[t]) * access[t]) * absorptive) * (-gap_expm1[i])",
+        "e = ((emulation_rate * emulability[t]) * absorptive) * (-gap_expm1[i])",
+        INNOVATION,
+        "compiled emulation ignores know-how access (export controls)",
+    ),
+    Mutation(
+        "M78",
+        I + "unveiling_the_list.py",
+        "firms.capability, noise_firm, state.technology_bounds(), p.firm_alignment, p.jury_noise, p.winners",
+        "firms.capability, noise_firm, state.technology_bounds(), 0.0, p.jury_noise, p.winners",
+        INSTRUMENTS,
+        "compiled challenge: firm bids lose their alignment credit",
+    ),
+    Mutation(
+        "M79",
+        "src/nswn/kernels/_compiled.py",
+        "            go = (not soe[i]) and loss_streak[i] >= exit_after\n",
+        "            go = (not soe[i]) and loss_streak[i] > exit_after\n",
+        ENTRY,
+        "compiled demography: exit one loss-making year late",
+    ),
+    Mutation(
+        "M80",
+        "src/nswn/kernels/_compiled.py",
+        "absorptive = m / (m + half[i])",
+        "absorptive = m / (m + 2.0 * half[i])",
+        INNOVATION,
+        "compiled emulation: absorptive capacity's half-point doubled",
+    ),
+    Mutation(
+        "M81",
+        "src/nswn/kernels/_compiled.py",
+        "            x += (1.0 if go else 0.0) * w\n",
+        "            x += 1.0 if go else 0.0\n",
+        ENTRY,
+        "compiled demography: exits count agents, not the real firms they stand for",
+    ),
+    Mutation(
+        "M82",
+        "src/nswn/kernels/_compiled.py",
+        "        m = r / weight[i]\n",
+        "        m = r\n",
+        INNOVATION,
+        "compiled innovation: a super-individual's R&D counted as one member's",
+    ),
+    Mutation(
+        "M83",
+        "src/nswn/kernels/_compiled.py",
+        "share_arg[i] = (v + log_weight[i]) - p",
+        "share_arg[i] = v - p",
+        ("tests/test_population.py", "tests/test_markets.py"),
+        "compiled markets: a super-individual holds one logit share instead of its members'",
+    ),
     # the compiled national-team tournament (the NumPy lines are judged by M42, M43, M55 above,
     # through the comparison of both paths)
     Mutation(
-        "M72",
+        "M84",
         "src/nswn/kernels/_compiled.py",
         "            p = province[i]\n",
         "            p = 0\n",
@@ -677,7 +788,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "compiled tournament's grassroots round ranks all provinces together",
     ),
     Mutation(
-        "M73",
+        "M85",
         "src/nswn/kernels/_compiled.py",
         "    while j > 0 and v > best[row, j - 1]:\n",
         "    while j > 0 and v >= best[row, j - 1]:\n",
@@ -785,6 +896,16 @@ def check_import(tree: Path) -> None:
         raise SystemExit(f"mutation harness: the tests would import {imported}, not the temporary copy in {tree}")
 
 
+def stale_mutations(mutations: list[Mutation], tree: Path) -> list[tuple[Mutation, int]]:
+    """The mutations whose source text does not occur exactly once in ``tree``, with the count."""
+    found = []
+    for m in mutations:
+        count = (tree / m.path).read_text(encoding="utf-8").count(m.old)
+        if count != 1:
+            found.append((m, count))
+    return found
+
+
 def run_one(tree: Path, mutation: Mutation, timeout: float, reference: bool) -> Outcome:
     target = tree / mutation.path
     original = target.read_text(encoding="utf-8")
@@ -815,6 +936,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated mutation ids")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    parser.add_argument(
+        "--stale", action="store_true", help="report the stale mutations in this tree and exit (runs no tests)"
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (default 300)")
     parser.add_argument("--no-reference", action="store_true", help="do not rerun survivors against the reference")
     parser.add_argument("--json", type=Path, help="write the outcomes to this file")
@@ -832,6 +956,12 @@ def main(argv: list[str] | None = None) -> int:
         for m in chosen:
             print(f"{m.id}  {m.path}: {m.what}  [{' '.join(m.tests)}]")
         return 0
+    if args.stale:
+        stale_now = stale_mutations(chosen, ROOT)
+        for m, count in stale_now:
+            print(f"{m.id} stale  {m.path}: source text found {count} times  ({m.what})")
+        print(f"{len(chosen) - len(stale_now)} current, {len(stale_now)} stale of {len(chosen)}")
+        return 1 if stale_now else 0
 
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="nswn-mutation-") as tmp:

@@ -152,30 +152,32 @@ def bidders():  # type: ignore[no-untyped-def]
     )
 
 
-def test_unveiling_the_list_pays_the_best_bids_equally_and_aligns_winning_institutes() -> None:
+@pytest.mark.parametrize("path", kernels.BACKENDS if kernels._numba_importable() else ("numpy",))
+def test_unveiling_the_list_pays_the_best_bids_equally_and_aligns_winning_institutes(path: str) -> None:
     """Scores = percentile in own kind + alignment (firms 0.3): institutions 0.1, 1.1, 1.2; firms 0.3, 0.63,
     0.97, 1.3. The three best (firm 3, institutions 2 and 1) share 9 equally."""
-    state = bidders()
-    params = ChallengeParams(share=1.0, winners=3, jury_noise=0.0, alignment_gain=0.05, firm_alignment=0.3)
-    UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
-    np.testing.assert_allclose(state.institutions.funding, [0.0, 3.0, 3.0, 0.0])
-    np.testing.assert_allclose(state.firms.subsidy, [0.0, 0.0, 0.0, 3.0, 0.0])
-    np.testing.assert_allclose(state.institutions.alignment, [0.1, 0.65, 0.25, 0.9])  # t1 had no challenge
-    assert booked(state, "unveiling_the_list") == pytest.approx(9.0)
+    with kernels.using(path):  # both paths: the compiled top-k bids (the default) and the NumPy ranking
+        state = bidders()
+        params = ChallengeParams(share=1.0, winners=3, jury_noise=0.0, alignment_gain=0.05, firm_alignment=0.3)
+        UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
+        np.testing.assert_allclose(state.institutions.funding, [0.0, 3.0, 3.0, 0.0])
+        np.testing.assert_allclose(state.firms.subsidy, [0.0, 0.0, 0.0, 3.0, 0.0])
+        np.testing.assert_allclose(state.institutions.alignment, [0.1, 0.65, 0.25, 0.9])  # t1 had no challenge
+        assert booked(state, "unveiling_the_list") == pytest.approx(9.0)
 
-    # two prizes: the best firm (1.3) and institution 2 (1.2)
-    state = bidders()
-    params = ChallengeParams(share=1.0, winners=2, jury_noise=0.0, firm_alignment=0.3)
-    UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
-    np.testing.assert_allclose(state.institutions.funding, [0.0, 0.0, 4.5, 0.0])
-    np.testing.assert_allclose(state.firms.subsidy, [0.0, 0.0, 0.0, 4.5, 0.0])
+        # two prizes: the best firm (1.3) and institution 2 (1.2)
+        state = bidders()
+        params = ChallengeParams(share=1.0, winners=2, jury_noise=0.0, firm_alignment=0.3)
+        UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
+        np.testing.assert_allclose(state.institutions.funding, [0.0, 0.0, 4.5, 0.0])
+        np.testing.assert_allclose(state.firms.subsidy, [0.0, 0.0, 0.0, 4.5, 0.0])
 
-    # firms judged a worse fit (alignment 0, firm 3 scores 1.0) and two prizes: institutions 2 and 1 win
-    params = ChallengeParams(share=1.0, winners=2, jury_noise=0.0, firm_alignment=0.0)
-    state = bidders()
-    UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
-    np.testing.assert_allclose(state.institutions.funding, [0.0, 4.5, 4.5, 0.0])
-    np.testing.assert_allclose(state.firms.subsidy, 0.0)
+        # firms judged a worse fit (alignment 0, firm 3 scores 1.0) and two prizes: institutions 2 and 1 win
+        params = ChallengeParams(share=1.0, winners=2, jury_noise=0.0, firm_alignment=0.0)
+        state = bidders()
+        UnveilingTheList(params).allocate(state, ctx(state), np.array([9.0, 0.0]))
+        np.testing.assert_allclose(state.institutions.funding, [0.0, 4.5, 4.5, 0.0])
+        np.testing.assert_allclose(state.firms.subsidy, 0.0)
 
 
 @pytest.mark.parametrize("path", kernels.BACKENDS if kernels._numba_importable() else ("numpy",))

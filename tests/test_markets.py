@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nswn import kernels
 from nswn.core import segments
 from nswn.core.model import Model
 from nswn.core.state import State
@@ -148,13 +149,17 @@ def test_trade_friction_rises_past_the_threshold(model: Model, run_until: Callab
     assert (tech.friction > 0).any() and (tech.friction == 0).any()
 
 
-def test_settlement_by_hand(model: Model, run_until: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_settlement_by_hand(model: Model, run_until: Callable[..., Any], path: str) -> None:
+    """Both paths of the step: the compiled passes (the default) and the NumPy reference lines."""
     markets, ctx = run_until(model, "markets")
     state = model.state
     firms, tech = state.firms, state.technologies
     firms.loss_streak[:] = 2
     output = firms.output.copy()
-    markets.step(state, ctx)
+    china_output, foreign_output = tech.china_output.copy(), tech.foreign_output.copy()
+    with kernels.using(path):
+        markets.step(state, ctx)
     t = firms.technology
     revenue = firms.share * tech.demand[t] + firms.exports
     np.testing.assert_allclose(firms.revenue, revenue, rtol=1e-12)
@@ -167,3 +172,10 @@ def test_settlement_by_hand(model: Model, run_until: Callable[..., Any]) -> None
     # output in start-year yuan: revenue / exp(w(y) − w0) = revenue / exp(g_w (y − y0))
     np.testing.assert_allclose(firms.output, output + revenue / math.exp(0.02 * (ctx.year - 2024)), rtol=1e-12)
     assert state.macro.soe_losses == pytest.approx(-firms.profit[firms.soe & losing].sum())
+    # experience (model.md §6.7): each side's cumulative output grows by this year's sales, at home
+    # and abroad; the foreign competitor's by its share of China's market plus its exports
+    produced = segments.group_sum(firms.output - output, t, len(tech))
+    np.testing.assert_allclose(tech.china_output, china_output + produced, rtol=1e-12)
+    sold = tech.foreign_share * tech.demand + tech.foreign_exports
+    assert (sold[tech.simulated] > 0).all()
+    np.testing.assert_allclose(tech.foreign_output, foreign_output + sold, rtol=1e-12)
