@@ -212,24 +212,7 @@ def top_sorted(values, bounds, limit):  # type: ignore[no-untyped-def]
     first), exactly as ``segments.group_top``."""
     mask = np.zeros(len(values), dtype=np.bool_)
     for g in prange(len(bounds) - 1):
-        lo = bounds[g]
-        hi = bounds[g + 1]
-        size = hi - lo
-        want = min(limit[g], size)
-        if want <= 0:
-            continue
-        if want == size:
-            mask[lo:hi] = True
-            continue
-        has_nan = False
-        for i in range(lo, hi):
-            if values[i] != values[i]:
-                has_nan = True
-                break
-        if want <= 16 and not has_nan:
-            _top_by_scan(values, lo, hi, want, mask)
-        else:
-            _top_by_partition(values, lo, hi, want, mask)
+        _top_segment(values, bounds[g], bounds[g + 1], limit[g], mask)
     return mask
 
 
@@ -896,7 +879,8 @@ def local_payments(measured, expo, province, provincial, pooled, total, technolo
 
 @njit(cache=True)
 def _top_segment(values, lo, hi, want, mask):  # type: ignore[no-untyped-def]
-    """One segment of ``top_sorted``: mark the ``want`` largest of ``values[lo:hi]`` (ties: lower index)."""
+    """One segment of ``top_sorted`` (also used by the associations kernel): mark the ``want``
+    largest of ``values[lo:hi]`` (ties: lower index)."""
     size = hi - lo
     want = min(want, size)
     if want <= 0:
