@@ -62,6 +62,7 @@ LOCAL = ("tests/test_local_allocation.py",)
 PRIORITIES = ("tests/test_priorities.py",)
 CLAIMS = ("tests/test_claims_effects.py", "tests/test_claims.py")
 REFERENCE = ("tests/test_reference.py",)
+TRADE = ("tests/test_trade_defence.py",)
 # NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
 KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
 KERNELS_TEAMS = ("tests/test_kernels_national_teams.py",)
@@ -794,6 +795,40 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    while j > 0 and v >= best[row, j - 1]:\n",
         (*INSTRUMENTS, *KERNELS_TEAMS),
         "compiled tournament breaks ties for the later firm",
+    ),
+    # ---- trade-defence measures (levers.trade_defence)
+    Mutation(
+        "T01",
+        M + "markets.py",
+        "    return np.asarray(params.export_elasticity * params.cost_weight * np.log1p(tariff))",
+        "    return np.asarray(params.export_elasticity * np.log1p(tariff))",
+        TRADE,
+        "tariff wedge without the cost weight (trade elasticity σ_w instead of σ_w σ_p)",
+    ),
+    Mutation(
+        "T02",
+        M + "markets.py",
+        "    taxed = (coverage / (1.0 + base[:, None] * np.exp(wedge))).sum(axis=1)",
+        "    taxed = (coverage / (1.0 + base[:, None] * np.exp(-wedge))).sum(axis=1)",
+        TRADE,
+        "a tariff subsidises Chinese goods (wedge sign flipped)",
+    ),
+    Mutation(
+        "T03",
+        M + "initialisation.py",
+        "    _calibrate_under_measures(state, settings, log_c_w, ws0, friction0, nascent)\n",
+        "    pass\n",
+        TRADE,
+        "measures in force at the start not in the start-year calibration",
+    ),
+    Mutation(
+        "T04",
+        M + "environment.py",
+        "        return self.year <= year and (self.duration is None or year < self.year + self.duration)\n"
+        "\n\n@dataclass(frozen=True)\nclass TradeDefenceParams",
+        "        return self.year <= year\n\n\n@dataclass(frozen=True)\nclass TradeDefenceParams",
+        TRADE,
+        "trade-defence measures never lapse",
     ),
     # ---- claims' effect functions
     Mutation(

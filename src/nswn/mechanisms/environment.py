@@ -119,6 +119,103 @@ class ExportControlParams:
 
 
 @dataclass(frozen=True)
+class TradeDefenceMeasure:
+    """One foreign trade-defence measure on Chinese goods (a tariff or its equivalent)."""
+
+    technologies: tuple[str, ...] = param(
+        (), unit="technology ids", basis="policy", doc="Catalog ids whose Chinese exports the measure taxes"
+    )
+    year: int = param(2024, lo=1990, hi=2100, unit="year", basis="policy", doc="First year the measure is in force")
+    tariff: float = param(
+        0.25,
+        lo=0.0,
+        hi=10.0,
+        unit="ad valorem (0.25 = 25 %)",
+        basis="policy",
+        doc="Tariff-equivalent on Chinese goods in the markets that apply it (duties, safeguards, surtaxes)",
+    )
+    coverage: float = param(
+        0.1,
+        lo=0.0,
+        hi=1.0,
+        unit="share of the market outside China",
+        basis="policy",
+        doc="Share of the market outside China (by value) that applies the measure",
+    )
+    duration: int | None = param(
+        None,
+        lo=1,
+        hi=200,
+        unit="years",
+        basis="policy",
+        doc="Years the measure stays in force from year (it lapses afterwards). None: no expiry",
+    )
+
+    def in_force(self, year: int) -> bool:
+        """Whether the measure applies in ``year``: from ``year`` for ``duration`` years (no expiry if None)."""
+        return self.year <= year and (self.duration is None or year < self.year + self.duration)
+
+
+@dataclass(frozen=True)
+class TradeDefenceParams:
+    """Foreign tariffs and their equivalents on Chinese exports, by technology and year."""
+
+    measures: tuple[TradeDefenceMeasure, ...] = field(
+        default_factory=tuple,
+        metadata={
+            "unit": "list of measures",
+            "basis": "policy",
+            "lo": None,
+            "hi": None,
+            "doc": "Trade-defence measures; default: none beyond those already in the start year's world shares",
+        },
+    )
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Cross-measure rule: the measures in force on one technology in one year cover at most the
+        whole market outside China (their markets are disjoint)."""
+        years = sorted({m.year for m in self.measures})
+        for year in years:
+            total: dict[str, float] = {}
+            for m in self.measures:
+                if m.in_force(year):
+                    for tech in m.technologies:
+                        total[tech] = total.get(tech, 0.0) + m.coverage
+            for tech, cover in sorted(total.items()):
+                if cover > 1.0 + 1e-9:
+                    return [
+                        (
+                            "measures",
+                            f"measures in force on {tech} in {year} cover {cover:g} of the market outside China "
+                            "(at most 1: each measure's markets are disjoint)",
+                        )
+                    ]
+        return []
+
+
+def tariff_segments(defence: TradeDefenceParams, ids: tuple[str, ...], year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The market outside China split by the trade-defence measures in force in ``year``.
+
+    Returns
+    -------
+    coverage, tariff : arrays, shape (n_technologies, n_measures)
+        Share of the market outside China that applies measure ``k`` to technology ``t`` (0
+        where it does not) and that measure's ad-valorem tariff-equivalent. The rest of the
+        market, ``1 − Σ_k coverage``, applies none. Empty (``n_measures = 0``) without measures.
+    """
+    n = len(defence.measures)
+    coverage = np.zeros((len(ids), n))
+    tariff = np.zeros((len(ids), n))
+    position = {tech: i for i, tech in enumerate(ids)}
+    for k, measure in enumerate(defence.measures):
+        if measure.in_force(year):
+            for tech in measure.technologies:
+                coverage[position[tech], k] = measure.coverage
+                tariff[position[tech], k] = measure.tariff
+    return coverage, tariff
+
+
+@dataclass(frozen=True)
 class EnvironmentParams:
     """Assumptions about the world outside China's policy."""
 

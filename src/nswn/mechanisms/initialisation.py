@@ -156,6 +156,7 @@ class InitialSettings:
     research: ResearchParams
     centralisation: float
     instruments: tuple[str, ...]
+    trade_defence: environment.TradeDefenceParams = environment.TradeDefenceParams()
 
 
 class InitialisationError(ValueError):
@@ -343,6 +344,33 @@ def _technology_state(state: State, settings: InitialSettings) -> None:
     tech.best_capability = np.where(np.isfinite(best), best, np.log(tech.rel_capability0))
 
 
+def _calibrate_under_measures(
+    state: State,
+    settings: InitialSettings,
+    log_c_w: np.ndarray,
+    ws0: np.ndarray,
+    friction0: np.ndarray,
+    nascent: np.ndarray,
+) -> None:
+    """Armington weight abroad of technologies taxed by trade-defence measures in force in the
+    start year: the catalog's start-year world share already reflects them, so the weight is
+    the one at which :func:`markets.tariff_equilibrium` reproduces that share (the lead from
+    :func:`markets.calibrated_lead`; without measures the closed form above is that lead)."""
+    defence = settings.trade_defence
+    if not defence.measures:
+        return
+    tech, mp = state.technologies, settings.markets
+    coverage, tariff = environment.tariff_segments(defence, tech.ids, state.year)
+    taxed = np.any((coverage > 0) & (tariff > 0), axis=1) & ~nascent & np.isfinite(log_c_w)
+    if not taxed.any():
+        return
+    lead = markets.calibrated_lead(
+        ws0[taxed], coverage[taxed], markets.tariff_wedge(mp, tariff[taxed]), friction0[taxed]
+    )
+    foreign = mp.export_elasticity * markets.foreign_log_competitiveness(state, mp)
+    tech.foreign_log_weight[taxed] = log_c_w[taxed] - foreign[taxed] - lead
+
+
 def _markets(state: State, settings: InitialSettings) -> None:
     firms, tech, mp = state.firms, state.technologies, settings.markets
     n_tech = len(tech)
@@ -403,8 +431,9 @@ def _markets(state: State, settings: InitialSettings) -> None:
             0.0,
         ),
     )
+    _calibrate_under_measures(state, settings, log_c_w, ws0, friction0, nascent)
     tech.world_share = ws0.copy()
-    markets.trade(state, mp, log_e)
+    markets.trade(state, mp, log_e, settings.trade_defence)
     firms.revenue = firms.share * tech.demand[t] + firms.exports
     # fixed cost of one real firm: a share of the mean firm's gross margin
     real_count = segments.group_sum(firms.weight, t, n_tech)

@@ -95,6 +95,9 @@ from nswn.core.params import param
 from nswn.core.state import State
 from nswn.kernels import compiled as kernels_compiled
 from nswn.kernels import ops
+from nswn.mechanisms.environment import TradeDefenceParams, tariff_segments
+
+NO_TRADE_DEFENCE = TradeDefenceParams()
 
 
 @dataclass(frozen=True)
@@ -388,15 +391,111 @@ def friction_equilibrium(lead: np.ndarray, slope: float, threshold: float) -> np
     return np.asarray(np.where(np.isfinite(lead), share, 0.0))
 
 
-def trade(state: State, params: MarketParams, log_e: np.ndarray) -> None:
+TARIFF_BISECTIONS = 60  # as FRICTION_BISECTIONS: [θ, 1] halved to below 1e-18
+
+
+def tariff_wedge(params: MarketParams, tariff: np.ndarray) -> np.ndarray:
+    """Log handicap of China's export composite in a market that taxes Chinese goods.
+
+    A tariff-equivalent ``τ`` raises the delivered price of every Chinese firm's goods by
+    ``ln(1 + τ)``; with ``ln E_i = σ_c c_i − σ_p p_i`` and ``C = Σ ŝ_i E_i^σ_w`` the composite
+    falls by ``σ_w σ_p ln(1 + τ)`` log units (the trade elasticity ``σ_w σ_p`` = 3 at the
+    defaults, within the 3–5 of the gravity literature: Simonovska and Waugh 2014, Head and
+    Mayer 2014).
+    """
+    return np.asarray(params.export_elasticity * params.cost_weight * np.log1p(tariff))
+
+
+def segmented_share(lead: np.ndarray, coverage: np.ndarray, wedge: np.ndarray, friction: np.ndarray) -> np.ndarray:
+    """China's share of a market outside China split into tariff segments, at a given friction.
+
+    ``Σ_k μ_k L(z − a_k − ln(1 + f)) + (1 − Σ_k μ_k) L(z − ln(1 + f))`` with ``L`` the
+    logistic function, ``μ_k`` each segment's share of the market, ``a_k`` its tariff wedge.
+
+    Parameters
+    ----------
+    lead : array, shape (n,)
+        ``z``, China's log lead abroad before tariffs (finite).
+    coverage, wedge : arrays, shape (n, K)
+        ``μ_k`` and ``a_k`` (:func:`tariff_wedge`).
+    friction : array, shape (n,)
+        ``f``, the generic trade friction.
+    """
+    base = (1.0 + friction) * np.exp(-lead)
+    free = 1.0 - coverage.sum(axis=1)
+    taxed = (coverage / (1.0 + base[:, None] * np.exp(wedge))).sum(axis=1)
+    return np.asarray(free / (1.0 + base) + taxed)
+
+
+def tariff_equilibrium(
+    lead: np.ndarray, coverage: np.ndarray, wedge: np.ndarray, slope: float, threshold: float
+) -> np.ndarray:
+    """China's world share under trade-defence measures, with the friction it provokes.
+
+    Solves ``s = S(z, f(s))`` (:func:`segmented_share`, ``f(s) = κ · max(0, s − θ)``): the
+    measures tax China's goods in their part of the market, and China's aggregate share
+    provokes the generic friction everywhere (:func:`friction_equilibrium`, which this
+    reduces to without measures). ``S`` falls in ``s`` and rises in ``z``, so the root is
+    unique and rises strictly with China's lead. Bisection, deterministic and vectorised.
+
+    Parameters
+    ----------
+    lead : array, shape (n,)
+        ``z``, log units; −inf where China has no firms.
+    coverage, wedge : arrays, shape (n, K)
+        Segments' shares of the market outside China and their tariff wedges (log units).
+    slope, threshold : float
+        ``κ_fric`` and ``θ_fric``.
+
+    Returns
+    -------
+    array, shape (n,)
+        World share in [0, 1].
+    """
+    z = np.clip(np.where(np.isfinite(lead), lead, 0.0), -700.0, 700.0)
+    free = segmented_share(z, coverage, wedge, np.zeros(len(z)))
+    low = np.minimum(free, threshold)
+    high = free.copy()
+    for _ in range(TARIFF_BISECTIONS):
+        mid = 0.5 * (low + high)
+        implied = segmented_share(z, coverage, wedge, slope * np.maximum(0.0, mid - threshold))
+        above = mid > implied
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    share = np.where(free <= threshold, free, 0.5 * (low + high))
+    return np.asarray(np.where(np.isfinite(lead), share, 0.0))
+
+
+def calibrated_lead(share: np.ndarray, coverage: np.ndarray, wedge: np.ndarray, friction: np.ndarray) -> np.ndarray:
+    """The lead ``z`` at which :func:`segmented_share` equals ``share`` (start-year calibration
+    under measures already in force), by bisection on ``z`` in [−100, 100] log units."""
+    low = np.full(len(share), -100.0)
+    high = np.full(len(share), 100.0)
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        above = segmented_share(mid, coverage, wedge, friction) > share
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    return np.asarray(0.5 * (low + high))
+
+
+def trade(
+    state: State, params: MarketParams, log_e: np.ndarray, defence: TradeDefenceParams = NO_TRADE_DEFENCE
+) -> None:
     """Exports of Chinese firms and of the foreign competitor, with trade friction."""
     log_c, _, weights = china_composite(state, log_e, params.export_elasticity)
-    world_trade(state, params, log_c)
+    world_trade(state, params, log_c, defence)
     state.firms.exports = state.technologies.china_exports[state.firms.technology] * weights
 
 
-def world_trade(state: State, params: MarketParams, log_c: np.ndarray) -> None:
-    """China's world share, friction and both sides' exports per technology, from ``log C_t``."""
+def world_trade(
+    state: State, params: MarketParams, log_c: np.ndarray, defence: TradeDefenceParams = NO_TRADE_DEFENCE
+) -> None:
+    """China's world share, friction and both sides' exports per technology, from ``log C_t``.
+
+    Technologies under trade-defence measures in force this year (``defence``) get their
+    share from :func:`tariff_equilibrium`; the others from :func:`friction_equilibrium`.
+    """
     tech = state.technologies
     log_foreign = (
         params.export_elasticity * foreign_log_competitiveness(state, params)
@@ -406,6 +505,18 @@ def world_trade(state: State, params: MarketParams, log_c: np.ndarray) -> None:
     with np.errstate(invalid="ignore"):
         lead = np.where(np.isfinite(log_c), log_c - log_foreign, -np.inf)
     china = friction_equilibrium(lead, params.friction_slope, params.friction_threshold)
+    if defence.measures:
+        coverage, tariff = tariff_segments(defence, tech.ids, state.year)
+        taxed = np.any((coverage > 0) & (tariff > 0), axis=1)
+        if taxed.any():
+            china = china.copy()
+            china[taxed] = tariff_equilibrium(
+                lead[taxed],
+                coverage[taxed],
+                tariff_wedge(params, tariff[taxed]),
+                params.friction_slope,
+                params.friction_threshold,
+            )
     tech.friction = params.friction_slope * np.maximum(0.0, china - params.friction_threshold)
     tech.world_share = china
     tech.china_exports = tech.world_demand * china
@@ -435,8 +546,9 @@ class Markets:
 
     name = "markets"
 
-    def __init__(self, params: MarketParams) -> None:
+    def __init__(self, params: MarketParams, defence: TradeDefenceParams = NO_TRADE_DEFENCE) -> None:
         self.params = params
+        self.defence = defence
 
     def step(self, state: State, ctx: Context) -> None:
         state.macro.labour_cost = labour_cost(self.params, state)
@@ -444,7 +556,7 @@ class Markets:
             return
         log_e = log_competitiveness(state, self.params)
         update_shares(state, self.params, log_e)
-        trade(state, self.params, log_e)
+        trade(state, self.params, log_e, self.defence)
         settle(state, self.params)
 
     def _fused(self, state: State) -> bool:
@@ -490,7 +602,7 @@ class Markets:
         firms.share = share
         safe = np.where(total > 0, total, 1.0)
         tech.foreign_share = (1.0 - speed) * tech.foreign_share + speed * e_foreign / safe
-        world_trade(state, params, _safe_log(composite) + params.export_elasticity * export_peak)
+        world_trade(state, params, _safe_log(composite) + params.export_elasticity * export_peak, self.defence)
         fixed = tech.fixed_cost0 * tech.demand / tech.demand0  # per real firm
         start = params.labour_cost0 + params.labour_cost_growth * (state.start_year - LABOUR_COST_YEAR)
         exports, revenue, profit, streak, produced, soe_loss, losing_soes = ops.market_settle(

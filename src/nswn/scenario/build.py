@@ -185,6 +185,7 @@ def build_model(config: Config, seed: int) -> Model:
         research=asm["research"],
         centralisation=lv["local_allocation"].centralisation,
         instruments=lines,
+        trade_defence=lv["trade_defence"],
     )
     start = start_macro(config.start_year, config.start_values)
     state = initial_state(
@@ -247,7 +248,7 @@ def _assemble(
         local,
         Research(asm["research"]),
         Innovation(asm["innovation"]),
-        Markets(asm["markets"]),
+        Markets(asm["markets"], lv["trade_defence"]),
         *selection,
         EntryExit(
             asm["entry_exit"],

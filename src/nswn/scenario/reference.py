@@ -24,6 +24,8 @@ def _range(meta: dict[str, Any]) -> str:
 def _default(value: Any) -> str:
     if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
         return f"{len(value)} batches"
+    if isinstance(value, tuple) and not value:
+        return "none"
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -127,6 +129,11 @@ def markdown() -> str:
         "`{technologies: [ids], year: Y, fence_height: h}`; ids are those of `nswn catalog`. Optional:",
         "`announced` (year, ≤ Y: buyers may stock up until Y), `coverage` (share of foreign supply",
         "that follows the batch, default 1) and `duration` (years in force, default: no expiry).",
+        "Trade-defence measures (`levers.trade_defence.measures`) are a list of",
+        "`{technologies: [ids], year: Y, tariff: τ, coverage: μ}`: from Y, a share μ of the market outside",
+        "China taxes those technologies' Chinese goods at the ad-valorem tariff-equivalent τ (0.25 = 25 %).",
+        "Optional `duration` (years in force, default: no expiry). The measures in force on one technology",
+        "in one year may cover at most the whole market outside China (coverages sum to ≤ 1).",
         "Instrument shares under `levers.instruments` must sum to 1; an instrument left out is off.",
         "",
     ]

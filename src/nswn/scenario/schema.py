@@ -32,7 +32,13 @@ from nswn.instruments.patent_reform import PatentReformParams
 from nswn.instruments.upgrade_traditional import UpgradeTraditionalParams
 from nswn.mechanisms.central_budget import CentralBudgetParams
 from nswn.mechanisms.entry_exit import EntryExitParams
-from nswn.mechanisms.environment import EnvironmentParams, ExportControlBatch, ExportControlParams
+from nswn.mechanisms.environment import (
+    EnvironmentParams,
+    ExportControlBatch,
+    ExportControlParams,
+    TradeDefenceMeasure,
+    TradeDefenceParams,
+)
 from nswn.mechanisms.indicators import IndicatorParams
 from nswn.mechanisms.initialisation import InitialParams
 from nswn.mechanisms.innovation import InnovationParams
@@ -50,6 +56,7 @@ LEVERS: dict[str, type] = {
     "central_budget": CentralBudgetParams,
     "local_allocation": LocalPolicyParams,
     "export_controls": ExportControlParams,
+    "trade_defence": TradeDefenceParams,
     "patent_reform": PatentReformParams,
     "keep_manufacturing": KeepManufacturingParams,
     "upgrade_traditional": UpgradeTraditionalParams,
@@ -143,7 +150,7 @@ def model_for(params_type: type) -> type[BaseModel]:
             default,
         )
     validators: dict[str, Any] = {}
-    if params_type is ExportControlBatch:
+    if params_type in (ExportControlBatch, TradeDefenceMeasure):
         validators["known_technologies"] = field_validator("technologies")(_check_technologies)
     if hasattr(params_type, "problems"):
         validators["cross_field"] = _problems_validator(params_type)
