@@ -63,6 +63,7 @@ PRIORITIES = ("tests/test_priorities.py",)
 CLAIMS = ("tests/test_claims_effects.py", "tests/test_claims.py")
 REFERENCE = ("tests/test_reference.py",)
 TRADE = ("tests/test_trade_defence.py",)
+HISTORY_MACRO = ("tests/test_history_macro.py",)
 # NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
 KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
 KERNELS_TEAMS = ("tests/test_kernels_national_teams.py",)
@@ -829,6 +830,39 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        return self.year <= year\n\n\n@dataclass(frozen=True)\nclass TradeDefenceParams",
         TRADE,
         "trade-defence measures never lapse",
+    ),
+    # ---- the modelled industries' markets inside the demand for manufactures (macro.py)
+    Mutation(
+        "H01",
+        M + "macro.py",
+        "        joint = (traditional * growth - elasticity * base + substitutes_before - substitutes + rest) / max(",
+        "        joint = (traditional * growth - elasticity * base + substitutes - substitutes_before + rest) / max(",
+        HISTORY_MACRO,
+        "a growing modelled market adds to traditional manufactures instead of displacing them",
+    ),
+    Mutation(
+        "H02",
+        M + "macro.py",
+        "    return float((tech.value_added_ratio[sim] * tech.demand[sim]).sum())",
+        "    return float((tech.value_added_ratio * tech.demand).sum())",
+        HISTORY_MACRO,
+        "the traditional aggregate's own market counted as a modelled market",
+    ),
+    Mutation(
+        "H03",
+        M + "macro.py",
+        "            p.strategic_substitution * demand_before,",
+        "            demand_before,",
+        HISTORY_MACRO,
+        "last year's markets enter unscaled by the substitution share",
+    ),
+    Mutation(
+        "H04",
+        M + "macro.py",
+        "    base = traditional + substitutes_before\n",
+        "    base = traditional\n",
+        HISTORY_MACRO,
+        "income drives only traditional demand, not the modelled markets' part of it",
     ),
     # ---- claims' effect functions
     Mutation(

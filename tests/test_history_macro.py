@@ -27,15 +27,23 @@ from nswn.core.state import Macro as MacroState
 from nswn.instruments.keep_manufacturing import KeepManufacturingParams
 from nswn.instruments.upgrade_traditional import UpgradeTraditionalParams
 from nswn.mechanisms import indicators
-from nswn.mechanisms.macro import Macro, MacroParams, MacroPolicy, traditional_and_gdp
+from nswn.mechanisms.macro import (
+    Macro,
+    MacroParams,
+    MacroPolicy,
+    strategic_demand_value_added,
+    traditional_and_gdp,
+)
 from nswn.scenario import io
 from nswn.scenario.build import build_model, to_config
 from tiny_states import ctx, tiny_state
 
-# no policy, no autonomous growth, no inflation or credit: each test switches on what it checks
+# no policy, no autonomous growth, no inflation or credit, no substitution by the modelled
+# industries' markets: each test switches on what it checks
 PLAIN = MacroParams(
     traditional_growth=0.0,
     income_elasticity=1.0,
+    strategic_substitution=0.0,
     services_growth=0.10,
     other_growth=0.05,
     credit_growth=0.0,
@@ -120,6 +128,80 @@ def test_the_labour_cost_drag_is_subtracted_once_from_income_driven_growth() -> 
 def test_the_joint_solution_never_makes_the_sector_negative() -> None:
     traditional, gdp = traditional_and_gdp(20.0, 100.0, 80.0, growth=0.0, elasticity=1.0)
     assert traditional == 0.0 and gdp == 80.0
+
+
+# --- the modelled industries' markets are part of the demand for manufactures ----------------
+
+
+def test_without_substitution_the_rule_is_the_old_one_bit_for_bit() -> None:
+    assert traditional_and_gdp(20.0, 100.0, 88.0, 1.0, 1.0, 0.0, 0.0) == traditional_and_gdp(
+        20.0, 100.0, 88.0, 1.0, 1.0
+    )
+    # by hand, the old rule: Y = (20 (1 − 1) + 88) / (1 − 20/100) = 110
+    assert traditional_and_gdp(20.0, 100.0, 88.0, 1.0, 1.0) == pytest.approx((22.0, 110.0))
+
+
+def test_a_modelled_market_growing_faster_than_income_displaces_traditional_manufactures() -> None:
+    """T₀ = 20, S₀ = 6, S = 8, rest = 88, η = 1: T = 20 + g (20 + 6) − (8 − 6) with
+    Y = T + 88, so Y = (20 − 26 + 6 − 8 + 88) / (1 − 26/100) = 80 / 0.74 and T = Y − 88."""
+    traditional, gdp = traditional_and_gdp(20.0, 100.0, 88.0, 1.0, 1.0, 6.0, 8.0)
+    assert gdp == pytest.approx(80.0 / 0.74, rel=1e-12)
+    assert traditional == pytest.approx(gdp - 88.0, rel=1e-12)
+    g = gdp / 100.0 - 1.0
+    assert traditional == pytest.approx(20.0 + g * 26.0 - 2.0, rel=1e-12)
+    # manufactures as a whole (traditional + the markets' value added) grow with income
+    assert (traditional + 8.0) / 26.0 - 1.0 == pytest.approx(g, rel=1e-12)
+    # the same markets without substitution leave more traditional value added and more GDP
+    plain_t, plain_gdp = traditional_and_gdp(20.0, 100.0, 88.0, 1.0, 1.0)
+    assert traditional < plain_t and gdp < plain_gdp
+
+
+def _growing_market(substitution: float):  # type: ignore[no-untyped-def]
+    state = economy()
+    state.macro.strategic_demand_va = strategic_demand_value_added(state)
+    before = state.macro.strategic_demand_va
+    state.technologies.demand = state.technologies.demand * 1.3  # Σ v D: 30 → 39, faster than income
+    m = step(replace(PLAIN, strategic_substitution=substitution), state)
+    return m, before
+
+
+def test_the_substitution_share_scales_the_displacement() -> None:
+    """χ = 1: traditional value added falls by the whole growth of χ Σ v D beyond income; χ = 0.5
+    by half of it; χ = 0: not at all (and the markets' value added is then remembered unchanged)."""
+    none, before = _growing_market(0.0)
+    half, _ = _growing_market(0.5)
+    full, _ = _growing_market(1.0)
+    after = 1.3 * before
+    assert full.strategic_demand_va == pytest.approx(after) and none.strategic_demand_va == pytest.approx(after)
+    for m, chi in ((half, 0.5), (full, 1.0)):
+        g = m.gdp / 100.0 - 1.0
+        assert m.va_traditional == pytest.approx(20.0 + g * (20.0 + chi * before) - chi * (after - before))
+    assert full.va_traditional < half.va_traditional < none.va_traditional
+
+
+def test_only_home_demand_counts_not_chinese_sales_or_exports() -> None:
+    """``Σ_t v_t D_t`` over the modelled industries: Chinese firms' revenue (home sales won from
+    foreign suppliers, exports) does not enter; the traditional aggregate (not simulated) does not."""
+    state = economy()
+    value = strategic_demand_value_added(state)
+    tech = state.technologies
+    assert value == pytest.approx(float((tech.value_added_ratio * tech.demand)[tech.simulated].sum()))
+    state.firms.revenue = state.firms.revenue * 3.0
+    state.firms.exports = state.firms.revenue.copy()
+    assert strategic_demand_value_added(state) == value
+
+
+def test_runs_start_with_the_markets_value_added_of_the_start_year() -> None:
+    scenario = io.load("baseline")
+    model = build_model(to_config(api_small(scenario)), seed=0)
+    assert model.state.macro.strategic_demand_va == strategic_demand_value_added(model.state)
+    assert model.state.macro.strategic_demand_va > 0
+
+
+def api_small(scenario):  # type: ignore[no-untyped-def]
+    from nswn import api
+
+    return api.with_overrides(scenario, firms=300, end_year=scenario.years.start + 1)
 
 
 # --- nominal debt ----------------------------------------------------------------------------

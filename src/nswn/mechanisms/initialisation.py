@@ -48,7 +48,7 @@ from nswn.core.state import (
 from nswn.mechanisms import environment, markets
 from nswn.mechanisms.central_budget import CentralBudgetParams
 from nswn.mechanisms.innovation import InnovationParams, rd_spend
-from nswn.mechanisms.macro import strategic_productivity
+from nswn.mechanisms.macro import strategic_demand_value_added, strategic_productivity
 from nswn.mechanisms.research import ResearchParams, research_output
 
 STRANGLEHOLD = GROUPS.index("stranglehold")
@@ -519,5 +519,6 @@ def _macro(state: State, start: StartMacro) -> None:
     m.va_other = start.gdp - start.manufacturing_value_added - m.va_services
     # the labour-intensive segments all lie in the traditional aggregate (none is a modelled industry)
     m.va_labour_intensive = min(start.labour_intensive_share * start.manufacturing_value_added, m.va_traditional)
+    m.strategic_demand_va = strategic_demand_value_added(state)
     m.strategic_productivity0 = strategic_productivity(state)
     m.tfp_index = 1.0

@@ -12,7 +12,10 @@ What it models (model.md §6.10)
     started from the vintage's ``labour_intensive_share`` of manufacturing value added, UNIDO
     via World Bank WDI NV.MNF.TXTL.ZS.UN); the segments bear the drag ``ε_w g_w`` themselves,
     so ``λ`` shrinks as they relocate. The drag is the only relocation term: ``η`` applies to
-    income, not to an observed manufacturing path, so relocation is not counted twice.
+    income, not to an observed manufacturing path, so relocation is not counted twice. The
+    modelled industries' home markets are part of the demand for manufactures (share ``χ``):
+    ``VA_trad + χ Σ_t v_t D_t`` grows with income, so a market growing faster than income
+    displaces traditional manufactures (:func:`traditional_and_gdp`; docs/model.md §12.1).
     Strategic manufacturing value added is the sum of firms' value added; services and the
     rest of the economy grow at ``g_serv`` and ``g_other``.
     ``GDP = VA_trad + VA_strat + VA_serv + VA_other``; the manufacturing share is
@@ -74,7 +77,16 @@ class MacroParams:
         lo=0.0,
         hi=2.0,
         unit="growth per unit of real GDP growth",
-        doc="η, income elasticity of demand for traditional manufactures (1: demand grows with income)",
+        doc="η, income elasticity of demand for manufactures (1: demand grows with income)",
+    )
+    strategic_substitution: float = param(
+        1.0,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        doc="χ, share of the modelled industries' home demand that is part of the income-driven demand for "
+        "manufactures, so that its growth beyond income displaces traditional manufactures (1: EVs replace "
+        "combustion cars; 0: their markets add to it, the rule before the 2006-2024 hindcast)",
     )
     labour_cost_elasticity: float = param(1.0, lo=0.0, hi=5.0, unit="×", doc="ε_w, drag per unit of g_w")
     upgrade_return: float = param(
@@ -172,7 +184,16 @@ class Macro:
         m.va_other *= 1.0 + p.other_growth
         rest = m.va_strategic + m.va_services + m.va_other
         gdp_before = m.gdp
-        m.va_traditional, m.gdp = traditional_and_gdp(m.va_traditional, m.gdp, rest, growth, p.income_elasticity)
+        demand_before, m.strategic_demand_va = m.strategic_demand_va, strategic_demand_value_added(state)
+        m.va_traditional, m.gdp = traditional_and_gdp(
+            m.va_traditional,
+            m.gdp,
+            rest,
+            growth,
+            p.income_elasticity,
+            p.strategic_substitution * demand_before,
+            p.strategic_substitution * m.strategic_demand_va,
+        )
         if not np.isnan(m.va_labour_intensive):
             # the segments grow with income like the aggregate but bear its whole drag (the rest of
             # the aggregate bears none), so λ shrinks as they relocate; the parts add up to VA_trad
@@ -201,14 +222,35 @@ class Macro:
         m.tfp_growth = m.tfp_index / previous - 1.0
 
 
+def strategic_demand_value_added(state: State) -> float:
+    """``Σ_t v_t D_t`` over the modelled industries: the value added their home markets would
+    carry if Chinese firms served them, bn CNY at 2024 prices (model.md §6.10)."""
+    tech = state.technologies
+    sim = tech.simulated
+    return float((tech.value_added_ratio[sim] * tech.demand[sim]).sum())
+
+
 def traditional_and_gdp(
-    traditional: float, gdp: float, rest: float, growth: float, elasticity: float
+    traditional: float,
+    gdp: float,
+    rest: float,
+    growth: float,
+    elasticity: float,
+    substitutes_before: float = 0.0,
+    substitutes: float = 0.0,
 ) -> tuple[float, float]:
     """This year's traditional value added and GDP, solved jointly (model.md §6.10).
 
-    ``T = T₀ (growth + η (Y / Y₀ − 1))`` and ``Y = T + rest`` give
-    ``Y = (T₀ (growth − η) + rest) / (1 − η T₀ / Y₀)``; with ``η = 0`` this is
-    ``T = T₀ · growth``. The sector never falls below zero (then ``Y = rest``).
+    The home demand for manufactures, traditional plus the modelled industries' markets
+    ``M = T + χ Σ v D``, grows with income: ``M = M₀ (1 + η (Y / Y₀ − 1))`` plus the
+    traditional sector's own growth terms, so a modelled market growing faster than income
+    displaces traditional manufactures (electric cars replace combustion cars):
+    ``T = T₀ · growth + η (Y / Y₀ − 1) (T₀ + S₀) − (S − S₀)`` with ``S = χ Σ v D``. With
+    ``Y = T + rest``,
+    ``Y = (T₀ (growth − η) − η S₀ + S₀ − S + rest) / (1 − η (T₀ + S₀) / Y₀)``; with
+    ``S = S₀ = 0`` this is the rule without substitution, and with ``η = 0`` as well
+    ``T = T₀ · growth``. The sector never falls below zero (then ``Y = rest``). Chinese firms'
+    sales abroad and their gains on foreign suppliers at home are not substitutes: they add to GDP.
 
     Parameters
     ----------
@@ -219,16 +261,26 @@ def traditional_and_gdp(
     growth
         ``1 + g_trad + u · upgrade − drag + keep · max(drag, 0)``: growth before income effects.
     elasticity
-        ``η`` ∈ [0, 2], income elasticity of demand for traditional manufactures.
+        ``η`` ∈ [0, 2], income elasticity of demand for manufactures.
+    substitutes_before, substitutes
+        ``S₀`` and ``S``: last year's and this year's ``χ Σ_t v_t D_t``
+        (:func:`strategic_demand_value_added` times the substitution share ``χ``), bn CNY at
+        2024 prices; 0 and 0 turn substitution off.
 
     Returns
     -------
     (T, Y)
         Traditional value added and GDP, bn CNY at 2024 prices.
     """
-    # the denominator is positive while η · T₀/Y₀ < 1 (η ≤ 2 and a traditional share below one half)
-    denominator = 1.0 - elasticity * traditional / gdp if gdp > 0 else 1.0
-    joint = (traditional * (growth - elasticity) + rest) / max(denominator, 1e-9)
+    base = traditional + substitutes_before
+    # the denominator is positive while η · (T₀ + S₀)/Y₀ < 1 (η ≤ 2 and manufacturing below half of GDP)
+    denominator = 1.0 - elasticity * base / gdp if gdp > 0 else 1.0
+    if substitutes_before == 0.0 and substitutes == 0.0:
+        joint = (traditional * (growth - elasticity) + rest) / max(denominator, 1e-9)
+    else:
+        joint = (traditional * growth - elasticity * base + substitutes_before - substitutes + rest) / max(
+            denominator, 1e-9
+        )
     new_traditional = max(joint - rest, 0.0)
     return new_traditional, new_traditional + rest
 
