@@ -30,6 +30,8 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
     }
     price_level = m.price_level
     labour_intensive = m.va_labour_intensive
+    markets_before = m.strategic_demand_va  # Σ v D of last year (set at initialisation)
+    assert markets_before > 0
     share = labour_intensive / before["va_traditional"]  # λ, the labour-intensive share of VA_trad
     assert 0 < share < 0.5
     central, local, soe_losses = m.central_budget, m.local_budget, m.soe_losses
@@ -46,12 +48,21 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
     )
     assert m.manufacturing_subsidy == pytest.approx(support)
     growth = 1 + p.traditional_growth + p.upgrade_return * UPGRADE - drag * (1 - KEEP)
-    # demand for traditional goods grows with real income (η · GDP growth, solved jointly)
+    # the demand for manufactures (traditional + χ Σ v D of the modelled markets) grows with real
+    # income (η · GDP growth, solved jointly); the markets' growth displaces traditional goods
     income = p.income_elasticity * (m.gdp / before["gdp"] - 1)
-    assert m.va_traditional == pytest.approx(before["va_traditional"] * (growth + income))
+    chi = p.strategic_substitution
+    tech = state.technologies
+    markets_now = float(sum(v * d for v, d, s in zip(tech.value_added_ratio, tech.demand, tech.simulated) if s))
+    assert m.strategic_demand_va == pytest.approx(markets_now)
+    assert m.va_traditional == pytest.approx(
+        before["va_traditional"] * growth
+        + income * (before["va_traditional"] + chi * markets_before)
+        - chi * (markets_now - markets_before)
+    )
     segment = 1 + p.traditional_growth + p.upgrade_return * UPGRADE - p.labour_cost_elasticity * g_w * (1 - KEEP)
     assert m.va_labour_intensive == pytest.approx(labour_intensive * (segment + income))
-    firms, tech = state.firms, state.technologies
+    firms = state.firms
     strategic = sum(tech.value_added_ratio[t] * r for t, r in zip(firms.technology, firms.revenue, strict=True))
     assert m.va_strategic == pytest.approx(strategic)
     assert m.va_services == pytest.approx(before["va_services"] * (1 + p.services_growth))
@@ -82,7 +93,9 @@ def model_levers(model: Model) -> dict[str, float]:
 def test_without_policy_traditional_industry_declines_with_labour_costs(
     build: Callable[..., Model], run_until: Callable[..., Any]
 ) -> None:
-    fixed = {"assumptions": {"macro": {"traditional_growth": 0.0, "income_elasticity": 0.0}}}
+    fixed = {
+        "assumptions": {"macro": {"traditional_growth": 0.0, "income_elasticity": 0.0, "strategic_substitution": 0.0}}
+    }
     model = build(io_merge(NO_MANUFACTURING_POLICY, fixed))
     macro, ctx = run_until(model, "macro")
     va, labour_intensive = model.state.macro.va_traditional, model.state.macro.va_labour_intensive

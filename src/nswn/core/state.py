@@ -248,8 +248,9 @@ class Macro:
     # 2024 prices; the only part the labour-cost drag relocates (§6.10). NaN: the whole aggregate
     va_labour_intensive: float = float("nan")
     # value added that the home demand for the modelled industries' goods would carry, Σ_t v_t D_t,
-    # bn CNY at 2024 prices: the part of the demand for manufactures they serve (§6.10)
-    strategic_demand_va: float = 0.0
+    # bn CNY at 2024 prices: the part of the demand for manufactures they serve (§6.10). NaN: not
+    # set (a state built by hand); the macro step then takes this year's value as last year's
+    strategic_demand_va: float = float("nan")
 
 
 @dataclass

@@ -184,7 +184,9 @@ class Macro:
         m.va_other *= 1.0 + p.other_growth
         rest = m.va_strategic + m.va_services + m.va_other
         gdp_before = m.gdp
-        demand_before, m.strategic_demand_va = m.strategic_demand_va, strategic_demand_value_added(state)
+        demand_now = strategic_demand_value_added(state)
+        demand_before = demand_now if np.isnan(m.strategic_demand_va) else m.strategic_demand_va
+        m.strategic_demand_va = demand_now
         m.va_traditional, m.gdp = traditional_and_gdp(
             m.va_traditional,
             m.gdp,
