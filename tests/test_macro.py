@@ -53,7 +53,9 @@ def test_macro_step_by_hand(build: Callable[..., Model], run_until: Callable[...
     income = p.income_elasticity * (m.gdp / before["gdp"] - 1)
     chi = p.strategic_substitution
     tech = state.technologies
-    markets_now = float(sum(v * d for v, d, s in zip(tech.value_added_ratio, tech.demand, tech.simulated) if s))
+    markets_now = float(
+        sum(v * d for v, d, s in zip(tech.value_added_ratio, tech.demand, tech.simulated, strict=True) if s)
+    )
     assert m.strategic_demand_va == pytest.approx(markets_now)
     assert m.va_traditional == pytest.approx(
         before["va_traditional"] * growth
