@@ -402,3 +402,20 @@ def test_the_perturbation_kernel_has_twice_the_weighted_covariance() -> None:
     kernel.fit(frame, weights)
     empirical = np.cov(frame.to_numpy().T, aweights=weights)  # pyabc: the unbiased weighted covariance
     np.testing.assert_allclose(kernel.cov, 2 * empirical, rtol=1e-6)
+
+
+def test_a_run_stopped_by_the_models_limits_counts_as_missing_on_every_target(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A world whose firm population explodes (SimulationError) reproduces no target: every value
+    is NaN, which the distance counts as MISSING_Z, so ABC rejects it instead of stopping."""
+    from nswn import api
+    from nswn.core.model import SimulationError
+    from nswn.experiments import calibrate_history as ch
+
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise SimulationError("the firm population would reach 1e9")
+
+    monkeypatch.setattr(api, "simulate", explode)
+    out = ch.simulate_targets({"assumptions.innovation.emulation_rate": 0.2}, ("debt_2008", "gerd_2012"), 300, 2010)
+    assert set(out) == {"debt_2008", "gerd_2012"} and all(np.isnan(v) for v in out.values())
+    distance = ch.TargetDistance((("debt_2008", 5.0), ("gerd_2012", 0.05)))
+    assert distance(out, {"debt_2008": 145.9, "gerd_2012": 1.98}) == ch.MISSING_Z

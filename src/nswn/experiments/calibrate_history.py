@@ -48,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -288,8 +289,16 @@ def simulate_targets(
     from nswn import api
     from nswn.experiments.design import apply_overrides
 
+    from nswn.core.model import SimulationError
+
     scenario = apply_overrides(_base_scenario(firms, end_year), overrides, "nswn calibrate --history")
-    result = api.simulate(scenario, seed=param_seed(overrides) if seed is None else seed)
+    try:
+        result = api.simulate(scenario, seed=param_seed(overrides) if seed is None else seed)
+    except SimulationError as exc:
+        # a world the model cannot run within its limits (the firm population explodes) produces
+        # none of the targets: every one counts as missing (MISSING_Z), so ABC rejects it
+        print(f"nswn calibrate --history: run stopped ({exc}) at {overrides}", file=sys.stderr, flush=True)
+        return {tid: float("nan") for tid in target_ids}
     by_id = _targets_by_id()
     tech = dict(tuple(result.technology_year.groupby("technology_id")))
     empty = result.technology_year.iloc[:0]
