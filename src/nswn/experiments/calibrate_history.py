@@ -287,9 +287,8 @@ def simulate_targets(
     """Run ``history`` with ``overrides`` and return ``{target_id: simulated value}`` (NaN where
     the run cannot produce it, e.g. parity never reached)."""
     from nswn import api
-    from nswn.experiments.design import apply_overrides
-
     from nswn.core.model import SimulationError
+    from nswn.experiments.design import apply_overrides
 
     scenario = apply_overrides(_base_scenario(firms, end_year), overrides, "nswn calibrate --history")
     try:
