@@ -404,3 +404,14 @@ def test_a_scenario_may_override_the_labour_intensive_share_within_zero_to_one()
     with pytest.raises(io.ScenarioError) as error:
         io.from_dict({"base": "baseline", "start_values": {"labour_intensive_share": 1.5}})
     assert "labour_intensive_share = 1.5: out of range" in str(error.value)
+
+
+def test_gdp_without_a_solution_stops_the_run_with_a_clear_error() -> None:
+    """η (T₀ + S₀)/Y₀ ≥ 1: manufactures' income-driven demand would outgrow the GDP it adds to."""
+    from nswn.core.model import SimulationError
+
+    with pytest.raises(SimulationError, match="income_elasticity 1.5"):
+        traditional_and_gdp(40.0, 100.0, 60.0, 1.0, 1.5, 30.0, 31.0)
+    # just below the bound it is solved
+    traditional, gdp = traditional_and_gdp(40.0, 100.0, 60.0, 1.0, 1.4, 30.0, 31.0)
+    assert gdp == pytest.approx(traditional + 60.0)

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nswn.core.model import Context
+from nswn.core.model import Context, SimulationError
 from nswn.core.params import param
 from nswn.core.state import State
 from nswn.instruments.keep_manufacturing import KeepManufacturingParams, keep_subsidy
@@ -273,10 +273,22 @@ def traditional_and_gdp(
     -------
     (T, Y)
         Traditional value added and GDP, bn CNY at 2024 prices.
+
+    Raises
+    ------
+    SimulationError
+        When ``η (T₀ + S₀) / Y₀ ≥ 1``: income-driven demand for manufactures would grow faster
+        than the GDP it adds to, and the joint solution does not exist (a run with a high ``η``
+        whose manufacturing share has risen too far).
     """
     base = traditional + substitutes_before
     # the denominator is positive while η · (T₀ + S₀)/Y₀ < 1 (η ≤ 2 and manufacturing below half of GDP)
     denominator = 1.0 - elasticity * base / gdp if gdp > 0 else 1.0
+    if denominator <= 1e-9:
+        raise SimulationError(
+            f"the demand for manufactures ({base / gdp:.0%} of GDP) grows faster than the GDP it adds to at "
+            f"assumptions.macro.income_elasticity {elasticity:g}: GDP has no solution (η · share ≥ 1); lower it"
+        )
     if substitutes_before == 0.0 and substitutes == 0.0:
         joint = (traditional * (growth - elasticity) + rest) / max(denominator, 1e-9)
     else:
