@@ -74,6 +74,8 @@ KERNELS_INNOVATION = (
 )
 KERNELS_MARKETS = (FIRM_LAYER + "test_market_step_is_the_reference",)
 KERNELS_WHOLE_RUNS = (FIRM_LAYER + "test_whole_runs_are_identical_table_by_table",)
+# the weighted-median and friction kernels against their NumPy functions (issue 15)
+KERNELS_INDICATORS = ("tests/test_kernels_indicators.py",)
 
 
 @dataclass(frozen=True)
@@ -794,6 +796,39 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    while j > 0 and v >= best[row, j - 1]:\n",
         (*INSTRUMENTS, *KERNELS_TEAMS),
         "compiled tournament breaks ties for the later firm",
+    ),
+    # the compiled weighted median (median_capability) and friction solve (issue 15)
+    Mutation(
+        "M86",
+        "src/nswn/kernels/_compiled.py",
+        "            half -= half % 8\n",
+        "            half -= half % 4\n",
+        KERNELS_INDICATORS,
+        "compiled pairwise sum splits a long range where NumPy does not (last bits of the total)",
+    ),
+    Mutation(
+        "M87",
+        "src/nswn/kernels/_compiled.py",
+        "        key = 0.5 * total\n",
+        "        key = 0.4 * total\n",
+        KERNELS_INDICATORS,
+        "compiled weighted median stops at 40 % of the weight",
+    ),
+    Mutation(
+        "M88",
+        "src/nswn/kernels/_compiled.py",
+        "            while end < m and _same(keys[order[end]], first):\n",
+        "            while end < m and False:\n",
+        KERNELS_INDICATORS,
+        "compiled weighted median leaves ties in the unstable sort's order",
+    ),
+    Mutation(
+        "M89",
+        "src/nswn/kernels/_compiled.py",
+        "            implied = 1.0 / (1.0 + (1.0 + friction) * e)\n",
+        "            implied = 1.0 / (1.0 + friction * e)\n",
+        KERNELS_INDICATORS,
+        "compiled friction solve: friction replaces the foreign side's weight instead of scaling it",
     ),
     # ---- claims' effect functions
     Mutation(

@@ -457,6 +457,7 @@ def warm_up() -> None:
     warm_up_firm_layer()  # defined in the innovation and markets section below
     warm_up_allocation()  # defined in the local allocation section below
     warm_up_national_teams()  # defined in the national teams section below
+    warm_up_indicators()  # defined in the indicators and trade friction section below
 
 
 # ---- innovation and markets ----
@@ -1096,3 +1097,198 @@ def warm_up_national_teams() -> None:
     bounds = np.array([0, 2, 3], dtype=np.intp)
     national_team_score(values, values, np.ones(2), values, values, province, 2, bounds, np.ones(2), 1.0, 2, 1)
     national_team_size(values, bounds, np.ones(2), 1)
+
+
+# ---- indicators and trade friction ----
+# ``segments.segment_weighted_median`` (the ``median_capability`` column, every recorded year)
+# and ``markets.friction_equilibrium`` (60 bisections per technology, every year). The one
+# pairwise sum of the median (``w.sum()`` per segment) is reproduced exactly by
+# :func:`pairwise_sum` (NumPy's ``pairwise_sum`` of ``loops_utils.h.src``); ``np.exp`` of the
+# friction solve stays in NumPy (its argument's exponential is passed in).
+
+PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+
+
+@njit(cache=True)
+def _pairwise_block(a, lo, n):  # type: ignore[no-untyped-def]
+    """NumPy's ``pairwise_sum`` of ``a[lo:lo + n]`` for ``n <= 128``: sequential from 0.0
+    below 8 values, else eight interleaved accumulators, combined as a tree, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0 = a[lo]
+    r1 = a[lo + 1]
+    r2 = a[lo + 2]
+    r3 = a[lo + 3]
+    r4 = a[lo + 4]
+    r5 = a[lo + 5]
+    r6 = a[lo + 6]
+    r7 = a[lo + 7]
+    i = 8
+    stop = n - (n % 8)
+    while i < stop:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise(a, lo, n):  # type: ignore[no-untyped-def]
+    """NumPy's ``pairwise_sum`` of ``a[lo:lo + n]``: blocks of at most 128 values
+    (:func:`_pairwise_block`); a longer range is split in two halves (the first rounded down to
+    a multiple of 8) whose sums are added, first + second. NumPy recurses; this walks the same
+    tree with an explicit stack (numba's cache cannot load a self-recursive function)."""
+    if n <= PAIRWISE_BLOCK:
+        return _pairwise_block(a, lo, n)
+    # frames: (start, length, 0 = to split | 1 = add the two sums on top of the value stack)
+    frame_lo = np.empty(256, dtype=np.intp)
+    frame_n = np.empty(256, dtype=np.intp)
+    frame_stage = np.empty(256, dtype=np.intp)
+    sums = np.empty(256)
+    frames = 1
+    held = 0
+    frame_lo[0] = lo
+    frame_n[0] = n
+    frame_stage[0] = 0
+    while frames > 0:
+        frames -= 1
+        start = frame_lo[frames]
+        length = frame_n[frames]
+        if frame_stage[frames] == 1:
+            held -= 1
+            sums[held - 1] = sums[held - 1] + sums[held]
+        elif length <= PAIRWISE_BLOCK:
+            sums[held] = _pairwise_block(a, start, length)
+            held += 1
+        else:
+            half = length // 2
+            half -= half % 8
+            frame_stage[frames] = 1  # after both halves: add them
+            frames += 1
+            frame_lo[frames] = start + half  # second half: runs after the first
+            frame_n[frames] = length - half
+            frame_stage[frames] = 0
+            frames += 1
+            frame_lo[frames] = start
+            frame_n[frames] = half
+            frame_stage[frames] = 0
+            frames += 1
+    return sums[0]
+
+
+@njit(cache=True)
+def pairwise_sum(a):  # type: ignore[no-untyped-def]
+    """``a.sum()`` of a 1-D float64 array, bit for bit: 0.0 plus the pairwise sum of every
+    value (NumPy's add reduction starts from its identity, so ``-0.0`` sums to ``0.0``)."""
+    return 0.0 + _pairwise(a, 0, len(a))
+
+
+@njit(cache=True)
+def _less(a, b):  # type: ignore[no-untyped-def]
+    """NumPy's ``<`` for sorting and ``searchsorted``: NaN after every number."""
+    return a < b or (b != b and a == a)
+
+
+@njit(cache=True)
+def weighted_median_sorted(values, weights, bounds):  # type: ignore[no-untyped-def]
+    """``segments.segment_weighted_median`` line by line, one segment at a time.
+
+    Per segment with ``total = w.sum() > 0`` (:func:`pairwise_sum`): the stable order of the
+    values (ascending, NaN last; an unstable sort, then each run of equal keys put back in
+    index order), the running sum of the weights in that order (sequential, as ``np.cumsum``),
+    and NumPy's left ``searchsorted`` of ``0.5 · total`` (the same bisection, the same
+    comparison). Returns ``(ok, out)``; ``ok`` is False when a search runs past the end (the
+    reference raises ``IndexError`` there: it must run instead).
+    """
+    n_groups = len(bounds) - 1
+    out = np.full(n_groups, np.nan)
+    for g in range(n_groups):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        m = hi - lo
+        if m <= 0:
+            continue
+        total = 0.0 + _pairwise(weights, lo, m)
+        if not total > 0:
+            continue
+        keys = values[lo:hi]
+        order = np.argsort(keys)
+        start = 0
+        while start < m:
+            end = start + 1
+            first = keys[order[start]]
+            while end < m and _same(keys[order[end]], first):
+                end += 1
+            if end - start > 1:
+                order[start:end] = np.sort(order[start:end])
+            start = end
+        cumulative = np.empty(m)
+        running = weights[lo + order[0]]
+        cumulative[0] = running
+        for j in range(1, m):
+            running += weights[lo + order[j]]
+            cumulative[j] = running
+        key = 0.5 * total
+        low = 0
+        high = m
+        while low < high:
+            mid = low + ((high - low) >> 1)
+            if _less(cumulative[mid], key):
+                low = mid + 1
+            else:
+                high = mid
+        if low >= m:
+            return False, out
+        out[g] = keys[order[low]]
+    return True, out
+
+
+@njit(cache=True, error_model="numpy")
+def friction_bisection(free, decay, lead, slope, threshold, rounds):  # type: ignore[no-untyped-def]
+    """``markets.friction_equilibrium`` after its ``exp``: ``free = 1 / (1 + e^{−z})`` and
+    ``decay = e^{−z}`` per technology. The same bisection, operation by operation:
+    ``low = minimum(free, θ)``, ``high = free``; ``rounds`` times ``mid = 0.5 (low + high)``,
+    ``implied = 1 / (1 + (1 + κ maximum(0, mid − θ)) decay)``, ``mid > implied`` moves
+    ``high`` else ``low``; the root is ``free`` where ``free <= θ``, else ``0.5 (low + high)``;
+    0 where ``lead`` is not finite."""
+    n = len(free)
+    out = np.empty(n)
+    for t in range(n):
+        f = free[t]
+        e = decay[t]
+        low = _np_min(f, threshold)
+        high = f
+        for _ in range(rounds):
+            mid = 0.5 * (low + high)
+            friction = slope * _np_max(0.0, mid - threshold)
+            implied = 1.0 / (1.0 + (1.0 + friction) * e)
+            if mid > implied:
+                high = mid
+            else:
+                low = mid
+        share = f if f <= threshold else 0.5 * (low + high)
+        z = lead[t]
+        out[t] = share if (z == z and z != np.inf and z != -np.inf) else 0.0
+    return out
+
+
+def warm_up_indicators() -> None:
+    """Compile (or load) the kernels of this section for the argument types the model uses."""
+    values = np.array([1.0, 2.0, 3.0])
+    bounds = np.array([0, 2, 3], dtype=np.intp)
+    pairwise_sum(values)
+    weighted_median_sorted(values, values, bounds)
+    friction_bisection(values, values, values, 1.0, 0.5, 2)

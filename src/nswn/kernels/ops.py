@@ -613,3 +613,26 @@ def national_team_size(
     return module().national_team_size(  # type: ignore[no-any-return]
         np.asarray(revenue, dtype=np.float64), bounds, np.asarray(priority, dtype=np.float64), int(team_size)
     )
+
+
+# ---- indicators and trade friction ----
+
+
+def segment_weighted_median(values: np.ndarray, weights: np.ndarray, bounds: NDArray[np.intp]) -> np.ndarray:
+    """As :func:`nswn.core.segments.segment_weighted_median` (compiled: one pass, no Python
+    loop over segments; the reference runs where it would raise)."""
+    if compiled():
+        ok, out = module().weighted_median_sorted(_f64(values), _f64(weights), np.asarray(bounds, dtype=np.intp))
+        if ok:
+            return out  # type: ignore[no-any-return]
+    return segments.segment_weighted_median(values, weights, bounds)
+
+
+def friction_bisection(
+    free: np.ndarray, decay: np.ndarray, lead: np.ndarray, slope: float, threshold: float, rounds: int
+) -> np.ndarray:
+    """The bisection of ``markets.friction_equilibrium`` after its ``exp`` (compiled path only;
+    see ``_compiled.friction_bisection``): shape ``(n_technologies,)``."""
+    return module().friction_bisection(  # type: ignore[no-any-return]
+        _f64(free), _f64(decay), _f64(lead), float(slope), float(threshold), int(rounds)
+    )

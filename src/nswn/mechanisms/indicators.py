@@ -64,7 +64,7 @@ def _median(state: State) -> np.ndarray:
     bounds = state.technology_bounds()
     if bounds is None:
         bounds = segments.segment_bounds(firms.technology, state.n_technologies)
-    return segments.segment_weighted_median(firms.capability, firms.weight, bounds)
+    return ops.segment_weighted_median(firms.capability, firms.weight, bounds)
 
 
 class YearValues:

@@ -1,0 +1,175 @@
+"""The weighted-median and trade-friction kernels (issue 15) against their NumPy references.
+
+``_compiled.pairwise_sum`` against ``ndarray.sum`` on every length 0…2 100 (and a few past
+NumPy's 8 192-value buffer); the per-segment weighted median (``median_capability``) on
+segments with ties, NaN, ±inf, −0.0, empty and zero-weight segments; the friction bisection of
+``markets.friction_equilibrium`` on leads with NaN and ±inf. Each compared bit for bit (NaN
+where NaN, the sign of every zero). Whole runs on either path: tests/test_kernels.py and
+tests/test_kernels_firm_layer.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nswn import kernels
+from nswn.core import segments
+from nswn.kernels import ops
+from nswn.mechanisms import markets
+from test_kernels import needs_numba
+from test_kernels_firm_layer import identical
+
+SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e-300]
+
+
+def _special(rng: np.random.Generator, values: np.ndarray, count: int) -> None:
+    if len(values):
+        values[rng.integers(0, len(values), count)] = rng.choice(SPECIAL, count)
+
+
+@needs_numba
+def test_pairwise_sum_is_numpys_sum_on_every_length() -> None:
+    from nswn.kernels import _compiled
+
+    rng = np.random.default_rng(15)
+    lengths = [*range(0, 2101), 8191, 8192, 8193, 16_385, 100_003]
+    for n in lengths:
+        cases = [
+            rng.standard_normal(n) * 10.0 ** rng.integers(-8, 8, n),  # magnitudes that round differently
+            np.full(n, -0.0),  # NumPy's reduction starts from +0.0: the sum is +0.0
+            rng.integers(-3, 4, n).astype(float) * 0.1,
+        ]
+        special = rng.standard_normal(n)
+        _special(rng, special, 3)
+        cases.append(special)
+        for values in cases:
+            with np.errstate(invalid="ignore"):
+                expected = values.sum()
+            assert identical(np.float64(_compiled.pairwise_sum(values)), expected), n
+    # a strided view is summed by the same rule (the kernel reads the view)
+    values = rng.standard_normal(3001)[::3]
+    assert identical(np.float64(_compiled.pairwise_sum(values)), values.sum())
+
+
+@st.composite
+def weighted_segments(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, weights, bounds): few distinct values (ties common), some segments empty, some
+    weights zero, and NaN, ±inf, −0.0 planted in values and weights."""
+    n_groups = draw(st.integers(1, 8))
+    sizes = draw(
+        st.lists(st.sampled_from([0, 0, 1, 2, 3, 5, 8, 9, 17, 40, 130, 300]), min_size=n_groups, max_size=n_groups)
+    )
+    n = sum(sizes)
+    bounds = np.zeros(n_groups + 1, dtype=np.intp)
+    np.cumsum(sizes, out=bounds[1:])
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):
+        values = rng.choice([-1.5, -0.0, 0.0, 0.25, 0.5, 2.0], n)
+    else:
+        values = rng.standard_normal(n)
+    weights = rng.choice([0.0, 1.0, 2.0, 0.1, 3.7], n) if draw(st.booleans()) else rng.exponential(1.0, n)
+    if draw(st.booleans()):
+        _special(rng, values, max(1, n // 20))
+    if draw(st.booleans()) and n:
+        weights[rng.integers(0, n, max(1, n // 50))] = rng.choice([0.0, -0.0, np.inf, np.nan])
+    if draw(st.booleans()) and n_groups > 1:  # a whole segment with zero weight
+        g = draw(st.integers(0, n_groups - 1))
+        weights[bounds[g] : bounds[g + 1]] = 0.0
+    return values, weights, bounds
+
+
+@needs_numba
+@settings(max_examples=300, deadline=None)
+@given(weighted_segments())
+def test_weighted_median_is_the_reference(case: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    values, weights, bounds = case
+    expected = segments.segment_weighted_median(values, weights, bounds)
+    with kernels.using("numba"):
+        fast = ops.segment_weighted_median(values, weights, bounds)
+    assert identical(fast, expected)
+
+
+@needs_numba
+def test_weighted_median_takes_the_stable_order_of_ties() -> None:
+    # equal values of opposite zero sign: the one whose weight crosses half, in index order
+    values = np.array([0.0, -0.0, 0.0, -0.0, 5.0, np.nan, np.nan])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0])
+    bounds = np.array([0, 4, 7], dtype=np.intp)
+    with kernels.using("numba"):
+        fast = ops.segment_weighted_median(values, weights, bounds)
+    assert identical(fast, segments.segment_weighted_median(values, weights, bounds))
+    assert np.signbit(fast[0])  # half (2.0) is reached at the second value, -0.0
+    assert np.isnan(fast[1])  # 5.0 carries 0.5 of 2.5: half is reached in the NaN, sorted last
+
+
+@needs_numba
+def test_weighted_median_runs_the_reference_where_it_raises() -> None:
+    # the total (index order) is 1.0 but the running sum in value order rounds to 1, -1e16, 0:
+    # it never reaches half the total, the search runs past the end and the reference raises;
+    # the compiled path must not return a value instead
+    values = np.array([2.0, 3.0, 1.0])
+    weights = np.array([-1e16, 1e16, 1.0])
+    bounds = np.array([0, 3], dtype=np.intp)
+    with pytest.raises(IndexError):
+        segments.segment_weighted_median(values, weights, bounds)
+    with kernels.using("numba"), pytest.raises(IndexError):
+        ops.segment_weighted_median(values, weights, bounds)
+
+
+@needs_numba
+def test_weighted_median_searches_as_numpy_on_an_unsorted_running_sum() -> None:
+    # negative weights make the running sum go down and up: the answer is where NumPy's
+    # bisection lands, not the first crossing
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        values = rng.standard_normal(n)
+        weights = rng.standard_normal(n) + 0.3
+        bounds = np.array([0, n], dtype=np.intp)
+        try:
+            expected = segments.segment_weighted_median(values, weights, bounds)
+        except IndexError:
+            continue
+        with kernels.using("numba"):
+            assert identical(ops.segment_weighted_median(values, weights, bounds), expected)
+
+
+@st.composite
+def leads(draw: st.DrawFn) -> tuple[np.ndarray, float, float]:
+    n = draw(st.integers(0, 80))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    lead = rng.standard_normal(n) * draw(st.sampled_from([0.1, 1.0, 5.0, 50.0, 1000.0]))
+    if draw(st.booleans()):
+        _special(rng, lead, max(1, n // 10))
+    slope = draw(st.sampled_from([0.0, 0.5, 2.0, 10.0, 1e6]))
+    threshold = draw(st.sampled_from([0.0, 0.1, 0.35, 0.5, 0.999, 1.0]))
+    return lead, slope, threshold
+
+
+@needs_numba
+@settings(max_examples=200, deadline=None)
+@given(leads())
+def test_friction_equilibrium_is_the_reference(case: tuple[np.ndarray, float, float]) -> None:
+    lead, slope, threshold = case
+    with kernels.using("numpy"):
+        expected = markets.friction_equilibrium(lead, slope, threshold)
+    with kernels.using("numba"):
+        fast = markets.friction_equilibrium(lead, slope, threshold)
+    assert identical(fast, expected)
+    finite = np.isfinite(lead)
+    assert np.all(fast[~finite] == 0.0)
+
+
+@needs_numba
+def test_friction_equilibrium_solves_its_equation() -> None:
+    # not only equal to the reference: the root satisfies s = 1 / (1 + (1 + κ max(0, s − θ)) e^{−z})
+    lead = np.linspace(-4.0, 6.0, 41)
+    slope, threshold = 3.0, 0.2
+    with kernels.using("numba"):
+        share = markets.friction_equilibrium(lead, slope, threshold)
+    implied = 1.0 / (1.0 + (1.0 + slope * np.maximum(0.0, share - threshold)) * np.exp(-lead))
+    np.testing.assert_allclose(share, implied, rtol=0, atol=1e-12)
+    assert np.all(np.diff(share) > 0)
