@@ -74,7 +74,7 @@ KERNELS_INNOVATION = (
 )
 KERNELS_MARKETS = (FIRM_LAYER + "test_market_step_is_the_reference",)
 KERNELS_WHOLE_RUNS = (FIRM_LAYER + "test_whole_runs_are_identical_table_by_table",)
-# the weighted-median and friction kernels against their NumPy functions (issue 15)
+# the weighted-median, friction and institution-payment kernels against their NumPy functions (issue 15)
 KERNELS_INDICATORS = ("tests/test_kernels_indicators.py",)
 
 
@@ -797,7 +797,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         (*INSTRUMENTS, *KERNELS_TEAMS),
         "compiled tournament breaks ties for the later firm",
     ),
-    # the compiled weighted median (median_capability) and friction solve (issue 15)
+    # the compiled weighted median (median_capability), friction solve and institution payments (issue 15)
     Mutation(
         "M86",
         "src/nswn/kernels/_compiled.py",
@@ -829,6 +829,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            implied = 1.0 / (1.0 + friction * e)\n",
         KERNELS_INDICATORS,
         "compiled friction solve: friction replaces the foreign side's weight instead of scaling it",
+    ),
+    Mutation(
+        "M90",
+        "src/nswn/kernels/_compiled.py",
+        "        funding[i] += amount * efficiency[f]\n",
+        "        funding[i] += amount\n",
+        KERNELS_INDICATORS,
+        "compiled institution payments: funding credited without the instrument's efficiency",
     ),
     # ---- claims' effect functions
     Mutation(

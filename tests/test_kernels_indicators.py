@@ -173,3 +173,53 @@ def test_friction_equilibrium_solves_its_equation() -> None:
     implied = 1.0 / (1.0 + (1.0 + slope * np.maximum(0.0, share - threshold)) * np.exp(-lead))
     np.testing.assert_allclose(share, implied, rtol=0, atol=1e-12)
     assert np.all(np.diff(share) > 0)
+
+
+def _pay_both(
+    weights: np.ndarray, field: np.ndarray, n_fields: int, budget: np.ndarray, efficiency: np.ndarray | float
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``payments.pay_institutions`` on either path: (unpaid, funding after, ledger row)."""
+    from types import SimpleNamespace
+
+    from nswn.core.ledger import Ledger
+    from nswn.instruments.payments import pay_institutions
+
+    out = {}
+    for name in kernels.BACKENDS:
+        funding = np.linspace(0.0, 1.0, len(field))
+        state = SimpleNamespace(institutions=SimpleNamespace(field=field, funding=funding), n_technologies=n_fields)
+        ledger = Ledger(("x",), n_fields)
+        ledger.payments[0, 0] = 0.25  # booked earlier this year: the payment is added to it
+        with kernels.using(name), np.errstate(all="ignore"):
+            unpaid = pay_institutions(state, SimpleNamespace(ledger=ledger), "x", budget, weights, efficiency)  # type: ignore[arg-type]
+        out[name] = (unpaid, state.institutions.funding, ledger.payments[0, 0].copy())
+    return out
+
+
+@needs_numba
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 7), st.booleans(), st.booleans())
+def test_institution_payments_are_the_reference(seed: int, n: int, n_fields: int, special: bool, scalar: bool) -> None:
+    rng = np.random.default_rng(seed)
+    field = rng.integers(0, n_fields, n).astype(np.int32)  # institutions are not sorted by field
+    weights = rng.choice([0.0, 1.0, 0.5], n) if rng.random() < 0.5 else rng.exponential(1.0, n)
+    budget = rng.exponential(10.0, n_fields)
+    budget[rng.random(n_fields) < 0.2] = 0.0
+    if special:
+        _special(rng, weights, max(1, n // 20))
+        _special(rng, budget, 1)
+    efficiency: np.ndarray | float = 0.7 if scalar else rng.uniform(0.2, 1.0, n_fields)
+    runs = _pay_both(weights, field, n_fields, budget, efficiency)
+    for a, b in zip(runs["numpy"], runs["numba"], strict=True):
+        assert identical(a, b)
+
+
+@needs_numba
+def test_institution_payments_pay_by_weight_and_return_what_found_no_one() -> None:
+    field = np.array([1, 0, 1, 1], dtype=np.int32)
+    weights = np.array([1.0, 0.0, 3.0, 0.0])
+    runs = _pay_both(weights, field, 3, np.array([5.0, 8.0, 2.0]), 0.5)
+    unpaid, funding, booked = runs["numba"]
+    assert identical(unpaid, np.array([5.0, 0.0, 2.0]))  # field 0 has no weight, field 2 no one
+    assert identical(funding - np.linspace(0.0, 1.0, 4), np.array([1.0, 0.0, 3.0, 0.0]))  # 8 · 1/4, 8 · 3/4, × 0.5
+    assert identical(booked, np.array([0.25, 8.25, 0.25]))

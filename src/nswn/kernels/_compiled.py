@@ -1099,9 +1099,10 @@ def warm_up_national_teams() -> None:
     national_team_size(values, bounds, np.ones(2), 1)
 
 
-# ---- indicators and trade friction ----
-# ``segments.segment_weighted_median`` (the ``median_capability`` column, every recorded year)
-# and ``markets.friction_equilibrium`` (60 bisections per technology, every year). The one
+# ---- indicators, trade friction and institution payments ----
+# ``segments.segment_weighted_median`` (the ``median_capability`` column, every recorded year),
+# ``markets.friction_equilibrium`` (60 bisections per technology, every year) and
+# ``payments.pay_institutions`` (every instrument, several times a year). The one
 # pairwise sum of the median (``w.sum()`` per segment) is reproduced exactly by
 # :func:`pairwise_sum` (NumPy's ``pairwise_sum`` of ``loops_utils.h.src``); ``np.exp`` of the
 # friction solve stays in NumPy (its argument's exponential is passed in).
@@ -1285,6 +1286,31 @@ def friction_bisection(free, decay, lead, slope, threshold, rounds):  # type: ig
     return out
 
 
+@njit(cache=True)
+def pay_institutions(weights, field, budget, efficiency, funding):  # type: ignore[no-untyped-def]
+    """``payments.pay_institutions`` in two passes; adds ``amount · efficiency[f]`` to
+    ``funding`` in place and returns the amounts paid per field.
+
+    ``share = w_i / W_f`` where ``W_f > 0`` else 0 (``segments.group_share``: ``W_f`` the
+    field's weights summed in index order from 0.0, as ``np.bincount``), ``amount =
+    budget[f] · share``; the paid totals are the amounts summed in index order from 0.0
+    (``np.bincount``, what ``Ledger.book`` and ``segments.group_sum`` compute).
+    """
+    n_fields = len(budget)
+    totals = np.zeros(n_fields)
+    for i in range(len(weights)):
+        totals[field[i]] += weights[i]
+    paid = np.zeros(n_fields)
+    for i in range(len(weights)):
+        f = field[i]
+        total = totals[f]
+        share = weights[i] / total if total > 0 else 0.0
+        amount = budget[f] * share
+        funding[i] += amount * efficiency[f]
+        paid[f] += amount
+    return paid
+
+
 def warm_up_indicators() -> None:
     """Compile (or load) the kernels of this section for the argument types the model uses."""
     values = np.array([1.0, 2.0, 3.0])
@@ -1292,3 +1318,4 @@ def warm_up_indicators() -> None:
     pairwise_sum(values)
     weighted_median_sorted(values, values, bounds)
     friction_bisection(values, values, values, 1.0, 0.5, 2)
+    pay_institutions(values, np.array([0, 0, 1], dtype=np.int32), np.ones(2), np.ones(2), np.zeros(3))

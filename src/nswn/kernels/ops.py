@@ -615,7 +615,7 @@ def national_team_size(
     )
 
 
-# ---- indicators and trade friction ----
+# ---- indicators, trade friction and institution payments ----
 
 
 def segment_weighted_median(values: np.ndarray, weights: np.ndarray, bounds: NDArray[np.intp]) -> np.ndarray:
@@ -636,3 +636,24 @@ def friction_bisection(
     return module().friction_bisection(  # type: ignore[no-any-return]
         _f64(free), _f64(decay), _f64(lead), float(slope), float(threshold), int(rounds)
     )
+
+
+def pay_institutions(
+    weights: np.ndarray,
+    field: np.ndarray,
+    n_fields: int,
+    budget: np.ndarray,
+    efficiency: np.ndarray | float,
+    funding: np.ndarray,
+) -> np.ndarray | None:
+    """One fused pass of ``payments.pay_institutions`` (compiled path): adds each institution's
+    payment times the efficiency to ``funding`` in place and returns the amounts paid per field,
+    shape ``(n_fields,)``; ``None`` (nothing changed) when the NumPy lines must run instead.
+    """
+    if not compiled() or funding.dtype != np.float64 or not funding.flags.c_contiguous:
+        return None
+    budget = _f64(budget)
+    if budget.shape != (n_fields,):
+        return None
+    eta = np.array(np.broadcast_to(np.asarray(efficiency, dtype=np.float64), budget.shape))  # a writable copy
+    return module().pay_institutions(_f64(weights), field, budget, eta, funding)  # type: ignore[no-any-return]
