@@ -817,10 +817,18 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M88",
         "src/nswn/kernels/_compiled.py",
-        "            while end < m and _same(keys[order[end]], first):\n",
-        "            while end < m and False:\n",
+        "                while end < m and _same(keys[rank[end]], first):\n",
+        "                while end < m and False:\n",
         KERNELS_INDICATORS,
-        "compiled weighted median leaves ties in the unstable sort's order",
+        "compiled weighted median leaves ties in NumPy's unstable sort's order",
+    ),
+    Mutation(
+        "M91",
+        "src/nswn/kernels/_compiled.py",
+        "                while i > 0 and _less(v, keys[rank[i - 1]]):\n",
+        "                while i > 0 and not _less(keys[rank[i - 1]], v):\n",
+        KERNELS_INDICATORS,
+        "compiled weighted median's insertion sort puts a later equal value first",
     ),
     Mutation(
         "M89",

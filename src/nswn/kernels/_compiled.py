@@ -443,6 +443,7 @@ def warm_up() -> None:
     sorted_bounds(groups.astype(np.int64), 2)
     group_max(values, groups, 2)
     group_max(values, groups.astype(np.int16), 2)
+    group_max(values, groups.astype(np.int64), 2)
     group_sum(values, groups, 2)
     group_sum(values, groups.astype(np.int16), 2)
     divide_by_group(values, np.ones(2), groups)
@@ -1204,15 +1205,18 @@ def _less(a, b):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def weighted_median_sorted(values, weights, bounds):  # type: ignore[no-untyped-def]
+def weighted_median_sorted(values, weights, bounds, order):  # type: ignore[no-untyped-def]
     """``segments.segment_weighted_median`` line by line, one segment at a time.
 
     Per segment with ``total = w.sum() > 0`` (:func:`pairwise_sum`): the stable order of the
-    values (ascending, NaN last; an unstable sort, then each run of equal keys put back in
-    index order), the running sum of the weights in that order (sequential, as ``np.cumsum``),
-    and NumPy's left ``searchsorted`` of ``0.5 · total`` (the same bisection, the same
-    comparison). Returns ``(ok, out)``; ``ok`` is False when a search runs past the end (the
-    reference raises ``IndexError`` there: it must run instead).
+    values (ascending, NaN last), the running sum of the weights in that order (sequential, as
+    ``np.cumsum``), and NumPy's left ``searchsorted`` of ``0.5 · total`` (the same bisection,
+    the same comparison). ``order[lo:hi]``: NumPy's unstable ``argsort`` of the segment where
+    ``ops`` sorted it (long segments: NumPy's SIMD sort is ~10× numba's), else -1 in its first
+    slot; a short segment is sorted here by insertion (stable). Runs of equal keys are then put
+    back in index order, which makes either order the stable one. Returns ``(ok, out)``; ``ok``
+    is False when a search runs past the end (the reference raises ``IndexError`` there: it
+    must run instead).
     """
     n_groups = len(bounds) - 1
     out = np.full(n_groups, np.nan)
@@ -1226,21 +1230,31 @@ def weighted_median_sorted(values, weights, bounds):  # type: ignore[no-untyped-
         if not total > 0:
             continue
         keys = values[lo:hi]
-        order = np.argsort(keys)
-        start = 0
-        while start < m:
-            end = start + 1
-            first = keys[order[start]]
-            while end < m and _same(keys[order[end]], first):
-                end += 1
-            if end - start > 1:
-                order[start:end] = np.sort(order[start:end])
-            start = end
+        if order[lo] >= 0:
+            rank = order[lo:hi].copy()
+            start = 0
+            while start < m:
+                end = start + 1
+                first = keys[rank[start]]
+                while end < m and _same(keys[rank[end]], first):
+                    end += 1
+                if end - start > 1:
+                    rank[start:end] = np.sort(rank[start:end])
+                start = end
+        else:
+            rank = np.empty(m, dtype=np.intp)
+            for j in range(m):  # insertion: a later value passes only strictly greater ones
+                v = keys[j]
+                i = j
+                while i > 0 and _less(v, keys[rank[i - 1]]):
+                    rank[i] = rank[i - 1]
+                    i -= 1
+                rank[i] = j
         cumulative = np.empty(m)
-        running = weights[lo + order[0]]
+        running = weights[lo + rank[0]]
         cumulative[0] = running
         for j in range(1, m):
-            running += weights[lo + order[j]]
+            running += weights[lo + rank[j]]
             cumulative[j] = running
         key = 0.5 * total
         low = 0
@@ -1253,7 +1267,7 @@ def weighted_median_sorted(values, weights, bounds):  # type: ignore[no-untyped-
                 high = mid
         if low >= m:
             return False, out
-        out[g] = keys[order[low]]
+        out[g] = keys[rank[low]]
     return True, out
 
 
@@ -1316,6 +1330,7 @@ def warm_up_indicators() -> None:
     values = np.array([1.0, 2.0, 3.0])
     bounds = np.array([0, 2, 3], dtype=np.intp)
     pairwise_sum(values)
-    weighted_median_sorted(values, values, bounds)
+    weighted_median_sorted(values, values, bounds, np.array([-1, 0, -1], dtype=np.intp))
+    weighted_median_sorted(values, values, bounds, np.array([0, 1, 0], dtype=np.intp))
     friction_bisection(values, values, values, 1.0, 0.5, 2)
     pay_institutions(values, np.array([0, 0, 1], dtype=np.int32), np.ones(2), np.ones(2), np.zeros(3))

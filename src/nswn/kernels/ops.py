@@ -618,11 +618,25 @@ def national_team_size(
 # ---- indicators, trade friction and institution payments ----
 
 
+# segment length up to which the weighted median's kernel sorts by insertion (a stable sort with
+# no call out; quadratic, so longer segments are sorted by NumPy first)
+INSERTION_SORT_UP_TO = 48
+
+
 def segment_weighted_median(values: np.ndarray, weights: np.ndarray, bounds: NDArray[np.intp]) -> np.ndarray:
     """As :func:`nswn.core.segments.segment_weighted_median` (compiled: one pass, no Python
     loop over segments; the reference runs where it would raise)."""
     if compiled():
-        ok, out = module().weighted_median_sorted(_f64(values), _f64(weights), np.asarray(bounds, dtype=np.intp))
+        values = _f64(values)
+        bounds = np.asarray(bounds, dtype=np.intp)
+        # long segments are sorted here by NumPy (its SIMD argsort is ~10x numba's), short ones
+        # by insertion in the kernel (-1 marks them); either way the kernel restores index order
+        # among equal keys
+        order = np.full(len(values), -1, dtype=np.intp)
+        for g in np.flatnonzero(np.diff(bounds) > INSERTION_SORT_UP_TO):
+            lo, hi = bounds[g], bounds[g + 1]
+            order[lo:hi] = np.argsort(values[lo:hi])
+        ok, out = module().weighted_median_sorted(values, _f64(weights), bounds, order)
         if ok:
             return out  # type: ignore[no-any-return]
     return segments.segment_weighted_median(values, weights, bounds)

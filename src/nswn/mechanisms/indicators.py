@@ -240,7 +240,7 @@ def _ownership_columns(state: State) -> dict[str, np.ndarray]:
         ("subsidies", firms.subsidy),
     ):
         columns[name] = np.bincount(codes, weights=values, minlength=n)
-    best = segments.group_max(firms.capability, codes, n)
+    best = ops.group_max(firms.capability, codes, n)  # compiled: np.maximum.at is slow
     columns["best_capability"] = np.where(np.isfinite(best), best, np.nan)
     columns["relative_capability"] = np.exp(columns["best_capability"] - np.repeat(tech.frontier, 2))
     return columns
