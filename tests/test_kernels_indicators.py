@@ -223,3 +223,24 @@ def test_institution_payments_pay_by_weight_and_return_what_found_no_one() -> No
     assert identical(unpaid, np.array([5.0, 0.0, 2.0]))  # field 0 has no weight, field 2 no one
     assert identical(funding - np.linspace(0.0, 1.0, 4), np.array([1.0, 0.0, 3.0, 0.0]))  # 8 · 1/4, 8 · 3/4, × 0.5
     assert identical(booked, np.array([0.25, 8.25, 0.25]))
+
+
+@needs_numba
+@settings(max_examples=200, deadline=None)
+@given(weighted_segments())
+def test_group_rank_is_the_reference_on_long_and_short_segments(
+    case: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    # segments of up to 300 values: long ones are sorted by NumPy before the kernel, short ones
+    # by insertion in it; ties, NaN, ±inf and -0.0 keep the stable order either way
+    values, _, bounds = case
+    groups = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds)).astype(np.int32)
+    n = len(bounds) - 1
+    expected = segments.group_rank(values, groups, n)
+    with kernels.using("numba"):
+        fast = ops.group_rank(values, groups, n)
+    assert identical(fast, expected)
+    stable = np.lexsort((np.arange(len(values)), -values, groups))  # by group, value down, index
+    position = np.empty(len(values), dtype=np.intp)
+    position[stable] = np.arange(len(values))
+    assert identical(fast, position - bounds[groups])

@@ -7,10 +7,13 @@ loops (parallel in ``_parallel``): each iteration writes only its own segment an
 its own order, so results do not depend on the number of threads.
 
 Sorting: NumPy's SIMD sorts beat numba's on large segments (rank of 100 000 values in 60
-segments: 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled), but a Python
-loop over segments costs more than the sorting when segments are small; ``ops`` picks by
-the mean segment size (both give the same ranks). Top-k for small k is one scan per
-segment keeping a k-long buffer instead of a partition.
+segments: 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled; one segment of
+2 937 values: 56 us against 500 us), but a Python loop over segments costs more than the
+sorting when segments are small. ``ops`` picks by the mean segment size (both give the same
+ranks), and the rank and weighted-median kernels take NumPy's unstable order of each long
+segment as an argument (short ones are sorted here by insertion), then put equal keys back
+in index order. Top-k for small k is one scan per segment keeping a k-long buffer instead of
+a partition.
 """
 
 from __future__ import annotations
@@ -168,15 +171,6 @@ def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
         start = end
     for j in range(m):
         ranks[lo + order[j]] = j
-
-
-@njit(cache=True, parallel=PARALLEL)
-def rank_sorted(values, bounds):  # type: ignore[no-untyped-def]
-    """Rank within each contiguous segment, 0 for the largest (ties: lower index first)."""
-    ranks = np.empty(len(values), dtype=np.intp)
-    for g in prange(len(bounds) - 1):
-        _rank_segment(values, bounds[g], bounds[g + 1], ranks)
-    return ranks
 
 
 @njit(cache=True)
@@ -449,7 +443,6 @@ def warm_up() -> None:
     divide_by_group(values, np.ones(2), groups)
     divide_by_group(values, np.ones(2), groups.astype(np.int16))
     pay_sorted(values, bounds, np.zeros(3, dtype=np.bool_), np.ones(2), np.ones(2), np.zeros(3))
-    rank_sorted(values, bounds)
     top_sorted(values, bounds, np.array([1, 1], dtype=np.int64))
     challenge_top(values, values, bounds, 0.3, 0.3, 1)
     demography_totals(
@@ -1205,6 +1198,38 @@ def _less(a, b):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _stable_order(keys, order, lo):  # type: ignore[no-untyped-def]
+    """The stable ascending order of ``keys`` (NaN last, as NumPy sorts): positions in ``keys``.
+
+    ``order[lo:lo + len(keys)]`` is NumPy's unstable ``argsort(keys)`` when ``ops`` sorted the
+    segment (``order[lo] >= 0``); each run of equal keys (``-0.0 == 0.0``, NaN with NaN) is then
+    put back in index order. Otherwise the keys are sorted here by insertion, which is stable.
+    """
+    m = len(keys)
+    if order[lo] >= 0:
+        rank = order[lo : lo + m].copy()
+        start = 0
+        while start < m:
+            end = start + 1
+            first = keys[rank[start]]
+            while end < m and _same(keys[rank[end]], first):
+                end += 1
+            if end - start > 1:
+                rank[start:end] = np.sort(rank[start:end])
+            start = end
+        return rank
+    rank = np.empty(m, dtype=np.intp)
+    for j in range(m):  # insertion: a later key passes only strictly greater ones
+        v = keys[j]
+        i = j
+        while i > 0 and _less(v, keys[rank[i - 1]]):
+            rank[i] = rank[i - 1]
+            i -= 1
+        rank[i] = j
+    return rank
+
+
+@njit(cache=True)
 def weighted_median_sorted(values, weights, bounds, order):  # type: ignore[no-untyped-def]
     """``segments.segment_weighted_median`` line by line, one segment at a time.
 
@@ -1230,26 +1255,7 @@ def weighted_median_sorted(values, weights, bounds, order):  # type: ignore[no-u
         if not total > 0:
             continue
         keys = values[lo:hi]
-        if order[lo] >= 0:
-            rank = order[lo:hi].copy()
-            start = 0
-            while start < m:
-                end = start + 1
-                first = keys[rank[start]]
-                while end < m and _same(keys[rank[end]], first):
-                    end += 1
-                if end - start > 1:
-                    rank[start:end] = np.sort(rank[start:end])
-                start = end
-        else:
-            rank = np.empty(m, dtype=np.intp)
-            for j in range(m):  # insertion: a later value passes only strictly greater ones
-                v = keys[j]
-                i = j
-                while i > 0 and _less(v, keys[rank[i - 1]]):
-                    rank[i] = rank[i - 1]
-                    i -= 1
-                rank[i] = j
+        rank = _stable_order(keys, order, lo)
         cumulative = np.empty(m)
         running = weights[lo + rank[0]]
         cumulative[0] = running
@@ -1325,6 +1331,26 @@ def pay_institutions(weights, field, budget, efficiency, funding):  # type: igno
     return paid
 
 
+@njit(cache=True)
+def rank_presorted(values, bounds, order):  # type: ignore[no-untyped-def]
+    """Rank within each contiguous segment, 0 for the largest (ties: lower index first).
+
+    ``order``: see :func:`_stable_order` (NumPy's unstable ``argsort(-values)`` of each long
+    segment, -1 in the first slot of a short one); the ranks are those of a stable sort of
+    ``-values`` (NaN last, as NumPy sorts), as ``segments.group_rank`` gives."""
+    ranks = np.empty(len(values), dtype=np.intp)
+    for g in range(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        m = hi - lo
+        if m <= 0:
+            continue
+        rank = _stable_order(-values[lo:hi], order, lo)
+        for j in range(m):
+            ranks[lo + rank[j]] = j
+    return ranks
+
+
 def warm_up_indicators() -> None:
     """Compile (or load) the kernels of this section for the argument types the model uses."""
     values = np.array([1.0, 2.0, 3.0])
@@ -1332,5 +1358,6 @@ def warm_up_indicators() -> None:
     pairwise_sum(values)
     weighted_median_sorted(values, values, bounds, np.array([-1, 0, -1], dtype=np.intp))
     weighted_median_sorted(values, values, bounds, np.array([0, 1, 0], dtype=np.intp))
+    rank_presorted(values, bounds, np.array([1, 0, -1], dtype=np.intp))
     friction_bisection(values, values, values, 1.0, 0.5, 2)
     pay_institutions(values, np.array([0, 0, 1], dtype=np.int32), np.ones(2), np.ones(2), np.zeros(3))
