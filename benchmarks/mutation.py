@@ -74,7 +74,8 @@ KERNELS_INNOVATION = (
 )
 KERNELS_MARKETS = (FIRM_LAYER + "test_market_step_is_the_reference",)
 KERNELS_WHOLE_RUNS = (FIRM_LAYER + "test_whole_runs_are_identical_table_by_table",)
-# the weighted-median, friction and institution-payment kernels against their NumPy functions (issue 15)
+# issue 15's kernels (weighted median, ranks, friction, institution payments, table compaction)
+# against their NumPy functions
 KERNELS_INDICATORS = ("tests/test_kernels_indicators.py",)
 
 
@@ -845,6 +846,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        funding[i] += amount\n",
         KERNELS_INDICATORS,
         "compiled institution payments: funding credited without the instrument's efficiency",
+    ),
+    Mutation(
+        "M92",
+        "src/nswn/kernels/_compiled.py",
+        "        out[dest_kept[j]] = values[kept[j]] + 1\n",
+        "        out[dest_kept[j]] = values[kept[j]]\n",
+        KERNELS_INDICATORS,
+        "compiled table compaction: surviving firms no longer age",
     ),
     # ---- claims' effect functions
     Mutation(

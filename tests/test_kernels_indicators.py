@@ -244,3 +244,46 @@ def test_group_rank_is_the_reference_on_long_and_short_segments(
     position = np.empty(len(values), dtype=np.intp)
     position[stable] = np.arange(len(values))
     assert identical(fast, position - bounds[groups])
+
+
+@needs_numba
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 120), st.integers(1, 6), st.integers(0, 2))
+def test_table_compaction_is_the_reference(seed: int, n: int, n_tech: int, n_blocks: int) -> None:
+    # every dtype of the firm table, ages bumped (int16, wrapping at its limit), new rows given
+    # as float or int arrays (cast to the column's dtype), some technologies left empty
+    rng = np.random.default_rng(seed)
+    technology = np.sort(rng.integers(0, n_tech, n)).astype(np.int32)
+    columns = {
+        "technology": technology,
+        "capability": rng.standard_normal(n),
+        "province": rng.integers(0, 30, n).astype(np.int16),
+        "soe": rng.random(n) < 0.3,
+        "founder": rng.integers(0, 3, n).astype(np.int8),
+        "age": rng.choice(np.array([0, 5, 32767], dtype=np.int16), n),
+    }
+    _special(rng, columns["capability"], max(1, n // 10))
+    kept = np.flatnonzero(rng.random(n) < 0.7)
+    blocks = [rng.integers(0, 3, n_tech) for _ in range(n_blocks)]
+    size = int(sum(b.sum() for b in blocks))
+    block_tech = np.concatenate([np.repeat(np.arange(n_tech), b) for b in blocks]) if blocks else np.zeros(0, int)
+    new_rows = {
+        "technology": block_tech,
+        "capability": rng.standard_normal(size),
+        "province": rng.integers(0, 30, size),  # int64: cast to int16
+        "soe": rng.random(size),  # floats: cast to bool
+        "founder": rng.integers(0, 3, size).astype(float),
+        "age": np.zeros(size),
+    }
+    runs = {}
+    for name in kernels.BACKENDS:
+        with kernels.using(name):
+            runs[name] = ops.rebuild_sorted(
+                columns, kept, technology[kept], new_rows if size else None, blocks, n_tech, bump="age"
+            )
+    (expected, expected_bounds), (fast, fast_bounds) = runs["numpy"], runs["numba"]
+    assert identical(fast_bounds, expected_bounds)
+    assert list(fast) == list(expected)
+    for name in expected:
+        assert identical(fast[name], expected[name]), name
+    assert np.all(np.diff(fast["technology"]) >= 0)

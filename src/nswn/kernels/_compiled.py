@@ -1369,6 +1369,26 @@ def rank_presorted(values, bounds, order):  # type: ignore[no-untyped-def]
     return ranks
 
 
+@njit(cache=True)
+def move_rows(values, kept, dest_kept, new, dest, out):  # type: ignore[no-untyped-def]
+    """``out[dest_kept] = values[kept]; out[dest] = new`` (``ops.rebuild_sorted``'s moves of one
+    column; ``new`` already of ``out``'s dtype, so only values are copied)."""
+    for j in range(len(kept)):
+        out[dest_kept[j]] = values[kept[j]]
+    for j in range(len(dest)):
+        out[dest[j]] = new[j]
+
+
+@njit(cache=True)
+def move_rows_aged(values, kept, dest_kept, new, dest, out):  # type: ignore[no-untyped-def]
+    """:func:`move_rows` with 1 added to each kept value (firm age), stored in ``out``'s dtype
+    (wrapping as NumPy's in-place ``+= 1`` does)."""
+    for j in range(len(kept)):
+        out[dest_kept[j]] = values[kept[j]] + 1
+    for j in range(len(dest)):
+        out[dest[j]] = new[j]
+
+
 def warm_up_indicators() -> None:
     """Compile (or load) the kernels of this section for the argument types the model uses."""
     values = np.array([1.0, 2.0, 3.0])
@@ -1379,3 +1399,9 @@ def warm_up_indicators() -> None:
     rank_presorted(values, bounds, np.array([1, 0, -1], dtype=np.intp))
     friction_bisection(values, values, values, 1.0, 0.5, 2)
     pay_institutions(values, np.array([0, 0, 1], dtype=np.int32), np.ones(2), np.ones(2), np.zeros(3))
+    index = np.array([0, 1], dtype=np.intp)
+    for dtype in (np.float64, np.int32, np.int16, np.int8, np.bool_):  # the firm table's columns
+        column = np.zeros(3, dtype=dtype)
+        move_rows(column, index, index, column[:1], index[:1] + 2, column.copy())
+    aged = np.zeros(3, dtype=np.int16)
+    move_rows_aged(aged, index, index, aged[:1], index[:1] + 2, aged.copy())

@@ -207,8 +207,20 @@ def rebuild_sorted(
     dest = np.concatenate(dest_new) if dest_new else np.zeros(0, dtype=np.intp)
     total = int(bounds[-1])
     out: dict[str, np.ndarray] = {}
+    # compiled moves only with every index in range (the NumPy lines raise IndexError otherwise)
+    rows = min((len(v) for v in columns.values()), default=0)
+    in_range = len(kept) == 0 or (int(kept[0]) >= 0 and int(kept[-1]) < rows)
+    fast = module() if compiled() and in_range else None
     for name, values in columns.items():
         column = np.empty(total, dtype=values.dtype)
+        if fast is not None:  # compiled: one pass per column (the same moves, no temporaries)
+            adding = new_rows is not None and len(dest) > 0
+            new = np.asarray(new_rows[name]).astype(values.dtype) if adding else values[:0]  # type: ignore[index]
+            if values.ndim == 1 and len(new) == (len(dest) if adding else 0):
+                move = fast.move_rows_aged if name == bump else fast.move_rows
+                move(values, kept, dest_kept, new, dest if adding else dest[:0], column)
+                out[name] = column
+                continue
         moved = values[kept]
         if name == bump:
             moved += 1
