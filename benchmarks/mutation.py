@@ -76,6 +76,9 @@ KERNELS_INNOVATION = (
 )
 KERNELS_MARKETS = (FIRM_LAYER + "test_market_step_is_the_reference",)
 KERNELS_WHOLE_RUNS = (FIRM_LAYER + "test_whole_runs_are_identical_table_by_table",)
+# issue 15's kernels (weighted median, ranks, friction, institution payments, table compaction)
+# against their NumPy functions
+KERNELS_INDICATORS = ("tests/test_kernels_indicators.py",)
 
 
 @dataclass(frozen=True)
@@ -796,6 +799,63 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    while j > 0 and v >= best[row, j - 1]:\n",
         (*INSTRUMENTS, *KERNELS_TEAMS),
         "compiled tournament breaks ties for the later firm",
+    ),
+    # the compiled weighted median (median_capability), friction solve and institution payments (issue 15)
+    Mutation(
+        "M86",
+        "src/nswn/kernels/_compiled.py",
+        "            half -= half % 8\n",
+        "            half -= half % 4\n",
+        KERNELS_INDICATORS,
+        "compiled pairwise sum splits a long range where NumPy does not (last bits of the total)",
+    ),
+    Mutation(
+        "M87",
+        "src/nswn/kernels/_compiled.py",
+        "        key = 0.5 * total\n",
+        "        key = 0.4 * total\n",
+        KERNELS_INDICATORS,
+        "compiled weighted median stops at 40 % of the weight",
+    ),
+    Mutation(
+        "M88",
+        "src/nswn/kernels/_compiled.py",
+        "            while end < m and _same(keys[rank[end]], first):\n",
+        "            while end < m and False:\n",
+        KERNELS_INDICATORS,
+        "compiled rank and weighted median leave ties in NumPy's unstable sort's order",
+    ),
+    Mutation(
+        "M91",
+        "src/nswn/kernels/_compiled.py",
+        "        while i > 0 and _less(v, keys[rank[i - 1]]):\n",
+        "        while i > 0 and not _less(keys[rank[i - 1]], v):\n",
+        KERNELS_INDICATORS,
+        "compiled rank and weighted median: insertion sort puts a later equal value first",
+    ),
+    Mutation(
+        "M89",
+        "src/nswn/kernels/_compiled.py",
+        "            implied = 1.0 / (1.0 + (1.0 + friction) * e)\n",
+        "            implied = 1.0 / (1.0 + friction * e)\n",
+        KERNELS_INDICATORS,
+        "compiled friction solve: friction replaces the foreign side's weight instead of scaling it",
+    ),
+    Mutation(
+        "M90",
+        "src/nswn/kernels/_compiled.py",
+        "        funding[i] += amount * efficiency[f]\n",
+        "        funding[i] += amount\n",
+        KERNELS_INDICATORS,
+        "compiled institution payments: funding credited without the instrument's efficiency",
+    ),
+    Mutation(
+        "M92",
+        "src/nswn/kernels/_compiled.py",
+        "        out[dest_kept[j]] = values[kept[j]] + 1\n",
+        "        out[dest_kept[j]] = values[kept[j]]\n",
+        KERNELS_INDICATORS,
+        "compiled table compaction: surviving firms no longer age",
     ),
     # ---- trade-defence measures (levers.trade_defence)
     Mutation(

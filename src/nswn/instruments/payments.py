@@ -72,6 +72,11 @@ def pay_institutions(
     """Pay ``budget[t]`` to the institutions of each field ∝ ``weights``; return what was unpaid."""
     inst = state.institutions
     field = inst.field
+    # compiled: shares, payments and totals in one pass (the same sums in the same order)
+    booked = ops.pay_institutions(weights, field, state.n_technologies, budget, efficiency, inst.funding)
+    if booked is not None:
+        ctx.ledger.book_totals(instrument, "institution", booked)
+        return np.asarray(budget - booked)
     share = segments.group_share(weights, field, state.n_technologies)
     amount = budget[field] * share
     inst.funding += amount * (np.asarray(efficiency)[field] if np.ndim(efficiency) else efficiency)

@@ -7,10 +7,13 @@ loops (parallel in ``_parallel``): each iteration writes only its own segment an
 its own order, so results do not depend on the number of threads.
 
 Sorting: NumPy's SIMD sorts beat numba's on large segments (rank of 100 000 values in 60
-segments: 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled), but a Python
-loop over segments costs more than the sorting when segments are small; ``ops`` picks by
-the mean segment size (both give the same ranks). Top-k for small k is one scan per
-segment keeping a k-long buffer instead of a partition.
+segments: 10 ms with NumPy's unstable sort and tie fallback, 26 ms compiled; one segment of
+2 937 values: 56 us against 500 us), but a Python loop over segments costs more than the
+sorting when segments are small. ``ops`` picks by the mean segment size (both give the same
+ranks), and the rank and weighted-median kernels take NumPy's unstable order of each long
+segment as an argument (short ones are sorted here by insertion), then put equal keys back
+in index order. Top-k for small k is one scan per segment keeping a k-long buffer instead of
+a partition.
 """
 
 from __future__ import annotations
@@ -145,6 +148,33 @@ def _same(a, b):  # type: ignore[no-untyped-def]
     return a == b or (a != a and b != b)
 
 
+# segments up to this length are sorted by insertion (stable, no allocation but the result);
+# numba's argsort costs more on short arrays and ~10x NumPy's on long ones
+INSERTION_UP_TO = 48
+
+
+@njit(cache=True)
+def _less(a, b):  # type: ignore[no-untyped-def]
+    """NumPy's ``<`` for sorting and ``searchsorted``: NaN after every number."""
+    return a < b or (b != b and a == a)
+
+
+@njit(cache=True)
+def _insertion_order(keys):  # type: ignore[no-untyped-def]
+    """The stable ascending order of ``keys`` (NaN last, as NumPy sorts), by insertion: a later
+    key passes only strictly greater ones."""
+    m = len(keys)
+    rank = np.empty(m, dtype=np.intp)
+    for j in range(m):
+        v = keys[j]
+        i = j
+        while i > 0 and _less(v, keys[rank[i - 1]]):
+            rank[i] = rank[i - 1]
+            i -= 1
+        rank[i] = j
+    return rank
+
+
 @njit(cache=True)
 def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
     """Ranks of ``values[lo:hi]`` into ``ranks[lo:hi]``, 0 for the largest (ties: lower index first).
@@ -156,6 +186,11 @@ def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
     if m <= 0:
         return
     keys = -values[lo:hi]
+    if m <= INSERTION_UP_TO:
+        order = _insertion_order(keys)
+        for j in range(m):
+            ranks[lo + order[j]] = j
+        return
     order = np.argsort(keys)
     start = 0
     while start < m:
@@ -168,15 +203,6 @@ def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
         start = end
     for j in range(m):
         ranks[lo + order[j]] = j
-
-
-@njit(cache=True, parallel=PARALLEL)
-def rank_sorted(values, bounds):  # type: ignore[no-untyped-def]
-    """Rank within each contiguous segment, 0 for the largest (ties: lower index first)."""
-    ranks = np.empty(len(values), dtype=np.intp)
-    for g in prange(len(bounds) - 1):
-        _rank_segment(values, bounds[g], bounds[g + 1], ranks)
-    return ranks
 
 
 @njit(cache=True)
@@ -443,12 +469,12 @@ def warm_up() -> None:
     sorted_bounds(groups.astype(np.int64), 2)
     group_max(values, groups, 2)
     group_max(values, groups.astype(np.int16), 2)
+    group_max(values, groups.astype(np.int64), 2)
     group_sum(values, groups, 2)
     group_sum(values, groups.astype(np.int16), 2)
     divide_by_group(values, np.ones(2), groups)
     divide_by_group(values, np.ones(2), groups.astype(np.int16))
     pay_sorted(values, bounds, np.zeros(3, dtype=np.bool_), np.ones(2), np.ones(2), np.zeros(3))
-    rank_sorted(values, bounds)
     top_sorted(values, bounds, np.array([1, 1], dtype=np.int64))
     challenge_top(values, values, bounds, 0.3, 0.3, 1)
     demography_totals(
@@ -457,6 +483,7 @@ def warm_up() -> None:
     warm_up_firm_layer()  # defined in the innovation and markets section below
     warm_up_allocation()  # defined in the local allocation section below
     warm_up_national_teams()  # defined in the national teams section below
+    warm_up_indicators()  # defined in the indicators and trade friction section below
 
 
 # ---- innovation and markets ----
@@ -1096,3 +1123,285 @@ def warm_up_national_teams() -> None:
     bounds = np.array([0, 2, 3], dtype=np.intp)
     national_team_score(values, values, np.ones(2), values, values, province, 2, bounds, np.ones(2), 1.0, 2, 1)
     national_team_size(values, bounds, np.ones(2), 1)
+
+
+# ---- indicators, trade friction and institution payments ----
+# ``segments.segment_weighted_median`` (the ``median_capability`` column, every recorded year),
+# ``markets.friction_equilibrium`` (60 bisections per technology, every year) and
+# ``payments.pay_institutions`` (every instrument, several times a year). The one
+# pairwise sum of the median (``w.sum()`` per segment) is reproduced exactly by
+# :func:`pairwise_sum` (NumPy's ``pairwise_sum`` of ``loops_utils.h.src``); ``np.exp`` of the
+# friction solve stays in NumPy (its argument's exponential is passed in).
+
+PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+
+
+@njit(cache=True)
+def _pairwise_block(a, lo, n):  # type: ignore[no-untyped-def]
+    """NumPy's ``pairwise_sum`` of ``a[lo:lo + n]`` for ``n <= 128``: sequential from 0.0
+    below 8 values, else eight interleaved accumulators, combined as a tree, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0 = a[lo]
+    r1 = a[lo + 1]
+    r2 = a[lo + 2]
+    r3 = a[lo + 3]
+    r4 = a[lo + 4]
+    r5 = a[lo + 5]
+    r6 = a[lo + 6]
+    r7 = a[lo + 7]
+    i = 8
+    stop = n - (n % 8)
+    while i < stop:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise(a, lo, n):  # type: ignore[no-untyped-def]
+    """NumPy's ``pairwise_sum`` of ``a[lo:lo + n]``: blocks of at most 128 values
+    (:func:`_pairwise_block`); a longer range is split in two halves (the first rounded down to
+    a multiple of 8) whose sums are added, first + second. NumPy recurses; this walks the same
+    tree with an explicit stack (numba's cache cannot load a self-recursive function)."""
+    if n <= PAIRWISE_BLOCK:
+        return _pairwise_block(a, lo, n)
+    # frames: (start, length, 0 = to split | 1 = add the two sums on top of the value stack)
+    frame_lo = np.empty(256, dtype=np.intp)
+    frame_n = np.empty(256, dtype=np.intp)
+    frame_stage = np.empty(256, dtype=np.intp)
+    sums = np.empty(256)
+    frames = 1
+    held = 0
+    frame_lo[0] = lo
+    frame_n[0] = n
+    frame_stage[0] = 0
+    while frames > 0:
+        frames -= 1
+        start = frame_lo[frames]
+        length = frame_n[frames]
+        if frame_stage[frames] == 1:
+            held -= 1
+            sums[held - 1] = sums[held - 1] + sums[held]
+        elif length <= PAIRWISE_BLOCK:
+            sums[held] = _pairwise_block(a, start, length)
+            held += 1
+        else:
+            half = length // 2
+            half -= half % 8
+            frame_stage[frames] = 1  # after both halves: add them
+            frames += 1
+            frame_lo[frames] = start + half  # second half: runs after the first
+            frame_n[frames] = length - half
+            frame_stage[frames] = 0
+            frames += 1
+            frame_lo[frames] = start
+            frame_n[frames] = half
+            frame_stage[frames] = 0
+            frames += 1
+    return sums[0]
+
+
+@njit(cache=True)
+def pairwise_sum(a):  # type: ignore[no-untyped-def]
+    """``a.sum()`` of a 1-D float64 array, bit for bit: 0.0 plus the pairwise sum of every
+    value (NumPy's add reduction starts from its identity, so ``-0.0`` sums to ``0.0``)."""
+    return 0.0 + _pairwise(a, 0, len(a))
+
+
+@njit(cache=True)
+def _stable_order(keys, order, lo):  # type: ignore[no-untyped-def]
+    """The stable ascending order of ``keys`` (NaN last, as NumPy sorts): positions in ``keys``.
+
+    ``order[lo:lo + len(keys)]`` is NumPy's unstable ``argsort(keys)`` when ``ops`` sorted the
+    segment (``order[lo] >= 0``); each run of equal keys (``-0.0 == 0.0``, NaN with NaN) is then
+    put back in index order. Otherwise the keys are sorted here by insertion, which is stable.
+    """
+    m = len(keys)
+    if order[lo] >= 0:
+        rank = order[lo : lo + m].copy()
+        start = 0
+        while start < m:
+            end = start + 1
+            first = keys[rank[start]]
+            while end < m and _same(keys[rank[end]], first):
+                end += 1
+            if end - start > 1:
+                rank[start:end] = np.sort(rank[start:end])
+            start = end
+        return rank
+    return _insertion_order(keys)
+
+
+@njit(cache=True)
+def weighted_median_sorted(values, weights, bounds, order):  # type: ignore[no-untyped-def]
+    """``segments.segment_weighted_median`` line by line, one segment at a time.
+
+    Per segment with ``total = w.sum() > 0`` (:func:`pairwise_sum`): the stable order of the
+    values (ascending, NaN last), the running sum of the weights in that order (sequential, as
+    ``np.cumsum``), and NumPy's left ``searchsorted`` of ``0.5 · total`` (the same bisection,
+    the same comparison). ``order[lo:hi]``: NumPy's unstable ``argsort`` of the segment where
+    ``ops`` sorted it (long segments: NumPy's SIMD sort is ~10× numba's), else -1 in its first
+    slot; a short segment is sorted here by insertion (stable). Runs of equal keys are then put
+    back in index order, which makes either order the stable one. Returns ``(ok, out)``; ``ok``
+    is False when a search runs past the end (the reference raises ``IndexError`` there: it
+    must run instead).
+    """
+    n_groups = len(bounds) - 1
+    out = np.full(n_groups, np.nan)
+    for g in range(n_groups):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        m = hi - lo
+        if m <= 0:
+            continue
+        total = 0.0 + _pairwise(weights, lo, m)
+        if not total > 0:
+            continue
+        keys = values[lo:hi]
+        rank = _stable_order(keys, order, lo)
+        cumulative = np.empty(m)
+        running = weights[lo + rank[0]]
+        cumulative[0] = running
+        for j in range(1, m):
+            running += weights[lo + rank[j]]
+            cumulative[j] = running
+        key = 0.5 * total
+        low = 0
+        high = m
+        while low < high:
+            mid = low + ((high - low) >> 1)
+            if _less(cumulative[mid], key):
+                low = mid + 1
+            else:
+                high = mid
+        if low >= m:
+            return False, out
+        out[g] = keys[rank[low]]
+    return True, out
+
+
+@njit(cache=True, error_model="numpy")
+def friction_bisection(free, decay, lead, slope, threshold, rounds):  # type: ignore[no-untyped-def]
+    """``markets.friction_equilibrium`` after its ``exp``: ``free = 1 / (1 + e^{−z})`` and
+    ``decay = e^{−z}`` per technology. The same bisection, operation by operation:
+    ``low = minimum(free, θ)``, ``high = free``; ``rounds`` times ``mid = 0.5 (low + high)``,
+    ``implied = 1 / (1 + (1 + κ maximum(0, mid − θ)) decay)``, ``mid > implied`` moves
+    ``high`` else ``low``; the root is ``free`` where ``free <= θ``, else ``0.5 (low + high)``;
+    0 where ``lead`` is not finite."""
+    n = len(free)
+    out = np.empty(n)
+    for t in range(n):
+        f = free[t]
+        e = decay[t]
+        low = _np_min(f, threshold)
+        high = f
+        for _ in range(rounds):
+            mid = 0.5 * (low + high)
+            friction = slope * _np_max(0.0, mid - threshold)
+            implied = 1.0 / (1.0 + (1.0 + friction) * e)
+            if mid > implied:
+                high = mid
+            else:
+                low = mid
+        share = f if f <= threshold else 0.5 * (low + high)
+        z = lead[t]
+        out[t] = share if (z == z and z != np.inf and z != -np.inf) else 0.0
+    return out
+
+
+@njit(cache=True)
+def pay_institutions(weights, field, budget, efficiency, funding):  # type: ignore[no-untyped-def]
+    """``payments.pay_institutions`` in two passes; adds ``amount · efficiency[f]`` to
+    ``funding`` in place and returns the amounts paid per field.
+
+    ``share = w_i / W_f`` where ``W_f > 0`` else 0 (``segments.group_share``: ``W_f`` the
+    field's weights summed in index order from 0.0, as ``np.bincount``), ``amount =
+    budget[f] · share``; the paid totals are the amounts summed in index order from 0.0
+    (``np.bincount``, what ``Ledger.book`` and ``segments.group_sum`` compute).
+    """
+    n_fields = len(budget)
+    totals = np.zeros(n_fields)
+    for i in range(len(weights)):
+        totals[field[i]] += weights[i]
+    paid = np.zeros(n_fields)
+    for i in range(len(weights)):
+        f = field[i]
+        total = totals[f]
+        share = weights[i] / total if total > 0 else 0.0
+        amount = budget[f] * share
+        funding[i] += amount * efficiency[f]
+        paid[f] += amount
+    return paid
+
+
+@njit(cache=True)
+def rank_presorted(values, bounds, order):  # type: ignore[no-untyped-def]
+    """Rank within each contiguous segment, 0 for the largest (ties: lower index first).
+
+    ``order``: see :func:`_stable_order` (NumPy's unstable ``argsort(-values)`` of each long
+    segment, -1 in the first slot of a short one); the ranks are those of a stable sort of
+    ``-values`` (NaN last, as NumPy sorts), as ``segments.group_rank`` gives."""
+    ranks = np.empty(len(values), dtype=np.intp)
+    for g in range(len(bounds) - 1):
+        lo = bounds[g]
+        hi = bounds[g + 1]
+        m = hi - lo
+        if m <= 0:
+            continue
+        rank = _stable_order(-values[lo:hi], order, lo)
+        for j in range(m):
+            ranks[lo + rank[j]] = j
+    return ranks
+
+
+@njit(cache=True)
+def move_rows(values, kept, dest_kept, new, dest, out):  # type: ignore[no-untyped-def]
+    """``out[dest_kept] = values[kept]; out[dest] = new`` (``ops.rebuild_sorted``'s moves of one
+    column; ``new`` already of ``out``'s dtype, so only values are copied)."""
+    for j in range(len(kept)):
+        out[dest_kept[j]] = values[kept[j]]
+    for j in range(len(dest)):
+        out[dest[j]] = new[j]
+
+
+@njit(cache=True)
+def move_rows_aged(values, kept, dest_kept, new, dest, out):  # type: ignore[no-untyped-def]
+    """:func:`move_rows` with 1 added to each kept value (firm age), stored in ``out``'s dtype
+    (wrapping as NumPy's in-place ``+= 1`` does)."""
+    for j in range(len(kept)):
+        out[dest_kept[j]] = values[kept[j]] + 1
+    for j in range(len(dest)):
+        out[dest[j]] = new[j]
+
+
+def warm_up_indicators() -> None:
+    """Compile (or load) the kernels of this section for the argument types the model uses."""
+    values = np.array([1.0, 2.0, 3.0])
+    bounds = np.array([0, 2, 3], dtype=np.intp)
+    pairwise_sum(values)
+    weighted_median_sorted(values, values, bounds, np.array([-1, 0, -1], dtype=np.intp))
+    weighted_median_sorted(values, values, bounds, np.array([0, 1, 0], dtype=np.intp))
+    rank_presorted(values, bounds, np.array([1, 0, -1], dtype=np.intp))
+    friction_bisection(values, values, values, 1.0, 0.5, 2)
+    pay_institutions(values, np.array([0, 0, 1], dtype=np.int32), np.ones(2), np.ones(2), np.zeros(3))
+    index = np.array([0, 1], dtype=np.intp)
+    for dtype in (np.float64, np.int32, np.int16, np.int8, np.bool_):  # the firm table's columns
+        column = np.zeros(3, dtype=dtype)
+        move_rows(column, index, index, column[:1], index[:1] + 2, column.copy())
+    aged = np.zeros(3, dtype=np.int16)
+    move_rows_aged(aged, index, index, aged[:1], index[:1] + 2, aged.copy())

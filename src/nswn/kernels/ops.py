@@ -81,6 +81,10 @@ def pay_sorted(
 # mean segment size above which NumPy's SIMD sort beats the compiled one (measured on the 2-core
 # box: compiled faster at 166 and 333 values per segment, even at ~650, 3x slower at 1 666)
 COMPILED_RANK_BELOW = 512
+# segment length up to which the rank and weighted-median kernels sort by insertion (stable, no
+# call out; quadratic, so longer segments are sorted by NumPy's SIMD argsort first, ~10x faster
+# than numba's: 2 937 values in 56 us against 500 us on the 2-core box)
+INSERTION_SORT_UP_TO = 48
 
 
 def group_rank(values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> NDArray[np.intp]:
@@ -88,8 +92,20 @@ def group_rank(values: NDArray[np.floating], groups: NDArray[np.integer], n_grou
     if compiled() and len(values) < COMPILED_RANK_BELOW * max(n_groups, 1):
         bounds = sorted_bounds(groups, n_groups)
         if bounds is not None:
-            return module().rank_sorted(np.asarray(values, dtype=np.float64), bounds)  # type: ignore[no-any-return]
+            values = np.asarray(values, dtype=np.float64)
+            return module().rank_presorted(values, bounds, _presort(-values, bounds))  # type: ignore[no-any-return]
     return segments.group_rank(values, groups, n_groups)
+
+
+def _presort(keys: np.ndarray, bounds: NDArray[np.intp]) -> NDArray[np.intp]:
+    """NumPy's unstable ``argsort`` of each segment of ``keys`` longer than
+    ``INSERTION_SORT_UP_TO`` (positions within the segment), -1 elsewhere: the ``order``
+    argument of ``_compiled.rank_presorted`` and ``_compiled.weighted_median_sorted``."""
+    order = np.full(len(keys), -1, dtype=np.intp)
+    for g in np.flatnonzero(np.diff(bounds) > INSERTION_SORT_UP_TO):
+        lo, hi = bounds[g], bounds[g + 1]
+        order[lo:hi] = np.argsort(keys[lo:hi])
+    return order
 
 
 def percentile_in_group(values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> np.ndarray:
@@ -191,8 +207,20 @@ def rebuild_sorted(
     dest = np.concatenate(dest_new) if dest_new else np.zeros(0, dtype=np.intp)
     total = int(bounds[-1])
     out: dict[str, np.ndarray] = {}
+    # compiled moves only with every index in range (the NumPy lines raise IndexError otherwise)
+    rows = min((len(v) for v in columns.values()), default=0)
+    in_range = len(kept) == 0 or (int(kept[0]) >= 0 and int(kept[-1]) < rows)
+    fast = module() if compiled() and in_range else None
     for name, values in columns.items():
         column = np.empty(total, dtype=values.dtype)
+        if fast is not None:  # compiled: one pass per column (the same moves, no temporaries)
+            adding = new_rows is not None and len(dest) > 0
+            new = np.asarray(new_rows[name]).astype(values.dtype) if adding else values[:0]  # type: ignore[index]
+            if values.ndim == 1 and len(new) == (len(dest) if adding else 0):
+                move = fast.move_rows_aged if name == bump else fast.move_rows
+                move(values, kept, dest_kept, new, dest if adding else dest[:0], column)
+                out[name] = column
+                continue
         moved = values[kept]
         if name == bump:
             moved += 1
@@ -613,3 +641,51 @@ def national_team_size(
     return module().national_team_size(  # type: ignore[no-any-return]
         np.asarray(revenue, dtype=np.float64), bounds, np.asarray(priority, dtype=np.float64), int(team_size)
     )
+
+
+# ---- indicators, trade friction and institution payments ----
+
+
+def segment_weighted_median(values: np.ndarray, weights: np.ndarray, bounds: NDArray[np.intp]) -> np.ndarray:
+    """As :func:`nswn.core.segments.segment_weighted_median` (compiled: one pass, no Python
+    loop over segments; the reference runs where it would raise)."""
+    if compiled():
+        values = _f64(values)
+        bounds = np.asarray(bounds, dtype=np.intp)
+        # long segments are sorted here by NumPy (its SIMD argsort is ~10x numba's), short ones
+        # by insertion in the kernel; either way the kernel restores index order among equal keys
+        ok, out = module().weighted_median_sorted(values, _f64(weights), bounds, _presort(values, bounds))
+        if ok:
+            return out  # type: ignore[no-any-return]
+    return segments.segment_weighted_median(values, weights, bounds)
+
+
+def friction_bisection(
+    free: np.ndarray, decay: np.ndarray, lead: np.ndarray, slope: float, threshold: float, rounds: int
+) -> np.ndarray:
+    """The bisection of ``markets.friction_equilibrium`` after its ``exp`` (compiled path only;
+    see ``_compiled.friction_bisection``): shape ``(n_technologies,)``."""
+    return module().friction_bisection(  # type: ignore[no-any-return]
+        _f64(free), _f64(decay), _f64(lead), float(slope), float(threshold), int(rounds)
+    )
+
+
+def pay_institutions(
+    weights: np.ndarray,
+    field: np.ndarray,
+    n_fields: int,
+    budget: np.ndarray,
+    efficiency: np.ndarray | float,
+    funding: np.ndarray,
+) -> np.ndarray | None:
+    """One fused pass of ``payments.pay_institutions`` (compiled path): adds each institution's
+    payment times the efficiency to ``funding`` in place and returns the amounts paid per field,
+    shape ``(n_fields,)``; ``None`` (nothing changed) when the NumPy lines must run instead.
+    """
+    if not compiled() or funding.dtype != np.float64 or not funding.flags.c_contiguous:
+        return None
+    budget = _f64(budget)
+    if budget.shape != (n_fields,):
+        return None
+    eta = np.array(np.broadcast_to(np.asarray(efficiency, dtype=np.float64), budget.shape))  # a writable copy
+    return module().pay_institutions(_f64(weights), field, budget, eta, funding)  # type: ignore[no-any-return]

@@ -64,7 +64,7 @@ def _median(state: State) -> np.ndarray:
     bounds = state.technology_bounds()
     if bounds is None:
         bounds = segments.segment_bounds(firms.technology, state.n_technologies)
-    return segments.segment_weighted_median(firms.capability, firms.weight, bounds)
+    return ops.segment_weighted_median(firms.capability, firms.weight, bounds)
 
 
 class YearValues:
@@ -240,7 +240,7 @@ def _ownership_columns(state: State) -> dict[str, np.ndarray]:
         ("subsidies", firms.subsidy),
     ):
         columns[name] = np.bincount(codes, weights=values, minlength=n)
-    best = segments.group_max(firms.capability, codes, n)
+    best = ops.group_max(firms.capability, codes, n)  # compiled: np.maximum.at is slow
     columns["best_capability"] = np.where(np.isfinite(best), best, np.nan)
     columns["relative_capability"] = np.exp(columns["best_capability"] - np.repeat(tech.frontier, 2))
     return columns

@@ -375,6 +375,9 @@ def friction_equilibrium(lead: np.ndarray, slope: float, threshold: float) -> np
         World share in [0, 1].
     """
     z = np.clip(lead, -700.0, 700.0)
+    if kernels_compiled():  # the same bisection, compiled (exp taken here, once)
+        decay = np.exp(-z)
+        return ops.friction_bisection(1.0 / (1.0 + decay), decay, lead, slope, threshold, FRICTION_BISECTIONS)
     # without friction the share is logistic(z); at or below θ that is the root itself,
     # above θ the root lies in [θ, logistic(z)]
     free = 1.0 / (1.0 + np.exp(-z))

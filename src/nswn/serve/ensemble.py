@@ -102,8 +102,11 @@ def run_series(result: Any) -> dict[str, Any]:
         totals = table.groupby(["channel", "technology_id"], sort=False)["log_capability_change"].sum(min_count=1)
         undefined = table["log_capability_change"].isna().groupby([table["channel"], table["technology_id"]]).any()
         totals[undefined] = np.nan
-        for channel in table["channel"].unique():
-            attribution[str(channel)] = totals.loc[channel].reindex(ids).to_numpy(dtype=float)
+        # one reshape to channel × technology (the same sums), instead of a lookup per channel
+        channels = table["channel"].unique()
+        wide = totals.unstack("technology_id").reindex(index=channels, columns=ids).to_numpy(dtype=float)
+        for row, channel in enumerate(channels):
+            attribution[str(channel)] = wide[row].copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         log_change = np.log(relative[:, -1]) - np.log(relative[:, 0])
     return {
