@@ -120,17 +120,17 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M03",
         M + "markets.py",
-        "implied = 1.0 / (1.0 + (1.0 + friction) * np.exp(-z))",
-        "implied = 1.0 / (1.0 + np.exp(-z) / (1.0 + friction))",
-        MARKETS,
+        "lambda friction: 1.0 / (1.0 + (1.0 + friction) * np.exp(-z))",
+        "lambda friction: 1.0 / (1.0 + np.exp(-z) / (1.0 + friction))",
+        (*MARKETS, *KERNELS_INDICATORS),
         "trade friction's sign flipped (in the same-year equilibrium solver)",
     ),
     Mutation(
         "M04",
         M + "markets.py",
-        "friction = slope * np.maximum(0.0, mid - threshold)",
-        "friction = slope * np.maximum(0.0, threshold - mid)",
-        MARKETS,
+        "above = mid > implied(slope * np.maximum(0.0, mid - threshold))",
+        "above = mid > implied(slope * np.maximum(0.0, threshold - mid))",
+        (*MARKETS, *KERNELS_INDICATORS, *TRADE),
         "friction rises below the threshold instead of above",
     ),
     Mutation(
@@ -885,18 +885,19 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "T04",
         M + "environment.py",
-        "        return self.year <= year and (self.duration is None or year < self.year + self.duration)\n"
-        "\n\n@dataclass(frozen=True)\nclass TradeDefenceParams",
-        "        return self.year <= year\n\n\n@dataclass(frozen=True)\nclass TradeDefenceParams",
+        "    return first <= year and (duration is None or year < first + duration)",
+        "    return first <= year",
         TRADE,
-        "trade-defence measures never lapse",
+        "measures never lapse (trade-defence measures and export-control batches share the window)",
     ),
     # ---- the modelled industries' markets inside the demand for manufactures (macro.py)
     Mutation(
         "H01",
         M + "macro.py",
-        "        joint = (traditional * growth - elasticity * base + substitutes_before - substitutes + rest) / max(",
-        "        joint = (traditional * growth - elasticity * base + substitutes - substitutes_before + rest) / max(",
+        "        joint = (traditional * growth - elasticity * base + substitutes_before - substitutes + rest)"
+        " / denominator",
+        "        joint = (traditional * growth - elasticity * base + substitutes - substitutes_before + rest)"
+        " / denominator",
         HISTORY_MACRO,
         "a growing modelled market adds to traditional manufactures instead of displacing them",
     ),

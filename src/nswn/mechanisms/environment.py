@@ -41,6 +41,11 @@ from nswn.mechanisms import attribution
 SEMICONDUCTOR_2022 = ("lithography_machines", "high_end_chips", "chip_design_software")
 
 
+def in_window(first: int, duration: int | None, year: int) -> bool:
+    """Whether a measure in force from ``first`` for ``duration`` years (None: no expiry) applies in ``year``."""
+    return first <= year and (duration is None or year < first + duration)
+
+
 @dataclass(frozen=True)
 class ExportControlBatch:
     """One batch of foreign export controls."""
@@ -88,7 +93,7 @@ class ExportControlBatch:
 
     def in_force(self, year: int) -> bool:
         """Whether the batch binds in ``year``: from ``year`` for ``duration`` years (no expiry if None)."""
-        return self.year <= year and (self.duration is None or year < self.year + self.duration)
+        return in_window(self.year, self.duration, year)
 
     def pending(self, year: int) -> bool:
         """Whether ``year`` lies in the announcement window ``announced ≤ year < year-in-force``."""
@@ -153,7 +158,7 @@ class TradeDefenceMeasure:
 
     def in_force(self, year: int) -> bool:
         """Whether the measure applies in ``year``: from ``year`` for ``duration`` years (no expiry if None)."""
-        return self.year <= year and (self.duration is None or year < self.year + self.duration)
+        return in_window(self.year, self.duration, year)
 
 
 @dataclass(frozen=True)

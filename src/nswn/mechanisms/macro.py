@@ -289,12 +289,10 @@ def traditional_and_gdp(
             f"the demand for manufactures ({base / gdp:.0%} of GDP) grows faster than the GDP it adds to at "
             f"assumptions.macro.income_elasticity {elasticity:g}: GDP has no solution (η · share ≥ 1); lower it"
         )
-    if substitutes_before == 0.0 and substitutes == 0.0:
-        joint = (traditional * (growth - elasticity) + rest) / max(denominator, 1e-9)
+    if substitutes_before == 0.0 and substitutes == 0.0:  # the rule without substitution, bit for bit
+        joint = (traditional * (growth - elasticity) + rest) / denominator
     else:
-        joint = (traditional * growth - elasticity * base + substitutes_before - substitutes + rest) / max(
-            denominator, 1e-9
-        )
+        joint = (traditional * growth - elasticity * base + substitutes_before - substitutes + rest) / denominator
     new_traditional = max(joint - rest, 0.0)
     return new_traditional, new_traditional + rest
 

@@ -84,6 +84,7 @@ path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -381,20 +382,24 @@ def friction_equilibrium(lead: np.ndarray, slope: float, threshold: float) -> np
     # without friction the share is logistic(z); at or below θ that is the root itself,
     # above θ the root lies in [θ, logistic(z)]
     free = 1.0 / (1.0 + np.exp(-z))
+    share = _friction_fixed_point(free, slope, threshold, lambda friction: 1.0 / (1.0 + (1.0 + friction) * np.exp(-z)))
+    return np.asarray(np.where(np.isfinite(lead), share, 0.0))
+
+
+def _friction_fixed_point(
+    free: np.ndarray, slope: float, threshold: float, implied: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """The share ``s`` with ``s = implied(κ · max(0, s − θ))`` by :data:`FRICTION_BISECTIONS` rounds of
+    bisection on ``[min(free, θ), free]``; ``free`` (the share without friction) where it is at or
+    below ``θ``. ``implied`` falls in the friction, so the root is unique."""
     low = np.minimum(free, threshold)
     high = free.copy()
     for _ in range(FRICTION_BISECTIONS):
         mid = 0.5 * (low + high)
-        friction = slope * np.maximum(0.0, mid - threshold)
-        implied = 1.0 / (1.0 + (1.0 + friction) * np.exp(-z))
-        above = mid > implied
+        above = mid > implied(slope * np.maximum(0.0, mid - threshold))
         high = np.where(above, mid, high)
         low = np.where(above, low, mid)
-    share = np.where(free <= threshold, free, 0.5 * (low + high))
-    return np.asarray(np.where(np.isfinite(lead), share, 0.0))
-
-
-TARIFF_BISECTIONS = 60  # as FRICTION_BISECTIONS: [θ, 1] halved to below 1e-18
+    return np.asarray(np.where(free <= threshold, free, 0.5 * (low + high)))
 
 
 def tariff_wedge(params: MarketParams, tariff: np.ndarray) -> np.ndarray:
@@ -457,15 +462,9 @@ def tariff_equilibrium(
     """
     z = np.clip(np.where(np.isfinite(lead), lead, 0.0), -700.0, 700.0)
     free = segmented_share(z, coverage, wedge, np.zeros(len(z)))
-    low = np.minimum(free, threshold)
-    high = free.copy()
-    for _ in range(TARIFF_BISECTIONS):
-        mid = 0.5 * (low + high)
-        implied = segmented_share(z, coverage, wedge, slope * np.maximum(0.0, mid - threshold))
-        above = mid > implied
-        high = np.where(above, mid, high)
-        low = np.where(above, low, mid)
-    share = np.where(free <= threshold, free, 0.5 * (low + high))
+    share = _friction_fixed_point(
+        free, slope, threshold, lambda friction: segmented_share(z, coverage, wedge, friction)
+    )
     return np.asarray(np.where(np.isfinite(lead), share, 0.0))
 
 
