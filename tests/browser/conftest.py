@@ -78,8 +78,13 @@ def live_server(browser: Any) -> Iterator[str]:
     """The service with its interactive defaults, on a loopback port, in a thread."""
     import uvicorn
 
+    from nswn import api
     from nswn.serve.app import LOOPBACK_HOSTS, Settings, create_app
 
+    # compile the engine's kernels once before any page waits on them (a fresh checkout has no
+    # numba cache: the first page update would otherwise pay the whole compile inside a test's wait)
+    base = api.load_scenario("baseline")
+    api.simulate(base, seed=0, firms=200, end_year=base.years.start + 2)
     # a small population keeps the UI tests fast; the page's own default is the whole real population
     app = create_app(Settings(threads=2, allowed_hosts=LOOPBACK_HOSTS, firms=3000))
     port = _free_port()
