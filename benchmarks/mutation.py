@@ -64,6 +64,7 @@ CLAIMS = ("tests/test_claims_effects.py", "tests/test_claims.py")
 REFERENCE = ("tests/test_reference.py",)
 TRADE = ("tests/test_trade_defence.py",)
 HISTORY_MACRO = ("tests/test_history_macro.py",)
+HISTORY_TRADE = ("tests/test_trade_defence_data.py", "tests/test_history.py")
 # NumPy reference against compiled kernels, whole runs: kills a mutation of either path alone
 KERNELS_ALLOCATION = ("tests/test_kernels_allocation.py",)
 KERNELS_TEAMS = ("tests/test_kernels_national_teams.py",)
@@ -103,8 +104,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M01",
         M + "markets.py",
-        "params.foreign_labour_cost - params.learning_rate * np.log1p(tech.foreign_output / tech.output_scale)",
-        "params.foreign_labour_cost - 0.0 * np.log1p(tech.foreign_output / tech.output_scale)",
+        "return np.asarray(params.foreign_labour_cost - params.learning_rate * np.log1p(own / tech.output_scale))",
+        "return np.asarray(params.foreign_labour_cost - 0.0 * np.log1p(own / tech.output_scale))",
         MARKETS,
         "foreign competitor no longer learns (cost)",
     ),
@@ -889,6 +890,48 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    return first <= year",
         TRADE,
         "measures never lapse (trade-defence measures and export-control batches share the window)",
+    ),
+    # ---- international learning spillovers (markets.learning_pool; round 6)
+    Mutation(
+        "L01",
+        M + "markets.py",
+        "    return np.asarray(tech.china_output + params.international_spillover * tech.foreign_output)",
+        "    return np.asarray(tech.china_output)",
+        MARKETS + KERNELS_MARKETS,
+        "Chinese firms no longer learn from foreign output (national pool despite ψ)",
+    ),
+    Mutation(
+        "L02",
+        M + "markets.py",
+        "        own = own + params.learning_spillover * params.international_spillover * tech.china_output",
+        "        own = own + params.international_spillover * tech.china_output",
+        MARKETS,
+        "the foreign aggregate learns from all Chinese output, not its industry-pool share φ",
+    ),
+    Mutation(
+        "L03",
+        M + "markets.py",
+        "    return np.asarray(tech.china_output + params.international_spillover * tech.foreign_output)",
+        "    return np.asarray(tech.china_output - params.international_spillover * tech.foreign_output)",
+        MARKETS + KERNELS_MARKETS,
+        "foreign output slows Chinese learning (sign)",
+    ),
+    # ---- the history scenario's trade-defence series (hindcast.trade_defence_inputs)
+    Mutation(
+        "T05",
+        "src/nswn/analysis/hindcast.py",
+        "                total += sum(layers.values())",
+        "                total += max(layers.values(), default=0.0)",
+        HISTORY_TRADE,
+        "layers of one market no longer add up (Section 301 not paid on top of AD/CVD)",
+    ),
+    Mutation(
+        "T06",
+        "src/nswn/analysis/hindcast.py",
+        '        if row["in_series"] == "yes" and row["rate_pct"]',
+        '        if row["rate_pct"]',
+        HISTORY_TRADE,
+        "measures on all origins and on other goods enter the series",
     ),
     # ---- the modelled industries' markets inside the demand for manufactures (macro.py)
     Mutation(

@@ -115,6 +115,11 @@ def test_history_scenario_uses_the_derived_paths() -> None:
     overrides, macro = hindcast.derived_inputs()
     assert data["catalog"] == overrides
     assert {year: entry["assumptions"]["macro"] for year, entry in data["schedule"].items()} == macro
+    # foreign trade defence, one measure a year per market segment (catalog/history/trade_defence.csv)
+    assert data["levers"]["trade_defence"]["measures"] == hindcast.trade_defence_inputs()
+    # baseline starts where history ends: 2024's day-weighted rates, then those in force on 31 Dec 2024
+    base = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+    assert base["levers"]["trade_defence"]["measures"] == hindcast.trade_defence_inputs(2024, 2024, carry_on=True)
     scenario = io.load("history")
     assert (scenario.years.start, scenario.years.end) == (2006, 2024)
 

@@ -75,31 +75,34 @@ def test_foreign_share_falls_when_market_access_falls(
 
 
 def competitiveness_by_hand(state: State, params: Any, i: int) -> float:
-    """ln E_i = σ_c c_i − σ_p (w(y) − ℓ ln(1 + Q^eff_i/Q0_t)), Q^eff = φ Q^CN_t + (1 − φ) n_t Q_i / w_i
-    (``n_t`` real firms; ``Q_i / w_i`` one member's output)."""
+    """ln E_i = σ_c c_i − σ_p (w(y) − ℓ ln(1 + Q^eff_i/Q0_t)), Q^eff = φ (Q^CN_t + ψ Q^f_t) + (1 − φ) n_t Q_i / w_i
+    (``n_t`` real firms; ``Q_i / w_i`` one member's output; ψ the international spillover)."""
     firms, tech = state.firms, state.technologies
     t = firms.technology[i]
     n_t = float(firms.weight[firms.technology == t].sum())
-    phi = params.learning_spillover
-    experience = phi * tech.china_output[t] + (1 - phi) * n_t * firms.output[i] / firms.weight[i]
+    phi, psi = params.learning_spillover, params.international_spillover
+    pool = tech.china_output[t] + psi * tech.foreign_output[t]
+    experience = phi * pool + (1 - phi) * n_t * firms.output[i] / firms.weight[i]
     wage = params.labour_cost0 + params.labour_cost_growth * (state.year - state.start_year)
     cost = wage - params.learning_rate * math.log1p(experience / tech.output_scale[t])
     return params.capability_weight * firms.capability[i] - params.cost_weight * cost
 
 
 def foreign_presence_by_hand(state: State, params: Any, t: int) -> float:
-    """ln E^f_t + appeal + ln A^dom_t, with p^f_t = w_f − ℓ ln(1 + Q^f_t/Q0_t)."""
+    """ln E^f_t + appeal + ln A^dom_t, with p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ψ Q^CN_t)/Q0_t)."""
     tech = state.technologies
-    cost = params.foreign_labour_cost - params.learning_rate * math.log1p(tech.foreign_output[t] / tech.output_scale[t])
+    learned = tech.foreign_output[t] + params.learning_spillover * params.international_spillover * tech.china_output[t]
+    cost = params.foreign_labour_cost - params.learning_rate * math.log1p(learned / tech.output_scale[t])
     log_e = params.capability_weight * tech.frontier[t] - params.cost_weight * cost
     return log_e + tech.foreign_log_appeal[t] + math.log(tech.market_access[t])
 
 
+@pytest.mark.parametrize("psi", [1.0, 0.0, 0.4])
 @pytest.mark.parametrize("rule", DYNAMICS)
 def test_share_update_by_hand_for_one_technology(
-    build: Callable[..., Model], run_until: Callable[..., Any], rule: str
+    build: Callable[..., Model], run_until: Callable[..., Any], rule: str, psi: float
 ) -> None:
-    model = build(with_dynamics(rule))
+    model = build({"assumptions": {"markets": {"share_dynamics": rule, "international_spillover": psi}}})
     markets, ctx = run_until(model, "markets")
     state = model.state
     params = markets.params
@@ -125,6 +128,50 @@ def test_share_update_by_hand_for_one_technology(
     markets.step(state, ctx)
     np.testing.assert_allclose(state.firms.share[members], s_new, rtol=1e-9, atol=1e-15)
     assert state.technologies.foreign_share[j] == pytest.approx(f_new, rel=1e-9)
+
+
+def test_international_spillover_lets_each_side_learn_from_the_other(
+    build: Callable[..., Model], run_until: Callable[..., Any]
+) -> None:
+    """ψ (Irwin and Klenow 1994): more foreign cumulative output lowers Chinese firms' unit cost by
+    exactly ℓ ln((1 + (φ(Q^CN + ψ Q^f') + ...)/Q0) / (1 + ...)); more Chinese output lowers the foreign
+    aggregate's through φ ψ Q^CN; with ψ = 0 neither side's cost moves with the other's output."""
+    from nswn.mechanisms import markets as mk
+
+    for psi in (1.0, 0.0):
+        model = build({"assumptions": {"markets": {"international_spillover": psi}}})
+        _, _ = run_until(model, "markets")
+        state, params = model.state, mk.MarketParams(international_spillover=psi)
+        base_cost, base_foreign = mk.log_cost(state, params), mk.foreign_log_cost(state, params)
+        more_foreign = copy.deepcopy(state)
+        more_foreign.technologies.foreign_output *= 3.0
+        more_china = copy.deepcopy(state)
+        more_china.technologies.china_output *= 3.0
+        cost_after = mk.log_cost(more_foreign, params)
+        foreign_after = mk.foreign_log_cost(more_china, params)
+        sim = state.technologies.simulated
+        firms_sim = sim[state.firms.technology]
+        if psi == 0.0:
+            np.testing.assert_array_equal(cost_after, base_cost)
+            np.testing.assert_array_equal(foreign_after, base_foreign)
+            continue
+        assert (cost_after[firms_sim] < base_cost[firms_sim]).all()  # Chinese firms learn from foreign output
+        assert (foreign_after[sim] < base_foreign[sim]).all()  # and the foreign aggregate from Chinese output
+        # the size: ℓ times the log change of experience, by hand for one firm and one technology
+        i = int(np.flatnonzero(firms_sim)[0])
+        t = int(state.firms.technology[i])
+        tech, phi = state.technologies, params.learning_spillover
+        n_t = float(state.firms.weight[state.firms.technology == t].sum())
+        own = (1 - phi) * n_t * state.firms.output[i] / state.firms.weight[i]
+        before = phi * (tech.china_output[t] + tech.foreign_output[t]) + own
+        after = phi * (tech.china_output[t] + 3.0 * tech.foreign_output[t]) + own
+        scale = tech.output_scale[t]
+        expected = -params.learning_rate * (math.log1p(after / scale) - math.log1p(before / scale))
+        assert cost_after[i] - base_cost[i] == pytest.approx(expected, rel=1e-9)
+        f_before = tech.foreign_output[t] + phi * tech.china_output[t]
+        f_after = tech.foreign_output[t] + phi * 3.0 * tech.china_output[t]
+        f_expected = -params.learning_rate * (math.log1p(f_after / scale) - math.log1p(f_before / scale))
+        assert foreign_after[t] - base_foreign[t] == pytest.approx(f_expected, rel=1e-9)
 
 
 def test_exports_add_up_to_world_demand(model: Model, run_until: Callable[..., Any]) -> None:

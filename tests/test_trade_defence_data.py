@@ -1,8 +1,9 @@
 """The trade-defence schedule (catalog/history/trade_defence.csv; issue 11, task D2).
 
-Data only: no model code reads the file yet. These tests pin the file's form and the
-basis rule of catalog/history/README.md, so that a row cannot claim a number it does not
-carry or carry a number without saying where it comes from.
+These tests pin the file's form and the basis rule of catalog/history/README.md, so that a
+row cannot claim a number it does not carry or carry a number without saying where it comes
+from, and the derivation of the `history` scenario's yearly measures from it
+(``hindcast.trade_defence_inputs``): which rows enter, day weighting, layers and segments.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ COLUMNS = [
     "start_year",
     "end_year",
     "rate_pct",
+    "start_date",
+    "end_date",
+    "layer",
+    "market_fraction",
+    "in_series",
     "rate_note",
     "market_share_ex_china",
     "share_basis",
@@ -30,6 +36,7 @@ COLUMNS = [
 ]
 TECHNOLOGIES = {"solar_pv", "lithium_batteries", "electric_vehicles"}
 SHARE_BASES = ("sourced", "derived", "judged", "not found")
+LAYERS = {"remedy", "safeguard", "section_301", "surtax", "customs", "other"}
 
 
 def _rows() -> list[dict[str, str]]:
@@ -107,3 +114,88 @@ def test_the_us_solar_i_rate_is_the_sum_it_claims() -> None:
     """Derived rows carry their formula; the Solar I rate is AD 25.96 + CVD 15.24."""
     (row,) = [r for r in ROWS if "Solar I," in r["measure"]]
     assert float(row["rate_pct"]) == pytest.approx(25.96 + 15.24, abs=0.05)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_row_id)
+def test_dates_layers_and_series_flags_are_consistent(row: dict[str, str]) -> None:
+    """A row in the yearly series has a rate, a share and a start date in its start year; a row left
+    out says why (``no: ...``); dates are ISO and end after they start."""
+    from datetime import date
+
+    assert row["layer"] in LAYERS
+    assert 0.0 < float(row["market_fraction"]) <= 1.0
+    assert row["in_series"] == "yes" or row["in_series"].startswith("no: ")
+    if row["start_date"]:
+        start = date.fromisoformat(row["start_date"])
+        assert start.year == int(row["start_year"])
+        if row["end_date"]:
+            end = date.fromisoformat(row["end_date"])
+            assert end > start and end.year == int(row["end_year"])
+    if row["in_series"] == "yes":
+        assert row["rate_pct"] and row["market_share_ex_china"] and row["start_date"]
+        assert "all origins" not in row["measure"] and "not China-specific" not in row["note"]
+    elif "not China-specific" in row["note"] or "all origins" in row["measure"]:
+        assert row["in_series"] == "no: all origins"
+
+
+def test_fractions_of_one_market_cover_at_most_the_market() -> None:
+    """The EU's solar price undertaking (about 70 % of the market) and the duties (the rest) are
+    disjoint segments of one market; the EU's EV duty covers battery-electric cars only."""
+    by_market: dict[tuple[str, str], set[float]] = {}
+    for r in ROWS:
+        if r["in_series"] == "yes":
+            by_market.setdefault((r["technology"], r["market"]), set()).add(float(r["market_fraction"]))
+    for key, fractions in by_market.items():
+        assert sum(fractions) <= 1.0 + 1e-9, key
+    assert by_market[("solar_pv", "EU")] == {0.7, 0.3}
+    (ev_fraction,) = by_market[("electric_vehicles", "EU")]
+    assert ev_fraction == pytest.approx(1.448 / 2.207, abs=1e-3)  # ACEA 2024: BEVs of BEV+PHEV registrations
+
+
+def test_yearly_measures_by_hand() -> None:
+    """The derivation's rules on rows whose arithmetic is easy to follow (hindcast.trade_defence_inputs)."""
+    from nswn.analysis import hindcast
+
+    measures = hindcast.trade_defence_inputs()
+    by = {}
+    for m in measures:
+        by.setdefault((m["technologies"][0], m["year"]), []).append((m["coverage"], m["tariff"]))
+    # nothing before the first measure (US Solar I, 25 May 2012); every measure lasts one year
+    assert min(m["year"] for m in measures) == 2012 and all(m["duration"] == 1 for m in measures)
+    # 2012: Solar I from 25 May, 221 of 366 days at 41.2 %
+    assert by[("solar_pv", 2012)] == [(0.181, round(0.412 * 221 / 366, 4))]
+    # US solar 2019: Solar I and Solar II are one layer (the larger, 54.4 %) and Section 301 adds 25 %;
+    # the all-origin Section 201 safeguard is left out
+    us_2019 = [t for c, t in by[("solar_pv", 2019)] if c == 0.193]
+    assert us_2019 == [pytest.approx(0.544 + 0.25)]
+    # US EVs 2024: 25 % until 27 Sep, 100 % after (day-weighted), on the 2024 share of the market
+    us_ev = [t for c, t in by[("electric_vehicles", 2024)] if c == 0.267]
+    days_before = (date_(2024, 9, 27) - date_(2024, 1, 1)).days
+    assert us_ev == [pytest.approx(round((0.25 * days_before + 1.0 * (366 - days_before)) / 366, 4))]
+    # the EU's solar duties split the market: the undertaking's 70 % and the duties' 30 % of 0.249
+    assert {c for c, _ in by[("solar_pv", 2015)]} >= {round(0.249 * 0.7, 4), round(0.249 * 0.3, 4)}
+    # Brazil's all-origin EV tax and Turkey's hybrid tariff stay out: the 2024 EV segments are US, EU, Canada, Turkey
+    assert len(by[("electric_vehicles", 2024)]) == 4
+    # the measures in force in one year never cover more than the market outside China
+    for key, parts in by.items():
+        assert sum(c for c, _ in parts) <= 1.0, key
+
+
+def date_(y: int, m: int, d: int) -> object:
+    from datetime import date
+
+    return date(y, m, d)
+
+
+def test_carried_on_measures_take_the_rates_of_the_last_day() -> None:
+    """baseline's measures from 2025: the US 100 % on EVs (from 27 Sep 2024), the EU's 20.7 % until it
+    lapses in 2029 (5 years, 2029 counted in), US solar at Solar II's 54.4 % plus Section 301's 50 %."""
+    from nswn.analysis import hindcast
+
+    later = [m for m in hindcast.trade_defence_inputs(2024, 2024, carry_on=True) if m["year"] == 2025]
+    ev = {m["coverage"]: (m["tariff"], m["duration"]) for m in later if m["technologies"] == ["electric_vehicles"]}
+    assert ev[0.267] == (1.0, None) and ev[0.045] == (1.0, None)
+    assert ev[round(0.368 * 0.656, 4)] == (0.207, 5)
+    solar = {m["coverage"]: m["tariff"] for m in later if m["technologies"] == ["solar_pv"]}
+    assert solar[0.193] == pytest.approx(0.544 + 0.50)
+    assert [m["tariff"] for m in later if m["technologies"] == ["lithium_batteries"]] == [0.25]

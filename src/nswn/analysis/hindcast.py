@@ -408,3 +408,102 @@ def derived_inputs(
         if values:
             macro[year] = values
     return overrides, macro
+
+
+def trade_defence_inputs(start: int = 2006, end: int = 2024, carry_on: bool = False) -> list[dict[str, Any]]:
+    """Foreign trade-defence measures of ``history`` by year, derived from ``history/trade_defence.csv``.
+
+    The one place where the history scenario's ``levers.trade_defence.measures`` are computed
+    from the data; ``scenarios/history.yaml`` carries the result (``tests/test_history.py``
+    checks it). Only rows marked ``in_series = yes`` enter: China-specific measures with a
+    tariff equivalent on the technology itself (measures on all origins, bans without a duty
+    and measures on other goods are listed in the file but left out; its README gives the rule).
+
+    Each market *segment* — a market, or a share of it (``market_fraction``: the EU's solar
+    price undertaking covered about 70 % of the market, the duties the rest; the EU's EV duty
+    covers battery-electric cars only) — gets one measure a year. Its tariff-equivalent is the
+    year's mean over days of the rate in force that day, where measures of one ``layer`` (trade
+    remedies, safeguards, Section 301, surtaxes, customs duties) are alternatives (the larger
+    applies: Solar I and Solar II tax different goods, a review replaces the first rate) and
+    layers add up (an AD/CVD order, a safeguard and a Section 301 duty are paid together).
+    Its coverage is the share of the market outside China (``market_share_ex_china``, each
+    row's share year is in ``share_basis``) of the latest measure in force in the year, times
+    the segment's fraction.
+
+    With ``carry_on`` (the ``baseline`` scenario, which starts where ``history`` ends) each
+    segment in force on the last day of ``end`` also gets one measure from ``end + 1`` at the
+    rates of that day, lasting until the last of its rows lapses (the year it lapses counted
+    in) or without expiry: a rate that took effect late in ``end`` (the US 100 % on EVs from
+    27 Sep 2024) enters ``end``'s start-year calibration at its day-weighted mean and binds
+    in full from the next year.
+
+    Returns
+    -------
+    list of dict
+        ``{"technologies": [id], "year": y, "duration": d, "tariff": τ, "coverage": c}`` sorted
+        by technology, year and segment; ``τ`` ad valorem (0.25 = 25 %) and ``c`` rounded to 4
+        decimals; ``d`` 1 for the yearly measures; years without a measure in force are left out.
+    """
+    from datetime import date, timedelta
+
+    text = resources.files("nswn.catalog").joinpath("history", "trade_defence.csv").read_text(encoding="utf-8")
+    rows = [
+        row
+        for row in csv.DictReader(text.splitlines())
+        if row["in_series"] == "yes" and row["rate_pct"] and row["market_share_ex_china"] and row["start_date"]
+    ]
+    segments: dict[tuple[str, str, float], list[dict[str, str]]] = {}
+    for row in rows:
+        key = (row["technology"], row["market"], float(row["market_fraction"]))
+        segments.setdefault(key, []).append(row)
+
+    def span(row: dict[str, str]) -> tuple[date, date | None]:
+        return date.fromisoformat(row["start_date"]), date.fromisoformat(row["end_date"]) if row["end_date"] else None
+
+    measures: list[dict[str, Any]] = []
+    for (tech, _market, fraction), members in sorted(segments.items()):
+        for year in range(start, end + 1):
+            first, total, days = date(year, 1, 1), 0.0, (date(year + 1, 1, 1) - date(year, 1, 1)).days
+            latest: dict[str, str] | None = None
+            for offset in range(days):
+                day = first + timedelta(days=offset)
+                layers: dict[str, float] = {}
+                for row in members:
+                    since, until = span(row)
+                    if since <= day and (until is None or day < until):
+                        layers[row["layer"]] = max(layers.get(row["layer"], 0.0), float(row["rate_pct"]))
+                        if latest is None or span(latest)[0] < since:
+                            latest = row
+                total += sum(layers.values())
+            if total <= 0 or latest is None:
+                continue
+            measures.append(
+                {
+                    "technologies": [tech],
+                    "year": year,
+                    "duration": 1,
+                    "tariff": round(total / days / 100, 4),
+                    "coverage": round(float(latest["market_share_ex_china"]) * fraction, 4),
+                }
+            )
+        if carry_on:
+            last = date(end, 12, 31)
+            live = [row for row in members if span(row)[0] <= last and (span(row)[1] is None or last < span(row)[1])]
+            if live:
+                layers = {}
+                for row in live:
+                    layers[row["layer"]] = max(layers.get(row["layer"], 0.0), float(row["rate_pct"]))
+                ends = [span(row)[1] for row in live]
+                newest = max(live, key=lambda row: span(row)[0])
+                lapse = None if any(e is None for e in ends) else max(e.year for e in ends if e is not None)
+                measures.append(
+                    {
+                        "technologies": [tech],
+                        "year": end + 1,
+                        "duration": None if lapse is None else lapse - end,
+                        "tariff": round(sum(layers.values()) / 100, 4),
+                        "coverage": round(float(newest["market_share_ex_china"]) * fraction, 4),
+                    }
+                )
+    measures.sort(key=lambda m: (m["technologies"][0], m["year"]))
+    return measures

@@ -93,7 +93,7 @@ import numpy as np
 from nswn.core import segments
 from nswn.core.model import Context
 from nswn.core.params import param
-from nswn.core.state import State
+from nswn.core.state import State, Technologies
 from nswn.kernels import compiled as kernels_compiled
 from nswn.kernels import ops
 from nswn.mechanisms.environment import TradeDefenceParams, tariff_segments
@@ -168,6 +168,16 @@ class MarketParams:
         unit="share",
         doc="φ: how much of a firm's learning comes from the whole Chinese industry's output (clusters)",
     )
+    international_spillover: float = param(
+        1.0,
+        lo=0.0,
+        hi=1.0,
+        unit="share",
+        basis="sourced",
+        doc="ψ: weight of the other side's cumulative output in the pool a producer learns from (foreign output "
+        "for Chinese firms, Chinese output for the foreign aggregate), relative to its own side's; 1: learning "
+        "spills over as much between countries as within one (Irwin and Klenow 1994; Gruber 1998); 0: national pools",
+    )
     experience_years: float = param(
         5.0,
         lo=0.0,
@@ -206,7 +216,28 @@ def experience(state: State, params: MarketParams) -> np.ndarray:
     t = firms.technology
     count = segments.group_sum(firms.weight, t, len(tech))[t]
     phi = params.learning_spillover
-    return np.asarray(phi * tech.china_output[t] + (1.0 - phi) * count * firms.output / firms.weight)
+    pool = learning_pool(tech, params)
+    return np.asarray(phi * pool[t] + (1.0 - phi) * count * firms.output / firms.weight)
+
+
+def learning_pool(tech: Technologies, params: MarketParams) -> np.ndarray:
+    """The industry pool Chinese firms learn from, ``Q^CN_t + ψ Q^f_t``, per technology.
+
+    Irwin and Klenow (1994, DRAM generations 1974–92) find that learning spills over as much
+    between firms in different countries as between firms within one; Gruber (1998, EPROMs)
+    finds the same. With ``ψ = 1`` the Chinese industry learns from world output (its own
+    cumulative output plus the foreign aggregate's), and the foreign aggregate likewise from
+    ``Q^f_t + φ ψ Q^CN_t`` (:func:`foreign_log_cost`). ``ψ = 0``: national pools (the code
+    before the hindcast's round 6).
+
+    Returns
+    -------
+    array, shape (n_technologies,)
+        Cumulative output, bn CNY at start-year prices net of labour-cost changes.
+    """
+    if params.international_spillover == 0.0:
+        return np.asarray(tech.china_output)
+    return np.asarray(tech.china_output + params.international_spillover * tech.foreign_output)
 
 
 def log_cost(state: State, params: MarketParams) -> np.ndarray:
@@ -223,9 +254,10 @@ def log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
 def foreign_log_cost(state: State, params: MarketParams) -> np.ndarray:
     """``p^f_t = w_f − ℓ ln(1 + Q^f_t / Q0_t)``: the foreign aggregate learns by doing too."""
     tech = state.technologies
-    return np.asarray(
-        params.foreign_labour_cost - params.learning_rate * np.log1p(tech.foreign_output / tech.output_scale)
-    )
+    own = tech.foreign_output
+    if params.international_spillover != 0.0:
+        own = own + params.learning_spillover * params.international_spillover * tech.china_output
+    return np.asarray(params.foreign_labour_cost - params.learning_rate * np.log1p(own / tech.output_scale))
 
 
 def foreign_log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
@@ -577,8 +609,9 @@ class Markets:
         if bounds is None:
             return False
         firms, tech = state.firms, state.technologies
+        pool = learning_pool(tech, params)
         learned = ops.market_experience(
-            bounds, firms.weight, firms.output, tech.china_output, tech.output_scale, params.learning_spillover
+            bounds, firms.weight, firms.output, pool, tech.output_scale, params.learning_spillover
         )
         np.log1p(learned, out=learned)
         log_foreign = foreign_log_presence(state, params)
