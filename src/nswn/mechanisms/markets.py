@@ -3,10 +3,12 @@
 What it models (model.md §6.7)
     Log unit cost ``p_i = w(y) − ℓ · ln(1 + Q^eff_i / Q0_t)`` (Wright's law, ℓ = 0.32 for an
     80 % progress ratio; ``w(y) = w0 + g_w (y − 2024)`` is China's relative unit labour cost).
-    Experience ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i`` mixes the Chinese industry's
-    cumulative output (spillovers within clusters, share ``φ``) with the firm's own.
+    Experience ``Q^eff_i = φ (Q^CN_t + ψ Q^f_t) + (1 − φ) n_t Q_i`` mixes the industry's
+    cumulative output (spillovers, share ``φ``; the foreign aggregate's output counts with ``ψ``,
+    Irwin and Klenow 1994: learning spills over as much across borders as within one) with the
+    firm's own.
     Competitiveness ``ln E_i = σ_c c_i − σ_p p_i``; the foreign aggregate has
-    ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + Q^f_t/Q0_t)``, times its
+    ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ψ Q^CN_t)/Q0_t)``, times its
     appeal (calibrated at the start), its market access ``A^dom_t`` in China and
     ``e^{−h_t}``, the home-market effect below.
 
@@ -58,6 +60,9 @@ Differences from the shared specification (documented in docs/model.md):
     * Learning mixes industry and own output (``φ``; the specification: own output only).
       With own output only, a fragmented Chinese industry learns far less than a foreign
       aggregate of the same size, so China loses world share in industries it leads.
+    * The industry pool is world output (``ψ`` = 1; docs/model.md §12.4): with national pools
+      the side with more cumulative output gets the lower cost and so more output, close to
+      winner-take-all, and the 2006–2024 hindcast overshot China's world shares.
     * ``Q0_t`` is the technology's start-year world output (the specification: its start
       demand), the same yardstick for Chinese firms and the foreign aggregate; output is
       counted in start-year yuan net of labour-cost changes rather than in physical units.
