@@ -217,9 +217,9 @@ def test_doubling_the_budget_shows_bands_and_a_positive_paired_interval(
     live_server: str, new_page: Any, screenshot: Any
 ) -> None:
     """Acceptance: 0.50 % → 1.00 % of GDP, at the page's resolution and default paired seeds, raises
-    the stranglehold parity count in 2050 with a 90 % interval above 0 (measured at 16 seeds, 0–15,
-    3 654 agents: +1.19 [+0.35, +2.02] after round 5 of the history fixes, +1.75 [+0.81, +2.69] before;
-    docs/page.md)."""
+    the stranglehold parity count in 2050 with a 90 % interval above 0 (measured at the page's 12 seeds,
+    0–11, 3 654 agents, after round 6 of the history fixes: +1.00 [+0.27, +1.73]; at 16 seeds after
+    round 5 +1.19 [+0.35, +2.02]; docs/page.md)."""
     page, console = new_page()
     page.goto(live_server + "/")
     count = wait_update(page, "")
@@ -244,10 +244,10 @@ def test_a_tiny_budget_change_shows_an_arrow_only_when_its_interval_excludes_zer
     excludes 0, and "no clear effect" otherwise.
 
     Whether the parity count's interval covers 0 here is the model's and the seeds' business,
-    not the test's: measured at the page's 3 654 agents and 16 seeds (after round 5 of the history
-    fixes), seeds 0–15 give +0.06 [−0.92, +1.04], 16–31 +0.25 [−0.79, +1.29] and 32–47 −0.12
-    [−1.22, +0.97], while seeds 0–15 show a chance arrow on "broken by 2035" (expected on about
-    one card in ten at a 90 % level; docs/page.md).
+    not the test's: measured at the page's 3 654 agents and 12 seeds (after round 6 of the history
+    fixes), seeds 0–11 give a chance arrow, +0.67 [+0.03, +1.30] ▲, while 12–23 give +0.00
+    [−1.23, +1.23] and 24–35 +0.67 [−0.63, +1.96] (a change with no effect shows an arrow on
+    about one card in ten at a 90 % level; docs/page.md).
     The deterministic "no clear effect" state is pinned below with no change."""
     page, console = new_page()
     page.goto(live_server + "/")

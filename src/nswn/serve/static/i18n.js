@@ -22,7 +22,7 @@ window.NSWN_I18N = {
     notice: (c) =>
       `Every update runs the scenario and its comparison on the same ${c.seeds} seeds at resolution ` +
       `${c.resolution_text} (${c.agents.toLocaleString("en")} agents for ${c.real_firms.toLocaleString("en")} real firms; ` +
-      `docs/convergence.md: paired differences pass at this resolution except the shortlist's macro effects, a few levels are slightly low) and ends by ` +
+      `docs/convergence.md: paired differences pass at this resolution except the controls' effect on TFP, a few levels are slightly low) and ends by ` +
       `${c.max_end_year}. Runs are cached (the last ${c.cache_size}); nswn run uses the whole real population, so levels differ a little.`,
     version_warning: (link, server) =>
       `This link was made with nswn ${link}; this server runs nswn ${server}. The same levers may give different results.`,
@@ -142,7 +142,7 @@ window.NSWN_I18N = {
     notice: (c) =>
       `每次刷新都在相同的 ${c.seeds} 个随机种子上运行当前情景及其对照，分辨率 ${c.resolution_text}` +
       `（${c.agents.toLocaleString("zh")} 个主体代表 ${c.real_firms.toLocaleString("zh")} 家真实企业；docs/convergence.md：` +
-      `此分辨率下配对差异均通过检验（重点清单对宏观指标的效应除外），少数水平值略偏低），模拟至 ${c.max_end_year} 年；缓存最近 ${c.cache_size} 次运行。` +
+      `此分辨率下配对差异均通过检验（出口管制对全要素生产率的效应除外），少数水平值略偏低），模拟至 ${c.max_end_year} 年；缓存最近 ${c.cache_size} 次运行。` +
       `nswn run 使用全部真实企业，水平值会略有不同。`,
     version_warning: (link, server) => `此链接由 nswn ${link} 生成；本服务运行 nswn ${server}，相同设置的结果可能不同。`,
     unknown_keys: (keys) => `链接中的未知参数已忽略：${keys.join("，")}`,
