@@ -62,3 +62,17 @@ def test_docking_refuses_a_start_state_with_super_individuals(scaled: ModuleType
     state = docking.start_state(fine, 0)
     assert len(state.firms) == state.firms.weight.sum()
     np.testing.assert_array_equal(state.firms.subsidy, 0.0)
+
+
+@pytest.mark.parametrize("psi", [1.0, 0.4])
+def test_lockstep_on_shared_draws_is_identical(scaled: ModuleType, psi: float) -> None:
+    """On nswn's random numbers the Mesa reference reproduces nswn year by year (docs/performance.md,
+    "Docking is green again"): every rule nswn gains must be in the reference too — here the
+    international learning spillover ψ (docs/model.md §12.4), at its default and off the corners."""
+    pytest.importorskip("mesa")
+    docking = importlib.import_module("docking")
+
+    scenario = api.with_overrides(scaled.scenario(2_000, one_per_firm=True), start_year=2024, end_year=2026)
+    config = to_config(docking.with_assumptions(scenario, [f"markets.international_spillover={psi}"]))
+    worst = docking.lockstep(config, 0)
+    assert max(worst.values()) < 1e-9, {k: v for k, v in worst.items() if v >= 1e-9}

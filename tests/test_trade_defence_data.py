@@ -199,3 +199,57 @@ def test_carried_on_measures_take_the_rates_of_the_last_day() -> None:
     solar = {m["coverage"]: m["tariff"] for m in later if m["technologies"] == ["solar_pv"]}
     assert solar[0.193] == pytest.approx(0.544 + 0.50)
     assert [m["tariff"] for m in later if m["technologies"] == ["lithium_batteries"]] == [0.25]
+
+
+class _Resources:
+    """A stand-in for ``importlib.resources`` that serves one CSV text (the derivation's rules on
+    rows the shipped file does not have)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def files(self, _package: str) -> _Resources:
+        return self
+
+    def joinpath(self, *_parts: str) -> _Resources:
+        return self
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.text
+
+
+def test_carry_on_rules_on_made_up_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """baseline's carried-on measures (hindcast.trade_defence_inputs, ``carry_on``) on rows made up to
+    reach the rules the shipped rows do not: the segment lasts until the last of its carried rows
+    lapses (the year of its last day in force counted in), has no expiry if any carried row has none,
+    includes a row that starts on 31 Dec, and leaves out a row whose end date is 1 Jan of the next year
+    (an end date is the first day without the rate)."""
+    from nswn.analysis import hindcast
+
+    made_up = [
+        # market, layer, rate, start, end, share
+        ("AA", "remedy", "10", "2020-01-01", "2026-03-01", "0.1"),
+        ("AA", "section_301", "20", "2022-06-01", "2028-06-01", "0.2"),  # lapses last: 2028
+        ("BB", "remedy", "10", "2020-01-01", "", "0.3"),  # no end: the segment has none
+        ("BB", "surtax", "5", "2021-01-01", "2027-03-01", "0.3"),
+        ("CC", "surtax", "30", "2024-12-31", "", "0.05"),  # one day in 2024, then in full
+        ("DD", "customs", "40", "2023-01-01", "2025-01-01", "0.04"),  # last day 31 Dec 2024: not carried on
+        ("EE", "customs", "40", "2023-01-01", "2026-01-01", "0.06"),  # last day 31 Dec 2025: one year
+    ]
+    lines = [",".join(COLUMNS)]
+    for market, layer, rate, start, end, share in made_up:
+        row = dict.fromkeys(COLUMNS, "")
+        row |= {"technology": "solar_pv", "market": market, "layer": layer, "rate_pct": rate}
+        row |= {"start_date": start, "end_date": end, "market_fraction": "1", "in_series": "yes"}
+        row |= {"market_share_ex_china": share, "start_year": start[:4], "end_year": end[:4]}
+        lines.append(",".join(row[c] for c in COLUMNS))
+    monkeypatch.setattr(hindcast, "resources", _Resources("\n".join(lines)))
+
+    measures = hindcast.trade_defence_inputs(2024, 2024, carry_on=True)
+    by = {(m["coverage"], m["year"]): (m["tariff"], m["duration"]) for m in measures}
+    assert by[(0.2, 2025)] == (0.30, 4)  # both layers; 2025-2028
+    assert by[(0.3, 2025)] == (0.15, None)
+    assert by[(0.05, 2024)] == (round(0.30 / 366, 4), 1) and by[(0.05, 2025)] == (0.30, None)
+    assert by[(0.04, 2024)] == (0.40, 1) and (0.04, 2025) not in by
+    assert by[(0.06, 2025)] == (0.40, 1)
+    assert len(measures) == 5 + 4  # one measure per segment in 2024, four carried on

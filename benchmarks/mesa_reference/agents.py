@@ -171,7 +171,9 @@ class Firm(mesa.Agent):
         """Competitiveness ``ln E_i = σ_c c_i − σ_p p_i`` (Wright's-law cost with spillovers)."""
         p = self.model.markets
         t = self.tech
-        experience = p.learning_spillover * t.china_output + (1.0 - p.learning_spillover) * t.n_firms * self.output
+        # the industry pool is world output: Q^CN + ψ Q^f (international spillovers, model.md §12.4)
+        pool = t.china_output + p.international_spillover * t.foreign_output
+        experience = p.learning_spillover * pool + (1.0 - p.learning_spillover) * t.n_firms * self.output
         cost = self.model.labour_cost - p.learning_rate * math.log1p(experience / t.output_scale)
         self.log_e = p.capability_weight * self.capability - p.cost_weight * cost
 

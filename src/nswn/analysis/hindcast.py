@@ -432,10 +432,11 @@ def trade_defence_inputs(start: int = 2006, end: int = 2024, carry_on: bool = Fa
 
     With ``carry_on`` (the ``baseline`` scenario, which starts where ``history`` ends) each
     segment in force on the last day of ``end`` also gets one measure from ``end + 1`` at the
-    rates of that day, lasting until the last of its rows lapses (the year it lapses counted
-    in) or without expiry: a rate that took effect late in ``end`` (the US 100 % on EVs from
-    27 Sep 2024) enters ``end``'s start-year calibration at its day-weighted mean and binds
-    in full from the next year.
+    rates of that day, lasting until the last of its rows lapses (the year of its last day in
+    force counted in; a row whose end date is 1 Jan of ``end + 1`` is not carried on) or
+    without expiry (any carried row without an end date): a rate that took effect late in
+    ``end`` (the US 100 % on EVs from 27 Sep 2024) enters ``end``'s start-year calibration at
+    its day-weighted mean and binds in full from the next year.
 
     Returns
     -------
@@ -487,15 +488,22 @@ def trade_defence_inputs(start: int = 2006, end: int = 2024, carry_on: bool = Fa
                 }
             )
         if carry_on:
-            last = date(end, 12, 31)
-            live = [row for row in members if span(row)[0] <= last and (span(row)[1] is None or last < span(row)[1])]
+            last, after = date(end, 12, 31), date(end + 1, 1, 1)
+            # in force on the last day of ``end`` and on the first of ``end + 1`` (an end date is the
+            # first day without the rate: a row ending on 1 Jan of ``end + 1`` is not carried on)
+            live = [row for row in members if span(row)[0] <= last and (span(row)[1] is None or after < span(row)[1])]
             if live:
                 layers = {}
                 for row in live:
                     layers[row["layer"]] = max(layers.get(row["layer"], 0.0), float(row["rate_pct"]))
                 ends = [span(row)[1] for row in live]
                 newest = max(live, key=lambda row: span(row)[0])
-                lapse = None if any(e is None for e in ends) else max(e.year for e in ends if e is not None)
+                # the year of the last day any carried row is in force (the day before its end date)
+                lapse = (
+                    None
+                    if any(e is None for e in ends)
+                    else max((e - timedelta(days=1)).year for e in ends if e is not None)
+                )
                 measures.append(
                     {
                         "technologies": [tech],

@@ -210,12 +210,13 @@ def labour_cost(params: MarketParams, state: State) -> float:
 
 
 def experience(state: State, params: MarketParams) -> np.ndarray:
-    """Effective cumulative output ``Q^eff_i = φ Q^CN_t + (1 − φ) n_t Q_i / w_i`` per firm.
+    """Effective cumulative output ``Q^eff_i = φ (Q^CN_t + ψ Q^f_t) + (1 − φ) n_t Q_i / w_i`` per firm.
 
-    ``φ`` (learning spillover) is the share of learning drawn from the whole Chinese
-    industry; the rest is the firm's own output scaled by the number of real firms ``n_t``,
-    so that an average firm's own experience equals the industry's. ``Q_i / w_i`` is one
-    member's output when agent ``i`` stands for ``w_i`` firms.
+    ``φ`` (learning spillover) is the share of learning drawn from the industry pool
+    (:func:`learning_pool`: the Chinese industry's cumulative output plus ``ψ`` times the
+    foreign aggregate's, docs/model.md §12.4); the rest is the firm's own output scaled by the
+    number of real firms ``n_t``, so that an average firm's own experience equals the industry's.
+    ``Q_i / w_i`` is one member's output when agent ``i`` stands for ``w_i`` firms.
     """
     firms, tech = state.firms, state.technologies
     t = firms.technology
@@ -257,7 +258,8 @@ def log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
 
 
 def foreign_log_cost(state: State, params: MarketParams) -> np.ndarray:
-    """``p^f_t = w_f − ℓ ln(1 + Q^f_t / Q0_t)``: the foreign aggregate learns by doing too."""
+    """``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ψ Q^CN_t) / Q0_t)``: the foreign aggregate learns by doing
+    too, from its own cumulative output and (``φ ψ``) the Chinese industry's (docs/model.md §12.4)."""
     tech = state.technologies
     own = tech.foreign_output
     if params.international_spillover != 0.0:
