@@ -898,7 +898,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    return np.asarray(tech.china_output + params.international_spillover * tech.foreign_output)",
         "    return np.asarray(tech.china_output)",
         MARKETS + KERNELS_MARKETS,
-        "Chinese firms no longer learn from foreign output (national pool despite ψ)",
+        "Chinese firms no longer learn from foreign output (national pool despite ξ)",
     ),
     Mutation(
         "L02",

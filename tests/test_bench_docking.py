@@ -68,7 +68,7 @@ def test_docking_refuses_a_start_state_with_super_individuals(scaled: ModuleType
 def test_lockstep_on_shared_draws_is_identical(scaled: ModuleType, psi: float) -> None:
     """On nswn's random numbers the Mesa reference reproduces nswn year by year (docs/performance.md,
     "Docking is green again"): every rule nswn gains must be in the reference too — here the
-    international learning spillover ψ (docs/model.md §12.4), at its default and off the corners."""
+    international learning spillover ξ (docs/model.md §12.4), at its default and off the corners."""
     pytest.importorskip("mesa")
     docking = importlib.import_module("docking")
 

@@ -225,7 +225,7 @@ def test_market_passes_are_the_reference_functions(seed: int, share: float) -> N
     bounds = state.technology_bounds()
     assert bounds is not None
     with kernels.using("numba"), np.errstate(all="ignore"):
-        pool = markets.learning_pool(tech, p)  # Q^CN + ψ Q^f
+        pool = markets.learning_pool(tech, p)  # Q^CN + ξ Q^f
         learned = ops.market_experience(
             bounds, firms.weight, firms.output, pool, tech.output_scale, p.learning_spillover
         )

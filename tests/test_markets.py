@@ -75,8 +75,8 @@ def test_foreign_share_falls_when_market_access_falls(
 
 
 def competitiveness_by_hand(state: State, params: Any, i: int) -> float:
-    """ln E_i = σ_c c_i − σ_p (w(y) − ℓ ln(1 + Q^eff_i/Q0_t)), Q^eff = φ (Q^CN_t + ψ Q^f_t) + (1 − φ) n_t Q_i / w_i
-    (``n_t`` real firms; ``Q_i / w_i`` one member's output; ψ the international spillover)."""
+    """ln E_i = σ_c c_i − σ_p (w(y) − ℓ ln(1 + Q^eff_i/Q0_t)), Q^eff = φ (Q^CN_t + ξ Q^f_t) + (1 − φ) n_t Q_i / w_i
+    (``n_t`` real firms; ``Q_i / w_i`` one member's output; ξ the international spillover)."""
     firms, tech = state.firms, state.technologies
     t = firms.technology[i]
     n_t = float(firms.weight[firms.technology == t].sum())
@@ -89,7 +89,7 @@ def competitiveness_by_hand(state: State, params: Any, i: int) -> float:
 
 
 def foreign_presence_by_hand(state: State, params: Any, t: int) -> float:
-    """ln E^f_t + appeal + ln A^dom_t, with p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ψ Q^CN_t)/Q0_t)."""
+    """ln E^f_t + appeal + ln A^dom_t, with p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ξ Q^CN_t)/Q0_t)."""
     tech = state.technologies
     learned = tech.foreign_output[t] + params.learning_spillover * params.international_spillover * tech.china_output[t]
     cost = params.foreign_labour_cost - params.learning_rate * math.log1p(learned / tech.output_scale[t])
@@ -133,9 +133,9 @@ def test_share_update_by_hand_for_one_technology(
 def test_international_spillover_lets_each_side_learn_from_the_other(
     build: Callable[..., Model], run_until: Callable[..., Any]
 ) -> None:
-    """ψ (Irwin and Klenow 1994): more foreign cumulative output lowers Chinese firms' unit cost by
-    exactly ℓ ln((1 + (φ(Q^CN + ψ Q^f') + ...)/Q0) / (1 + ...)); more Chinese output lowers the foreign
-    aggregate's through φ ψ Q^CN; with ψ = 0 neither side's cost moves with the other's output."""
+    """ξ (Irwin and Klenow 1994): more foreign cumulative output lowers Chinese firms' unit cost by
+    exactly ℓ ln((1 + (φ(Q^CN + ξ Q^f') + ...)/Q0) / (1 + ...)); more Chinese output lowers the foreign
+    aggregate's through φ ξ Q^CN; with ξ = 0 neither side's cost moves with the other's output."""
     from nswn.mechanisms import markets as mk
 
     for psi in (1.0, 0.0):

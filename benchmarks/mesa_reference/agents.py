@@ -171,7 +171,7 @@ class Firm(mesa.Agent):
         """Competitiveness ``ln E_i = σ_c c_i − σ_p p_i`` (Wright's-law cost with spillovers)."""
         p = self.model.markets
         t = self.tech
-        # the industry pool is world output: Q^CN + ψ Q^f (international spillovers, model.md §12.4)
+        # the industry pool is world output: Q^CN + ξ Q^f (international spillovers, model.md §12.4)
         pool = t.china_output + p.international_spillover * t.foreign_output
         experience = p.learning_spillover * pool + (1.0 - p.learning_spillover) * t.n_firms * self.output
         cost = self.model.labour_cost - p.learning_rate * math.log1p(experience / t.output_scale)

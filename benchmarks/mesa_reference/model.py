@@ -223,7 +223,7 @@ class FirmLayer(mesa.Model):
         foreign_log_e = {}
         for t in self.technologies:
             firms = groups.get(t.index, [])
-            # the foreign aggregate learns from Q^f + φ ψ Q^CN (international spillovers, model.md §12.4)
+            # the foreign aggregate learns from Q^f + φ ξ Q^CN (international spillovers, model.md §12.4)
             learned = t.foreign_output + p.learning_spillover * p.international_spillover * t.china_output
             foreign_cost = p.foreign_labour_cost - p.learning_rate * math.log1p(learned / t.output_scale)
             log_ef = p.capability_weight * t.frontier - p.cost_weight * foreign_cost

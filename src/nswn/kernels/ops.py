@@ -357,7 +357,7 @@ def market_experience(
     """``Q^eff_i / Q0_t`` per firm, firms sorted by technology (see ``_compiled.market_experience``).
 
     ``china_output`` is the industry pool per technology, ``markets.learning_pool``
-    (``Q^CN_t + ψ Q^f_t``), not the Chinese industry's output alone unless ``ψ = 0``.
+    (``Q^CN_t + ξ Q^f_t``), not the Chinese industry's output alone unless ``ξ = 0``.
     """
     return module().market_experience(  # type: ignore[no-any-return]
         bounds, _f64(weight), _f64(output), _f64(china_output), _f64(scale), float(spillover)

@@ -3,12 +3,12 @@
 What it models (model.md §6.7)
     Log unit cost ``p_i = w(y) − ℓ · ln(1 + Q^eff_i / Q0_t)`` (Wright's law, ℓ = 0.32 for an
     80 % progress ratio; ``w(y) = w0 + g_w (y − 2024)`` is China's relative unit labour cost).
-    Experience ``Q^eff_i = φ (Q^CN_t + ψ Q^f_t) + (1 − φ) n_t Q_i`` mixes the industry's
-    cumulative output (spillovers, share ``φ``; the foreign aggregate's output counts with ``ψ``,
+    Experience ``Q^eff_i = φ (Q^CN_t + ξ Q^f_t) + (1 − φ) n_t Q_i`` mixes the industry's
+    cumulative output (spillovers, share ``φ``; the foreign aggregate's output counts with ``ξ``,
     Irwin and Klenow 1994: learning spills over as much across borders as within one) with the
     firm's own.
     Competitiveness ``ln E_i = σ_c c_i − σ_p p_i``; the foreign aggregate has
-    ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ψ Q^CN_t)/Q0_t)``, times its
+    ``ln E^f_t = σ_c F_t − σ_p p^f_t`` with ``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ξ Q^CN_t)/Q0_t)``, times its
     appeal (calibrated at the start), its market access ``A^dom_t`` in China and
     ``e^{−h_t}``, the home-market effect below.
 
@@ -60,7 +60,7 @@ Differences from the shared specification (documented in docs/model.md):
     * Learning mixes industry and own output (``φ``; the specification: own output only).
       With own output only, a fragmented Chinese industry learns far less than a foreign
       aggregate of the same size, so China loses world share in industries it leads.
-    * The industry pool is world output (``ψ`` = 1; docs/model.md §12.4): with national pools
+    * The industry pool is world output (``ξ`` = 1; docs/model.md §12.4): with national pools
       the side with more cumulative output gets the lower cost and so more output, close to
       winner-take-all, and the 2006–2024 hindcast overshot China's world shares.
     * ``Q0_t`` is the technology's start-year world output (the specification: its start
@@ -179,7 +179,7 @@ class MarketParams:
         hi=1.0,
         unit="share",
         basis="sourced",
-        doc="ψ: weight of the other side's cumulative output in the pool a producer learns from (foreign output "
+        doc="ξ: weight of the other side's cumulative output in the pool a producer learns from (foreign output "
         "for Chinese firms, Chinese output for the foreign aggregate), relative to its own side's; 1: learning "
         "spills over as much between countries as within one (Irwin and Klenow 1994; Gruber 1998); 0: national pools",
     )
@@ -210,10 +210,10 @@ def labour_cost(params: MarketParams, state: State) -> float:
 
 
 def experience(state: State, params: MarketParams) -> np.ndarray:
-    """Effective cumulative output ``Q^eff_i = φ (Q^CN_t + ψ Q^f_t) + (1 − φ) n_t Q_i / w_i`` per firm.
+    """Effective cumulative output ``Q^eff_i = φ (Q^CN_t + ξ Q^f_t) + (1 − φ) n_t Q_i / w_i`` per firm.
 
     ``φ`` (learning spillover) is the share of learning drawn from the industry pool
-    (:func:`learning_pool`: the Chinese industry's cumulative output plus ``ψ`` times the
+    (:func:`learning_pool`: the Chinese industry's cumulative output plus ``ξ`` times the
     foreign aggregate's, docs/model.md §12.4); the rest is the firm's own output scaled by the
     number of real firms ``n_t``, so that an average firm's own experience equals the industry's.
     ``Q_i / w_i`` is one member's output when agent ``i`` stands for ``w_i`` firms.
@@ -227,13 +227,13 @@ def experience(state: State, params: MarketParams) -> np.ndarray:
 
 
 def learning_pool(tech: Technologies, params: MarketParams) -> np.ndarray:
-    """The industry pool Chinese firms learn from, ``Q^CN_t + ψ Q^f_t``, per technology.
+    """The industry pool Chinese firms learn from, ``Q^CN_t + ξ Q^f_t``, per technology.
 
     Irwin and Klenow (1994, DRAM generations 1974–92) find that learning spills over as much
     between firms in different countries as between firms within one; Gruber (1998, EPROMs)
-    finds the same. With ``ψ = 1`` the Chinese industry learns from world output (its own
+    finds the same. With ``ξ = 1`` the Chinese industry learns from world output (its own
     cumulative output plus the foreign aggregate's), and the foreign aggregate likewise from
-    ``Q^f_t + φ ψ Q^CN_t`` (:func:`foreign_log_cost`). ``ψ = 0``: national pools (the code
+    ``Q^f_t + φ ξ Q^CN_t`` (:func:`foreign_log_cost`). ``ξ = 0``: national pools (the code
     before the hindcast's round 6).
 
     Returns
@@ -258,8 +258,8 @@ def log_competitiveness(state: State, params: MarketParams) -> np.ndarray:
 
 
 def foreign_log_cost(state: State, params: MarketParams) -> np.ndarray:
-    """``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ψ Q^CN_t) / Q0_t)``: the foreign aggregate learns by doing
-    too, from its own cumulative output and (``φ ψ``) the Chinese industry's (docs/model.md §12.4)."""
+    """``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ξ Q^CN_t) / Q0_t)``: the foreign aggregate learns by doing
+    too, from its own cumulative output and (``φ ξ``) the Chinese industry's (docs/model.md §12.4)."""
     tech = state.technologies
     own = tech.foreign_output
     if params.international_spillover != 0.0:
