@@ -365,6 +365,15 @@ def compare(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     }
 
 
+def without_trade_defence(scenario: Any) -> Any:
+    """``scenario`` without foreign trade-defence measures (``levers.trade_defence``): the Mesa
+    reference does not implement them, so both sides run, and calibrate their start state,
+    without them (``baseline`` carries the measures of 2024, docs/model.md §12.4)."""
+    data = scenario.model_dump(mode="json")
+    data["levers"]["trade_defence"] = {"measures": []}
+    return io.validate(data, f"{data['name']} (docked: no trade defence)")
+
+
 def with_assumptions(scenario: Any, overrides: list[str]) -> Any:
     """``scenario`` with ``assumptions.SECTION.KEY = VALUE`` overrides (YAML values), validated."""
     if not overrides:
@@ -408,7 +417,7 @@ def main() -> None:
     scenario = api.with_overrides(
         scaled.scenario(args.firms, args.scenario, one_per_firm=True), start_year=start, end_year=end
     )
-    config = to_config(with_assumptions(scenario, args.set))
+    config = to_config(with_assumptions(without_trade_defence(scenario), args.set))
     if config.assumptions["markets"].share_dynamics != "logit":
         sys.exit("the Mesa reference implements the logit share rule only")
 

@@ -73,6 +73,8 @@ def test_lockstep_on_shared_draws_is_identical(scaled: ModuleType, psi: float) -
     docking = importlib.import_module("docking")
 
     scenario = api.with_overrides(scaled.scenario(2_000, one_per_firm=True), start_year=2024, end_year=2026)
-    config = to_config(docking.with_assumptions(scenario, [f"markets.international_spillover={psi}"]))
+    docked = docking.without_trade_defence(scenario)
+    assert not docked.levers.trade_defence.measures and scenario.levers.trade_defence.measures
+    config = to_config(docking.with_assumptions(docked, [f"markets.international_spillover={psi}"]))
     worst = docking.lockstep(config, 0)
     assert max(worst.values()) < 1e-9, {k: v for k, v in worst.items() if v >= 1e-9}
