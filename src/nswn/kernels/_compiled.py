@@ -176,6 +176,22 @@ def _insertion_order(keys):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _ties_in_index_order(keys, order):  # type: ignore[no-untyped-def]
+    """Put each run of equal keys (``-0.0 == 0.0``, NaN with NaN) of a sorted order back in index
+    order, in place: an unstable ``argsort`` becomes the stable one."""
+    m = len(order)
+    start = 0
+    while start < m:
+        end = start + 1
+        first = keys[order[start]]
+        while end < m and _same(keys[order[end]], first):
+            end += 1
+        if end - start > 1:
+            order[start:end] = np.sort(order[start:end])
+        start = end
+
+
+@njit(cache=True)
 def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
     """Ranks of ``values[lo:hi]`` into ``ranks[lo:hi]``, 0 for the largest (ties: lower index first).
 
@@ -192,15 +208,7 @@ def _rank_segment(values, lo, hi, ranks):  # type: ignore[no-untyped-def]
             ranks[lo + order[j]] = j
         return
     order = np.argsort(keys)
-    start = 0
-    while start < m:
-        end = start + 1
-        first = keys[order[start]]
-        while end < m and _same(keys[order[end]], first):
-            end += 1
-        if end - start > 1:
-            order[start:end] = np.sort(order[start:end])
-        start = end
+    _ties_in_index_order(keys, order)
     for j in range(m):
         ranks[lo + order[j]] = j
 
@@ -1234,15 +1242,7 @@ def _stable_order(keys, order, lo):  # type: ignore[no-untyped-def]
     m = len(keys)
     if order[lo] >= 0:
         rank = order[lo : lo + m].copy()
-        start = 0
-        while start < m:
-            end = start + 1
-            first = keys[rank[start]]
-            while end < m and _same(keys[rank[end]], first):
-                end += 1
-            if end - start > 1:
-                rank[start:end] = np.sort(rank[start:end])
-            start = end
+        _ties_in_index_order(keys, rank)
         return rank
     return _insertion_order(keys)
 
