@@ -15,8 +15,9 @@ import csv
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -410,6 +411,16 @@ def derived_inputs(
     return overrides, macro
 
 
+class _DefenceRow(NamedTuple):
+    """One row of ``history/trade_defence.csv`` in the yearly series."""
+
+    start: date
+    until: date | None  # the first day without the rate; None: no end known
+    layer: str
+    rate: float  # %
+    share: float  # the market's share of demand outside China
+
+
 def trade_defence_inputs(start: int = 2006, end: int = 2024, carry_on: bool = False) -> list[dict[str, Any]]:
     """Foreign trade-defence measures of ``history`` by year, derived from ``history/trade_defence.csv``.
 
@@ -445,37 +456,48 @@ def trade_defence_inputs(start: int = 2006, end: int = 2024, carry_on: bool = Fa
         by technology, year and segment; ``τ`` ad valorem (0.25 = 25 %) and ``c`` rounded to 4
         decimals; ``d`` 1 for the yearly measures; years without a measure in force are left out.
     """
-    from datetime import date, timedelta
-
     text = resources.files("nswn.catalog").joinpath("history", "trade_defence.csv").read_text(encoding="utf-8")
-    rows = [
-        row
-        for row in csv.DictReader(text.splitlines())
-        if row["in_series"] == "yes" and row["rate_pct"] and row["market_share_ex_china"] and row["start_date"]
-    ]
-    segments: dict[tuple[str, str, float], list[dict[str, str]]] = {}
-    for row in rows:
+    segments: dict[tuple[str, str, float], list[_DefenceRow]] = {}
+    for row in csv.DictReader(text.splitlines()):
+        if not (row["in_series"] == "yes" and row["rate_pct"] and row["market_share_ex_china"] and row["start_date"]):
+            continue
+        until = date.fromisoformat(row["end_date"]) if row["end_date"] else None
         key = (row["technology"], row["market"], float(row["market_fraction"]))
-        segments.setdefault(key, []).append(row)
+        segments.setdefault(key, []).append(
+            _DefenceRow(
+                date.fromisoformat(row["start_date"]),
+                until,
+                row["layer"],
+                float(row["rate_pct"]),
+                float(row["market_share_ex_china"]),
+            )
+        )
 
-    def span(row: dict[str, str]) -> tuple[date, date | None]:
-        return date.fromisoformat(row["start_date"]), date.fromisoformat(row["end_date"]) if row["end_date"] else None
+    def in_force(day: date) -> Callable[[_DefenceRow], bool]:
+        return lambda m: m.start <= day and (m.until is None or day < m.until)
+
+    def layered(live: list[_DefenceRow]) -> float:
+        """Rate in force, %: the larger within a layer, layers added."""
+        layers: dict[str, float] = {}
+        for m in live:
+            layers[m.layer] = max(layers.get(m.layer, 0.0), m.rate)
+        return sum(layers.values())
+
+    def newest(live: list[_DefenceRow]) -> _DefenceRow:
+        return max(live, key=lambda m: m.start)  # the first of equal start dates, in file order
 
     measures: list[dict[str, Any]] = []
     for (tech, _market, fraction), members in sorted(segments.items()):
         for year in range(start, end + 1):
             first, total, days = date(year, 1, 1), 0.0, (date(year + 1, 1, 1) - date(year, 1, 1)).days
-            latest: dict[str, str] | None = None
+            latest = None
             for offset in range(days):
-                day = first + timedelta(days=offset)
-                layers: dict[str, float] = {}
-                for row in members:
-                    since, until = span(row)
-                    if since <= day and (until is None or day < until):
-                        layers[row["layer"]] = max(layers.get(row["layer"], 0.0), float(row["rate_pct"]))
-                        if latest is None or span(latest)[0] < since:
-                            latest = row
-                total += sum(layers.values())
+                live = list(filter(in_force(first + timedelta(days=offset)), members))
+                if live:
+                    total += layered(live)
+                    candidate = newest(live)
+                    if latest is None or latest.start < candidate.start:
+                        latest = candidate
             if total <= 0 or latest is None:
                 continue
             measures.append(
@@ -484,33 +506,25 @@ def trade_defence_inputs(start: int = 2006, end: int = 2024, carry_on: bool = Fa
                     "year": year,
                     "duration": 1,
                     "tariff": round(total / days / 100, 4),
-                    "coverage": round(float(latest["market_share_ex_china"]) * fraction, 4),
+                    "coverage": round(latest.share * fraction, 4),
                 }
             )
         if carry_on:
-            last, after = date(end, 12, 31), date(end + 1, 1, 1)
             # in force on the last day of ``end`` and on the first of ``end + 1`` (an end date is the
             # first day without the rate: a row ending on 1 Jan of ``end + 1`` is not carried on)
-            live = [row for row in members if span(row)[0] <= last and (span(row)[1] is None or after < span(row)[1])]
+            last, after = in_force(date(end, 12, 31)), in_force(date(end + 1, 1, 1))
+            live = [m for m in members if last(m) and after(m)]
             if live:
-                layers = {}
-                for row in live:
-                    layers[row["layer"]] = max(layers.get(row["layer"], 0.0), float(row["rate_pct"]))
-                ends = [span(row)[1] for row in live]
-                newest = max(live, key=lambda row: span(row)[0])
+                ends = [m.until for m in live]
                 # the year of the last day any carried row is in force (the day before its end date)
-                lapse = (
-                    None
-                    if any(e is None for e in ends)
-                    else max((e - timedelta(days=1)).year for e in ends if e is not None)
-                )
+                lapse = None if None in ends else max((e - timedelta(days=1)).year for e in ends if e is not None)
                 measures.append(
                     {
                         "technologies": [tech],
                         "year": end + 1,
                         "duration": None if lapse is None else lapse - end,
-                        "tariff": round(sum(layers.values()) / 100, 4),
-                        "coverage": round(float(newest["market_share_ex_china"]) * fraction, 4),
+                        "tariff": round(layered(live) / 100, 4),
+                        "coverage": round(newest(live).share * fraction, 4),
                     }
                 )
     measures.sort(key=lambda m: (m["technologies"][0], m["year"]))
