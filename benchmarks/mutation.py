@@ -903,8 +903,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "L02",
         M + "markets.py",
-        "        own = own + params.learning_spillover * params.international_spillover * tech.china_output",
-        "        own = own + params.international_spillover * tech.china_output",
+        "params.learning_spillover * params.international_spillover * tech.china_output",
+        "params.international_spillover * tech.china_output",
         MARKETS,
         "the foreign aggregate learns from all Chinese output, not its industry-pool share φ",
     ),

@@ -241,8 +241,6 @@ def learning_pool(tech: Technologies, params: MarketParams) -> np.ndarray:
     array, shape (n_technologies,)
         Cumulative output, bn CNY at start-year prices net of labour-cost changes.
     """
-    if params.international_spillover == 0.0:
-        return np.asarray(tech.china_output)
     return np.asarray(tech.china_output + params.international_spillover * tech.foreign_output)
 
 
@@ -261,9 +259,7 @@ def foreign_log_cost(state: State, params: MarketParams) -> np.ndarray:
     """``p^f_t = w_f − ℓ ln(1 + (Q^f_t + φ ξ Q^CN_t) / Q0_t)``: the foreign aggregate learns by doing
     too, from its own cumulative output and (``φ ξ``) the Chinese industry's (docs/model.md §12.4)."""
     tech = state.technologies
-    own = tech.foreign_output
-    if params.international_spillover != 0.0:
-        own = own + params.learning_spillover * params.international_spillover * tech.china_output
+    own = tech.foreign_output + params.learning_spillover * params.international_spillover * tech.china_output
     return np.asarray(params.foreign_labour_cost - params.learning_rate * np.log1p(own / tech.output_scale))
 
 
