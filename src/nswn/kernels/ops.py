@@ -81,10 +81,6 @@ def pay_sorted(
 # mean segment size above which NumPy's SIMD sort beats the compiled one (measured on the 2-core
 # box: compiled faster at 166 and 333 values per segment, even at ~650, 3x slower at 1 666)
 COMPILED_RANK_BELOW = 512
-# segment length up to which the rank and weighted-median kernels sort by insertion (stable, no
-# call out; quadratic, so longer segments are sorted by NumPy's SIMD argsort first, ~10x faster
-# than numba's: 2 937 values in 56 us against 500 us on the 2-core box)
-INSERTION_SORT_UP_TO = 48
 
 
 def group_rank(values: NDArray[np.floating], groups: NDArray[np.integer], n_groups: int) -> NDArray[np.intp]:
@@ -98,11 +94,13 @@ def group_rank(values: NDArray[np.floating], groups: NDArray[np.integer], n_grou
 
 
 def _presort(keys: np.ndarray, bounds: NDArray[np.intp]) -> NDArray[np.intp]:
-    """NumPy's unstable ``argsort`` of each segment of ``keys`` longer than
-    ``INSERTION_SORT_UP_TO`` (positions within the segment), -1 elsewhere: the ``order``
-    argument of ``_compiled.rank_presorted`` and ``_compiled.weighted_median_sorted``."""
+    """NumPy's unstable ``argsort`` of each segment of ``keys`` longer than the kernels'
+    ``INSERTION_UP_TO`` (positions within the segment), -1 elsewhere: the ``order`` argument of
+    ``_compiled.rank_presorted`` and ``_compiled.weighted_median_sorted``. Shorter segments are
+    sorted by insertion inside the kernels (quadratic, so long ones come sorted by NumPy's SIMD
+    argsort, ~10x faster than numba's: 2 937 values in 56 us against 500 us on the 2-core box)."""
     order = np.full(len(keys), -1, dtype=np.intp)
-    for g in np.flatnonzero(np.diff(bounds) > INSERTION_SORT_UP_TO):
+    for g in np.flatnonzero(np.diff(bounds) > module().INSERTION_UP_TO):
         lo, hi = bounds[g], bounds[g + 1]
         order[lo:hi] = np.argsort(keys[lo:hi])
     return order
