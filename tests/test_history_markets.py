@@ -12,8 +12,10 @@ Three rules, each checked by hand on tiny states:
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -199,9 +201,24 @@ def test_global_share_targets_compare_chinas_share_of_the_world_market_home_incl
     ):
         value = hindcast.simulated_value(_target(indicator), tech, macro)
         assert value == pytest.approx(100 * 140 / 300), indicator
-    # EV *sales* share is China's share of world demand: D / (D + W), whoever supplies it
+    # EV *sales* share is China's share of world demand in units, whoever supplies it: the
+    # market outside China (W = 200 bn CNY) at Chinese prices is W / R, R = 1.985 in 2024
+    # (history/macro_series.csv: a car sold outside China costs about twice one sold in China)
     sales = hindcast.simulated_value(_target("world_share_ev_sales"), tech, macro)
-    assert sales == pytest.approx(100 * 100 / 300)
+    assert sales == pytest.approx(100 * 100 / (100 + 200 / 1.985))
+    assert hindcast.demand_share(tech, 1.0).iloc[0] == pytest.approx(100 * 100 / 300)  # in value
+
+
+def test_a_unit_share_without_a_sourced_price_ratio_is_not_compared() -> None:
+    """2021 has no sourced EV price ratio: the units target cannot be formed from the money
+    markets, so it is not modelled (None), not compared in value."""
+    tech = _one_technology_frame(
+        china_domestic_share=0.9, demand=100.0, china_exports=50.0, foreign_exports=150.0, china_world_share=0.25
+    ).assign(year=2021)
+    target = hindcast.Target("t", "world_share_ev_sales", "x", 2021, 50.0, 5.0, "test", "test", "test")
+    assert hindcast.simulated_value(target, tech, pd.DataFrame({"year": [2021]})) is None
+    with pytest.raises(ValueError, match="positive"):
+        hindcast.demand_share(tech, 0.0)
 
 
 def test_every_technology_share_target_has_an_explicit_definition() -> None:
@@ -254,3 +271,25 @@ def test_history_grows_the_ev_markets_to_their_2024_size() -> None:
     assert then.world_demand0 * (1 + ev["world_demand_growth"]) ** 18 == pytest.approx(now.world_demand0, rel=1e-3)
     low, high = catalog.TECHNOLOGY_RANGES["demand_growth"]
     assert (low, high) == (-0.2, 1.0)
+
+
+def test_the_ev_price_ratios_follow_from_jato_prices_and_iea_units() -> None:
+    """``ev_price_ratio_rest_to_china`` (history/macro_series.csv) is the midpoint of two bounds:
+    the unit-weighted mean price outside China (Europe, US at JATO's BEV list prices; the other
+    markets priced like China, or like Europe+US) over China's price. Worked from the sourced
+    figures for 2022 and 2023 (EUR; IEA electric-car sales, millions)."""
+    text = resources.files("nswn.catalog").joinpath("history", "macro_series.csv").read_text(encoding="utf-8")
+    series = {
+        int(row["year"]): float(row["value"])
+        for row in csv.DictReader(text.splitlines())
+        if row["indicator"] == "ev_price_ratio_rest_to_china"
+    }
+    jato = {2022: (31829, 55821, 63864), 2023: (31165, 66864, 68023)}  # China, Europe, US
+    units = {2022: (2.6, 0.99, 0.71), 2023: (3.2, 1.39, 1.01)}  # Europe, US, other
+    for year, (china, europe, us) in jato.items():
+        eu_n, us_n, other_n = units[year]
+        eu_us = (eu_n * europe + us_n * us) / (eu_n + us_n)
+        low = (eu_n * europe + us_n * us + other_n * china) / (eu_n + us_n + other_n) / china
+        high = eu_us / china
+        assert series[year] == pytest.approx((low + high) / 2, abs=1e-3), year
+    assert series[2024] == pytest.approx((1.85 + 2.12) / 2, abs=1e-3)  # from JATO's 2024 ratios

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
@@ -82,16 +83,29 @@ def global_share(tech: pd.DataFrame) -> pd.Series:
     return 100 * (home + tech["china_exports"]) / world
 
 
-def demand_share(tech: pd.DataFrame) -> pd.Series:
-    """China's share of world demand, % per technology-year: ``100 · D_t / (D_t + W_t)``.
+def demand_share(tech: pd.DataFrame, price_ratio: float = 1.0) -> pd.Series:
+    """China's share of world demand in units, % per technology-year:
+    ``100 · D_t / (D_t + W_t / R)``.
 
     "China's share of world electric-car sales" counts cars *bought* in China, whoever made
-    them. In the model both markets follow exogenous paths (``demand0``, ``world_demand0``
-    and their growth rates, ``scenarios/history.yaml``), so this compares an input path with
-    the observation, not a model result.
+    them, in units; the model's markets ``D`` (home) and ``W`` (outside China) are in money
+    (bn CNY at 2024 prices). ``R`` is the price of a car sold outside China over one sold in
+    China (``ev_price_ratio_rest_to_china`` in ``history/macro_series.csv``: JATO list prices
+    weighted by IEA unit sales, about 1.8-2.1 in 2022-2024), so ``W / R`` is the outside market
+    at Chinese prices; ``R = 1`` is the share in value. In the model both markets follow
+    exogenous paths (``demand0``, ``world_demand0`` and their growth rates,
+    ``scenarios/history.yaml``), so this compares an input path with the observation, not a
+    model result.
+
+    Raises
+    ------
+    ValueError
+        If ``price_ratio`` is not positive.
     """
-    world = tech["demand"] + tech["china_exports"] + tech["foreign_exports"]
-    return 100 * tech["demand"] / world
+    if not price_ratio > 0:
+        raise ValueError(f"price ratio must be positive, got {price_ratio}")
+    outside = tech["china_exports"] + tech["foreign_exports"]
+    return 100 * tech["demand"] / (tech["demand"] + outside / price_ratio)
 
 
 # each technology-share indicator of targets.csv and the quantity it measures (its ``note``)
@@ -100,8 +114,12 @@ SHARE_INDICATORS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "world_share_ev_battery_installations": global_share,  # Chinese makers' share of global installations
     "world_share_ship_completions": global_share,  # share of world completions
     "world_share_ev_production": global_share,  # share of global EVs produced
-    "world_share_ev_sales": demand_share,  # China's share of world EV sales (demand; an input path)
+    "world_share_ev_sales": demand_share,  # China's share of world EV sales in units (an input path)
 }
+
+# share indicators counted in units while the model's markets are in money: the price ratio
+# (outside China / China) of each year, from ``history/macro_series.csv``
+UNIT_PRICE_RATIOS = {"world_share_ev_sales": "ev_price_ratio_rest_to_china"}
 
 
 def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFrame) -> float | None:
@@ -146,6 +164,11 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
     if tech.empty:
         return None
     at = tech.set_index("year")
+    if ind in UNIT_PRICE_RATIOS:
+        ratio = _series(UNIT_PRICE_RATIOS[ind]).get(y)
+        if ratio is None:
+            return None  # no sourced price ratio that year: units cannot be compared
+        return float(demand_share(tech, ratio).set_axis(tech["year"]).loc[y])
     if ind in SHARE_INDICATORS:
         return float(SHARE_INDICATORS[ind](tech).set_axis(tech["year"]).loc[y])
     if ind == "relative_capability":
@@ -290,12 +313,14 @@ def _one(job: tuple[int, int | None]) -> Any:
 
 
 def _series(indicator: str) -> dict[int, float]:
+    """One indicator of ``history/macro_series.csv`` as ``{year: value}`` (a fresh dict)."""
+    return {year: value for name, year, value in _macro_rows() if name == indicator}
+
+
+@cache
+def _macro_rows() -> tuple[tuple[str, int, float], ...]:
     text = resources.files("nswn.catalog").joinpath("history").joinpath("macro_series.csv").read_text(encoding="utf-8")
-    return {
-        int(row["year"]): float(row["value"])
-        for row in csv.DictReader(text.splitlines())
-        if row["indicator"] == indicator
-    }
+    return tuple((row["indicator"], int(row["year"]), float(row["value"])) for row in csv.DictReader(text.splitlines()))
 
 
 def derived_inputs(
