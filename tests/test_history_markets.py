@@ -221,6 +221,49 @@ def test_a_unit_share_without_a_sourced_price_ratio_is_not_compared() -> None:
         hindcast.demand_share(tech, 0.0)
 
 
+def test_each_year_of_a_run_is_converted_with_its_own_price_ratio() -> None:
+    """A run's frame holds every year (2006-2024), not one: the 2023 target takes 2023's row
+    and 2023's ratio (2.052), the 2022 one 2022's (1.755), and 2021 (no ratio) is not compared.
+    Markets differ by year so that taking another year's row or ratio gives another number."""
+    years = [2021, 2022, 2023, 2024]
+    tech = pd.DataFrame(
+        {
+            "year": years,
+            "technology_id": "x",
+            "relative_capability": 0.5,
+            "china_domestic_share": 0.9,
+            "demand": [50.0, 100.0, 150.0, 300.0],
+            "china_exports": [10.0, 20.0, 30.0, 40.0],
+            "foreign_exports": [90.0, 130.0, 170.0, 160.0],
+        }
+    )
+    macro = pd.DataFrame({"year": years})
+    ratio = {2022: 1.755, 2023: 2.052, 2024: 1.985}  # history/macro_series.csv
+    for row in tech.itertuples():
+        target = hindcast.Target("t", "world_share_ev_sales", "x", row.year, 50.0, 5.0, "test", "test", "test")
+        value = hindcast.simulated_value(target, tech, macro)
+        if row.year not in ratio:
+            assert value is None
+            continue
+        outside = row.china_exports + row.foreign_exports
+        assert value == pytest.approx(100 * row.demand / (row.demand + outside / ratio[row.year])), row.year
+
+
+def test_the_macro_series_handed_out_cannot_be_changed_by_a_caller() -> None:
+    """``_series`` reads the CSV once (cached) but hands each caller its own dict: a caller that
+    edits what it got (report/history.py builds frames from it) changes no later answer."""
+    first = hindcast._series("ev_price_ratio_rest_to_china")
+    assert first == {2022: 1.755, 2023: 2.052, 2024: 1.985}
+    first[2021] = 1.0
+    first[2024] = 99.0
+    assert hindcast._series("ev_price_ratio_rest_to_china") == {2022: 1.755, 2023: 2.052, 2024: 1.985}
+    tech = _one_technology_frame(
+        china_domestic_share=0.9, demand=100.0, china_exports=50.0, foreign_exports=150.0, china_world_share=0.25
+    )
+    sales = hindcast.simulated_value(_target("world_share_ev_sales"), tech, pd.DataFrame({"year": [2024]}))
+    assert sales == pytest.approx(100 * 100 / (100 + 200 / 1.985))
+
+
 def test_every_technology_share_target_has_an_explicit_definition() -> None:
     """No share target is compared through a catch-all: each indicator of targets.csv that
     names a technology and a share maps to a stated quantity."""
