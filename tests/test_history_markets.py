@@ -202,10 +202,10 @@ def test_global_share_targets_compare_chinas_share_of_the_world_market_home_incl
         value = hindcast.simulated_value(_target(indicator), tech, macro)
         assert value == pytest.approx(100 * 140 / 300), indicator
     # EV *sales* share is China's share of world demand in units, whoever supplies it: the
-    # market outside China (W = 200 bn CNY) at Chinese prices is W / R, R = 1.985 in 2024
+    # market outside China (W = 200 bn CNY) at Chinese prices is W / R, R = 1.981 in 2024
     # (history/macro_series.csv: a car sold outside China costs about twice one sold in China)
     sales = hindcast.simulated_value(_target("world_share_ev_sales"), tech, macro)
-    assert sales == pytest.approx(100 * 100 / (100 + 200 / 1.985))
+    assert sales == pytest.approx(100 * 100 / (100 + 200 / 1.981))
     assert hindcast.demand_share(tech, 1.0).iloc[0] == pytest.approx(100 * 100 / 300)  # in value
 
 
@@ -238,7 +238,7 @@ def test_each_year_of_a_run_is_converted_with_its_own_price_ratio() -> None:
         }
     )
     macro = pd.DataFrame({"year": years})
-    ratio = {2022: 1.755, 2023: 2.052, 2024: 1.985}  # history/macro_series.csv
+    ratio = {2022: 1.755, 2023: 2.052, 2024: 1.981}  # history/macro_series.csv
     for row in tech.itertuples():
         target = hindcast.Target("t", "world_share_ev_sales", "x", row.year, 50.0, 5.0, "test", "test", "test")
         value = hindcast.simulated_value(target, tech, macro)
@@ -253,15 +253,15 @@ def test_the_macro_series_handed_out_cannot_be_changed_by_a_caller() -> None:
     """``_series`` reads the CSV once (cached) but hands each caller its own dict: a caller that
     edits what it got (report/history.py builds frames from it) changes no later answer."""
     first = hindcast._series("ev_price_ratio_rest_to_china")
-    assert first == {2022: 1.755, 2023: 2.052, 2024: 1.985}
+    assert first == {2022: 1.755, 2023: 2.052, 2024: 1.981}
     first[2021] = 1.0
     first[2024] = 99.0
-    assert hindcast._series("ev_price_ratio_rest_to_china") == {2022: 1.755, 2023: 2.052, 2024: 1.985}
+    assert hindcast._series("ev_price_ratio_rest_to_china") == {2022: 1.755, 2023: 2.052, 2024: 1.981}
     tech = _one_technology_frame(
         china_domestic_share=0.9, demand=100.0, china_exports=50.0, foreign_exports=150.0, china_world_share=0.25
     )
     sales = hindcast.simulated_value(_target("world_share_ev_sales"), tech, pd.DataFrame({"year": [2024]}))
-    assert sales == pytest.approx(100 * 100 / (100 + 200 / 1.985))
+    assert sales == pytest.approx(100 * 100 / (100 + 200 / 1.981))
 
 
 def test_every_technology_share_target_has_an_explicit_definition() -> None:
@@ -335,4 +335,9 @@ def test_the_ev_price_ratios_follow_from_jato_prices_and_iea_units() -> None:
         low = (eu_n * europe + us_n * us + other_n * china) / (eu_n + us_n + other_n) / china
         high = eu_us / china
         assert series[year] == pytest.approx((low + high) / 2, abs=1e-3), year
-    assert series[2024] == pytest.approx((1.85 + 2.12) / 2, abs=1e-3)  # from JATO's 2024 ratios
+    # 2024: JATO gives only ratios to China (Eurozone 2.11, UK 2.22, US 2.09); Europe weights the
+    # UK's 0.55 M of its 3.18 M; IEA units Europe 3.18 M, US 1.52 M, other 1.5 M
+    europe = (2.63 * 2.11 + 0.55 * 2.22) / 3.18
+    high = (3.18 * europe + 1.52 * 2.09) / (3.18 + 1.52)
+    low = (3.18 * europe + 1.52 * 2.09 + 1.5 * 1.0) / (3.18 + 1.52 + 1.5)
+    assert series[2024] == pytest.approx((low + high) / 2, abs=1e-3)
