@@ -327,6 +327,22 @@ def test_coverage_counts_observations_inside_the_band() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+def test_calibration_scores_every_target_the_hindcast_models() -> None:
+    """The calibration's targets (training distance and out-of-sample check) are exactly the
+    ones the hindcast table compares: a target the hindcast models and the calibration leaves
+    out (nominal GDP 2024 was, while NOT_MODELLED still listed it) would make the two documents
+    count different test windows."""
+    from nswn import api
+    from nswn.analysis import hindcast
+
+    result = api.simulate(api.with_overrides(api.load_scenario("history"), firms=300), seed=0)
+    table = hindcast.compare([(result.technology_year, result.macro_year)])
+    modelled = set(table.loc[table["status"] != "not modelled", "target_id"])
+    scored = {t.target_id for t in ch.scored_targets(ch.HistorySettings())}
+    assert scored == modelled
+    assert "gdp_nominal_2024" in scored and "ship_first_rank_year" not in scored
+
+
 # recovery and determinism (the real model at a tiny size)
 
 TRUTH = {LABOUR: 0.03, EMULATION: 0.12}

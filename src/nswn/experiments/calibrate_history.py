@@ -111,7 +111,7 @@ PRIOR: dict[str, tuple[float, float, str]] = {
 
 PLACEBO = "placebo"  # an inert U(0, 1) parameter the model never reads: the sampler's noise floor
 MISSING_Z = 10.0  # z-score of a target a run cannot produce (judged: far beyond any tolerance)
-NOT_MODELLED = ("gdp_current", "first_rank_year")  # hindcast.simulated_value returns None for these
+NOT_MODELLED = ("first_rank_year",)  # hindcast.simulated_value returns None for these
 TRAIN, TEST = "train", "test"
 SCENARIO = hindcast.HISTORY_SCENARIO
 ABC_DB = "abc.sqlite"
