@@ -113,7 +113,7 @@ mutation: $(VENV)/.installed-dev
 
 # Priority inference (issue 18; docs/priorities.md): regenerate the synthetic panels, infer the
 # priority mode of the synthetic and real panels, run the recovery study, and rewrite the
-# generated block of docs/priorities.md. About 12-15 CPU minutes, 7 min wall on 2 idle cores (measured; docs/priorities.md §7).
+# generated block of docs/priorities.md. About 11.5 CPU minutes, 7 min wall on 2 idle cores (measured at 2653efa; docs/priorities.md §7).
 PRIORITIES_FLAGS ?= --quick --workers 2
 PRIORITIES_OUT ?= nswn-results/priorities
 priorities: $(VENV)/.installed
