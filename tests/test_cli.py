@@ -83,12 +83,24 @@ def test_run_prints_the_summary_and_writes_the_store_idempotently(tmp_path: Path
     assert check_store(out) == run_id  # still one run, same id
 
 
-def test_quiet_prints_no_summary_but_stores_the_run(tmp_path: Path) -> None:
+def test_quiet_prints_only_the_run_id_and_stores_the_run(tmp_path: Path) -> None:
     out = tmp_path / "quiet"
     result = invoke(*RUN, "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
-    assert result.stdout == ""
-    check_store(out)
+    assert result.stdout == check_store(out) + "\n"  # one line, the stored run's id: no summary, no progress
+
+
+def test_summary_labels_are_never_cut_at_the_pipe_width(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped output is 120 columns wide: group and technology names print whole, not with an ellipsis."""
+    monkeypatch.setattr(cli.console, "width", cli.DEFAULT_WIDTH)
+    # to 2050: the widest summary, with three "broken by" columns
+    args = ["run", "baseline", "--firms", "1000", "--seed", "1", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    assert "competitive_advantage" in result.stdout
+    stranglehold = [t.id for t in catalog.technologies() if t.group == "stranglehold"]
+    assert max(stranglehold, key=len) in result.stdout
 
 
 def test_validate_prints_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -266,7 +267,7 @@ def _search(out: Path, seed: int = 5) -> derisk.SearchResult:
 
 
 @pytest.mark.slow
-def test_same_seed_same_table_and_a_rerun_reuses_the_store(tmp_path: Path) -> None:
+def test_same_seed_same_table_and_a_rerun_reuses_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = _search(tmp_path / "a")
     second = _search(tmp_path / "b")
     pd.testing.assert_frame_equal(first.evaluations, second.evaluations)
@@ -285,11 +286,79 @@ def test_same_seed_same_table_and_a_rerun_reuses_the_store(tmp_path: Path) -> No
 
     design_file = tmp_path / "tiny.yaml"
     design_file.write_text(yaml.safe_dump(TINY), encoding="utf-8")
+    from nswn import cli as cli_module
+
+    monkeypatch.setattr(cli_module.console, "width", cli_module.DEFAULT_WIDTH)  # what a pipe gets
     cli = CliRunner().invoke(app, ["derisk", str(design_file), "--out", str(tmp_path / "a"), "--seed", "5", "-q"])
     assert cli.exit_code == 0, cli.output
     assert "runs: 0 new" in cli.output and f"{len(first.pareto)} non-dominated" in cli.output
+    # the printed frontier fits the console: no cell cut to "…", every yard name whole on a line
+    assert "…" not in cli.output
+    for yard in first.pareto["yard"]:
+        for name in yard.split(", "):
+            assert any(name in line for line in cli.output.splitlines()), name
     assert (tmp_path / "a" / "derisk_pareto.csv").is_file()
     from nswn.report.render import build_report
 
     html = build_report(tmp_path / "a").read_text(encoding="utf-8")
     assert "De-risking frontier" in html and "shipped: small_yard_high_fence" in html and "Knee " in html
+
+
+def test_the_printed_frontier_fits_a_pipe_and_keeps_every_yard_name_whole(tmp_path: Path) -> None:
+    """At the 120 columns a pipe gets, a dozen-name yard and three interval cells print uncut."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from nswn.analysis.derisk_commands import _print
+    from nswn.cli import DEFAULT_WIDTH
+
+    objectives = ("delay", "lost_sales", "share_gain")
+    yard = [
+        "lithography_machines",
+        "photoresist",
+        "mobile_rf_components",
+        "sector:software",
+        "aircraft_design_software",
+        "aero_engines",
+        "aero_engine_nacelles",
+        "heavy_duty_gas_turbines",
+        "sector:scientific_instruments",
+        "humanoid_robots",
+    ]
+    row = {
+        "design": "6fc9528e07f03e82",
+        "yard": ", ".join(yard),
+        "technologies": 12,
+        "fence_min": 0.95,
+        "fence_max": 0.95,
+        "announced": 2025,
+        "effective": 2026,
+        "coverage": 0.83,
+        "duration": 15.0,
+    }
+    for o, (m, lo, hi) in zip(
+        objectives, [(36.0, 25.2, 43.2), (-11795.8, -21957.1, -10711.3), (-248.8, -290.5, -224.8)], strict=True
+    ):
+        row.update({o: m, f"{o}_low": lo, f"{o}_high": hi})
+    pareto = pd.DataFrame([row, {**row, "design": "b1844aa0aaaaaaaa", "yard": ", ".join(reversed(yard))}])
+    result = SimpleNamespace(
+        pareto=pareto,
+        evaluations=pareto,
+        runs_done=0,
+        runs_reused=4,
+        shipped=pd.DataFrame([{"scenario": "baseline", **{o: 0.0 for o in objectives}}]),
+        knees=[],
+        dominance=[],
+    )
+    spec = SimpleNamespace(objectives=objectives, quantile=0.5, seeds=(1, 2), firms=200, horizon=2050)
+    console = Console(width=DEFAULT_WIDTH, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    _print(console, spec, result, tmp_path)
+    text = console.export_text()
+    assert "…" not in text
+    lines = text.splitlines()
+    for name in yard:  # never folded across lines
+        assert any(name in line for line in lines), name
+    for cell in ("36.0 [25.2, 43.2]", "-11,795.8 [-21,957.1, -10,711.3]", "-248.8 [-290.5, -224.8]"):
+        assert any(cell in line for line in lines), cell
+    assert max(len(line) for line in lines) <= DEFAULT_WIDTH

@@ -285,7 +285,10 @@ def run(
     start_year: Annotated[int | None, typer.Option(help="Override the first year.")] = None,
     end_year: Annotated[int | None, typer.Option(help="Override the last year.")] = None,
     out: Annotated[Path, typer.Option(help="Results directory (DuckDB database inside).")] = Path("nswn-results"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar or summary: print only the run id (for scripts)."),
+    ] = False,
 ) -> None:
     """Run one scenario, print a summary and store the results."""
     from nswn import api
@@ -317,7 +320,9 @@ def run(
         errors.print(f"interrupted: the run of {loaded.name} was stopped; nothing was stored.", highlight=False)
         raise typer.Exit(130) from None
     written = _write_or_elsewhere(store, result, out)
-    if not quiet:
+    if quiet:  # one line a script can capture: RUN=$(nswn run -q ...)
+        console.print(result.run_id, highlight=False)
+    else:
         from nswn import summary
 
         summary.print_summary(result, console)

@@ -120,8 +120,9 @@ def print_summary(result: Any, console: Console) -> None:
         title="Bottlenecks broken: best Chinese firm ≥ 90 % of the foreign frontier, reached after the start "
         f"year and held through {last} (technologies at parity at the start are counted apart)"
     )
-    table.add_column("group")
-    table.add_column("technologies", justify="right")
+    # the labels are never cut: the numeric columns wrap their headers instead
+    table.add_column("group", no_wrap=True, min_width=max((len(str(g)) for g in parity["group"]), default=5))
+    table.add_column("count", justify="right")
     table.add_column(f"at parity at start ({int(tech['year'].min())})", justify="right")
     shown = [int(c[len("broken_by_") :]) for c in parity.columns if c.startswith("broken_by_")]
     for year in shown:
@@ -141,7 +142,7 @@ def print_summary(result: Any, console: Console) -> None:
 
     caps = capability_table(tech)
     table = Table(title="Stranglehold technologies: relative capability (best Chinese ÷ frontier)")
-    table.add_column("technology")
+    table.add_column("technology", no_wrap=True, min_width=max((len(str(t)) for t in caps.index), default=10))
     years = [c for c in caps.columns if c not in ("broken_year", "parity_at_start")]
     for year in years:
         table.add_column(str(year), justify="right")

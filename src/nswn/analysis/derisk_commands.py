@@ -154,12 +154,20 @@ def _print(console: Any, spec: Any, result: Any, out: Path) -> None:
     objectives = spec.objectives
     table = Table(title=f"De-risking frontier: {len(result.pareto)} non-dominated designs of {len(result.evaluations)}")
     frame = pareto_table(result, objectives)
-    for column in frame.columns:
-        header = f"{column} ({OBJECTIVE_INFO[column][2]})" if column in OBJECTIVE_INFO else column
-        table.add_column(header, overflow="fold")
-    for row in frame.itertuples(index=False):
-        table.add_row(*[str(v) for v in row])
+    # two tables that each fit a terminal: what every design achieves (objective cells such as
+    # "36.0 [25.2, 43.2]" never broken), then what each design is (its yard wraps between names)
+    table.add_column("design", no_wrap=True)
+    for o in objectives:
+        table.add_column(f"{o} ({OBJECTIVE_INFO[o][2]})" if o in OBJECTIVE_INFO else o, no_wrap=True, justify="right")
+    for row in frame.to_dict("records"):
+        table.add_row(row["design"], *[str(row[o]) for o in objectives])
     console.print(table)
+    designs = Table(title="The non-dominated designs: one extra control batch each")
+    for column in [c for c in frame.columns if c not in objectives]:
+        designs.add_column(column, no_wrap=column != "yard", ratio=1 if column == "yard" else None)
+    for row in frame.to_dict("records"):
+        designs.add_row(*[str(v) for c, v in row.items() if c not in objectives])
+    console.print(designs)
     console.print(
         f"robust value: {'median' if spec.quantile == 0.5 else f'{spec.quantile:g}-quantile on the bad side'} over "
         f"{len(spec.seeds)} paired seeds; [low, high]: 5–95 % of seeds; {spec.firms or 'scenario'} firms, horizon "
