@@ -216,3 +216,13 @@ def test_console_script_runs_end_to_end(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "invalid scenario" in bad.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_help_paragraphs_reflow_to_the_console_width() -> None:
+    """Docstrings wrapped in the source print as flowing paragraphs, not ragged half-lines."""
+    assert cli.reflow_help("One line.\n\nA paragraph\nwrapped in the source.\n\nAnother.") == (
+        "One line.\n\nA paragraph wrapped in the source.\n\nAnother."
+    )
+    result = CliRunner().invoke(app, ["derisk", "--help"], env=WIDE, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "delay to parity on the yard (maximised), foreign sales" in result.stdout

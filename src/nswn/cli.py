@@ -7,6 +7,7 @@ message and exit with status 2; nothing is written.
 from __future__ import annotations
 
 import codecs
+import inspect
 import os
 import sys
 import time
@@ -665,6 +666,20 @@ def _register_commands() -> None:
     from nswn.analysis import priorities_commands
 
     priorities_commands.register(app)
+    for info in app.registered_commands:
+        info.help = reflow_help(info.help if info.help is not None else inspect.getdoc(info.callback))
+
+
+def reflow_help(text: str | None) -> str | None:
+    """A command's help with each paragraph on one line, for the console to wrap.
+
+    Typer keeps the docstring's own line breaks after the first paragraph, so a help text
+    wrapped at 95 columns in the source printed as ragged half-lines in an 80-column
+    terminal. Paragraphs stay apart (blank lines); nothing else changes.
+    """
+    if text is None:
+        return None
+    return "\n\n".join(" ".join(line.strip() for line in part.splitlines()) for part in text.split("\n\n"))
 
 
 _register_commands()
