@@ -150,7 +150,13 @@ def test_hindcast_compares_with_tolerance_and_lists_what_is_not_modelled() -> No
     table = hindcast.compare([(technology, macro)] * 3, targets).set_index("target_id")
     assert table.loc["a", "status"] == "within" and table.loc["a", "median"] == pytest.approx(25.0)
     assert table.loc["b", "status"] == "missed"
-    assert table.loc["c", "status"] == "not modelled"
+    # the median 25.0 against 26.0 ± 0.5: two tolerances below, signed
+    assert table.loc["b", "deviation"] == pytest.approx(-2.0)
+    assert table.loc["a", "deviation"] == pytest.approx(0.0, abs=1e-9)
+    assert hindcast.status_text("missed", -2.0) == "missed (-2.0)"
+    assert hindcast.status_text("within", -0.04) == "within (0.0)"
+    assert table.loc["c", "status"] == "not modelled" and np.isnan(table.loc["c", "deviation"])
+    assert hindcast.status_text("not modelled", float("nan")) == "not modelled"
     assert table.loc["d", "status"] == "within"
 
 

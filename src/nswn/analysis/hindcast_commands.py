@@ -83,20 +83,25 @@ def register(app: typer.Typer) -> None:
                 fail(f"cannot write {markdown}: {exc}")
                 return
         shown = Table(title=f"Hindcast: history 2006-2024, {seeds} seeds; simulated median [90 % interval]")
-        for column in ("target", "window", "year", "observed ± tolerance", "simulated", "status"):
-            shown.add_column(column, justify="left" if column in ("target", "status") else "right")
+        for column in ("target", "window", "year", "observed ± tolerance", "simulated", "status (off, in tol.)"):
+            shown.add_column(column, justify="left" if column in ("target", "status (off, in tol.)") else "right")
         for row in table.itertuples():
             name = row.target_id + (f" ({row.technology})" if row.technology else "")
             simulated = "—" if row.median != row.median else f"{row.median:.4g} [{row.p05:.4g}, {row.p95:.4g}]"
             shown.add_row(
-                name, row.window, str(row.year), f"{row.observed:.4g} ± {row.tolerance:.3g}", simulated, row.status
+                name,
+                row.window,
+                str(row.year),
+                f"{row.observed:.4g} ± {row.tolerance:.3g}",
+                simulated,
+                hc.status_text(row.status, row.deviation),
             )
         console.print(shown)
         counts = table["status"].value_counts()
         modelled = int(counts.get("within", 0) + counts.get("missed", 0))
         console.print(
             f"{int(counts.get('within', 0))} of {modelled} modelled targets within tolerance; "
-            f"{int(counts.get('not modelled', 0))} not modelled."
+            f"{int(counts.get('not modelled', 0))} not modelled. In brackets: (median − observed) / tolerance."
         )
 
 

@@ -227,7 +227,8 @@ def _history_section(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "title": "History 2006–2024: simulated against observed",
         "lead": f"The history scenario over {int(tables['seeds']['n'].iloc[0])} seeds (band: 5–95 %) with the "
         f"observed series (red points; catalog/history/macro_series.csv). {within} of {modelled} modelled "
-        "targets lie within their tolerance, written from the data's own uncertainty.",
+        "targets lie within their tolerance, written from the data's own uncertainty; deviation = (median − "
+        "observed) / tolerance.",
         "figures": [_figure_html(history.figure(tables), "fig-history")],
         "tables": [_table(targets.drop(columns=["indicator"]))],
     }
