@@ -60,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         items = scenarios_at(evaluator, [design.base, *design.shipped], args.kappa, default)
         rows = evaluator.evaluate_scenarios(items, "kappa check")
     finally:
-        close = getattr(runner, "close", None)
-        if close is not None:
-            close()
+        runner.close()
     print("| scenario | κ_sales | delay | lost sales (bn CNY) | share gain (pt × techs) |")
     print("|---|---|---|---|---|")
     for (key, _), row in zip(items, rows, strict=True):

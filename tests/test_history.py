@@ -215,6 +215,7 @@ def test_hindcast_markdown_replaces_only_the_marked_block(tmp_path):
                 p05=1.0,
                 p95=1.1,
                 status="within",
+                deviation=0.5,
             ),
             dict(
                 target_id="b",
@@ -228,6 +229,7 @@ def test_hindcast_markdown_replaces_only_the_marked_block(tmp_path):
                 p05=2.9,
                 p95=3.1,
                 status="missed",
+                deviation=10.0,
             ),
         ]
     )

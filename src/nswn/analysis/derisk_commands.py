@@ -163,10 +163,11 @@ def _print(console: Any, spec: Any, result: Any, out: Path) -> None:
         table.add_row(row["design"], *[str(row[o]) for o in objectives])
     console.print(table)
     designs = Table(title="The non-dominated designs: one extra control batch each")
-    for column in [c for c in frame.columns if c not in objectives]:
+    parameters = frame.drop(columns=list(objectives))
+    for column in parameters.columns:
         designs.add_column(column, no_wrap=column != "yard", ratio=1 if column == "yard" else None)
-    for row in frame.to_dict("records"):
-        designs.add_row(*[str(v) for c, v in row.items() if c not in objectives])
+    for row in parameters.itertuples(index=False):
+        designs.add_row(*[str(v) for v in row])
     console.print(designs)
     console.print(
         f"robust value: {'median' if spec.quantile == 0.5 else f'{spec.quantile:g}-quantile on the bad side'} over "

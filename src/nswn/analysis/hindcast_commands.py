@@ -83,8 +83,9 @@ def register(app: typer.Typer) -> None:
                 fail(f"cannot write {markdown}: {exc}")
                 return
         shown = Table(title=f"Hindcast: history 2006-2024, {seeds} seeds; simulated median [90 % interval]")
-        for column in ("target", "window", "year", "observed ± tolerance", "simulated", "status (off, in tol.)"):
-            shown.add_column(column, justify="left" if column in ("target", "status (off, in tol.)") else "right")
+        status = "status (off, in tol.)"
+        for column in ("target", "window", "year", "observed ± tolerance", "simulated", status):
+            shown.add_column(column, justify="left" if column in ("target", status) else "right")
         for row in table.itertuples():
             name = row.target_id + (f" ({row.technology})" if row.technology else "")
             simulated = "—" if row.median != row.median else f"{row.median:.4g} [{row.p05:.4g}, {row.p95:.4g}]"
