@@ -14,8 +14,10 @@ import nswn
 from nswn import catalog
 from nswn.analysis import hindcast
 from nswn.cli import app
+from nswn.mechanisms.environment import demand_growth as environment_demand_growth
 from nswn.scenario import io
 from nswn.scenario.build import build_model, to_config
+from nswn.scenario.build import growth_paths as build_growth_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 1500
@@ -79,7 +81,10 @@ def test_catalog_and_start_value_overrides_reach_the_engine() -> None:
         ({"start_values": {"gdp_growth": 1.0}}, "unknown start value"),
         ({"schedule": {2030: {"levers": {"central_budget": {"share_of_gdp": 0.5}}}}}, "out of range"),
         ({"schedule": {2024: {"levers": {"central_budget": {"share_of_gdp": 0.01}}}}}, "must be after the start"),
-        ({"schedule": {2030: {"firms": 500}}}, "changes only levers and assumptions"),
+        ({"schedule": {2030: {"firms": 500}}}, "a schedule changes only levers, assumptions and catalog growth"),
+        ({"schedule": {2030: {"catalog": {"solar_pv": {"rel_capability0": 0.5}}}}}, "only growth rates change by year"),
+        ({"schedule": {2030: {"catalog": {"solar_p": {"demand_growth": 0.1}}}}}, "unknown technology 'solar_p'"),
+        ({"schedule": {2030: {"catalog": {"solar_pv": {"demand_growth": 3.0}}}}}, "out of range"),
         ({"schedule": {2030: {"levers": {"priorities": {"mode": "none"}}}}}, "cannot change by year"),
     ],
 )
@@ -108,6 +113,87 @@ def test_a_schedule_switches_in_its_year_and_not_before() -> None:
     assert after.loc[2028, "central_budget"] == pytest.approx(0.02 * gdp.loc[2027], rel=1e-12)
     assert after.loc[2030, "central_budget"] == pytest.approx(0.02 * gdp.loc[2029], rel=1e-12)
     assert after.loc[2027, "central_budget"] < 0.01 * gdp.loc[2026]  # the baseline's 0.5 % before
+
+
+def test_a_scheduled_growth_rate_applies_from_its_year_and_converges_from_there() -> None:
+    """schedule.<year>.catalog changes a market's growth (and a frontier's) from that year on
+    (model.md §8): identical runs before it; the new rate in full in its year, then converging
+    to the long-run rate at the environment's speed; other markets untouched."""
+    years = {"end": 2031}
+    changed = {
+        "base": "baseline",
+        "years": years,
+        "schedule": {
+            2028: {"catalog": {"solar_pv": {"demand_growth": 0.4}, "lithography_machines": {"frontier_growth": 0.12}}}
+        },
+    }
+    result = nswn.simulate(changed, seed=0, firms=SMALL)
+    plain = nswn.simulate({"base": "baseline", "years": years}, seed=0, firms=SMALL)
+    pd.testing.assert_frame_equal(
+        plain.macro_year.set_index("year").loc[:2027].drop(columns="run_id"),
+        result.macro_year.set_index("year").loc[:2027].drop(columns="run_id"),
+        check_exact=True,
+    )
+    env = io.load("baseline").assumptions.environment
+    long_run, kappa = env.long_run_demand_growth, env.demand_growth_convergence
+
+    def series(run: nswn.Result, tech: str, column: str) -> pd.Series:
+        t = run.technology_year
+        return t[t["technology_id"] == tech].set_index("year")[column]
+
+    growth = series(result, "solar_pv", "demand").pct_change()
+    assert growth.loc[2028] == pytest.approx(0.4, rel=1e-9)  # in full in its year ...
+    for year in (2029, 2030, 2031):  # ... then converging from there, not from the start year
+        expected = long_run + (0.4 - long_run) * (1 - kappa) ** (year - 2028)
+        assert growth.loc[year] == pytest.approx(expected, rel=1e-9)
+    old = series(plain, "solar_pv", "demand").pct_change()
+    assert growth.loc[2027] == old.loc[2027] and growth.loc[2029] > old.loc[2029]
+    # the frontier moves at the new rate from 2028 (China does not lead in lithography: no foreign learning)
+    frontier = series(result, "lithography_machines", "frontier").diff()
+    assert frontier.loc[2027] == pytest.approx(series(plain, "lithography_machines", "frontier").diff().loc[2027])
+    assert frontier.loc[2028:].to_numpy() == pytest.approx(0.12, rel=1e-9)
+    # other markets keep their paths
+    for tech in ("electric_vehicles", "lithography_machines"):
+        assert series(result, tech, "demand").equals(series(plain, tech, "demand"))
+
+
+def test_growth_paths_date_each_rate_from_its_own_change() -> None:
+    """Each changed rate converges from the year before its change; unchanged rates from the start."""
+    scenario = io.from_dict(
+        {
+            "base": "baseline",
+            "years": {"end": 2040},
+            "schedule": {
+                2026: {"levers": {"central_budget": {"share_of_gdp": 0.006}}},  # no rate changes yet
+                2028: {"catalog": {"solar_pv": {"demand_growth": 0.4}}},
+                2031: {"catalog": {"solar_pv": {"world_demand_growth": 0.2}, "lidar": {"demand_growth": 0.31}}},
+            },
+        }
+    )
+    config = to_config(scenario)
+    paths = build_growth_paths(config)
+    assert sorted(paths) == [2028, 2031]  # 2026 changes no rate: the catalog's, as without a schedule
+    ids = list(catalog.technology_ids())
+    solar, lidar, evs = ids.index("solar_pv"), ids.index("lidar"), ids.index("electric_vehicles")
+    first, second = paths[2028], paths[2031]
+    assert first.demand_growth[solar] == 0.4 and first.demand_since[solar] == 2027
+    assert first.world_demand_since[solar] == 2024 and first.demand_since[evs] == 2024
+    assert second.demand_growth[solar] == 0.4 and second.demand_since[solar] == 2027  # kept, not re-dated
+    assert second.world_demand_growth[solar] == 0.2 and second.world_demand_since[solar] == 2030
+    assert second.demand_growth[lidar] == 0.31 and second.demand_since[lidar] == 2030
+
+
+def test_market_growth_years_per_technology_agree_with_the_scalar_rule() -> None:
+    env = io.load("baseline").assumptions.environment
+    params = to_config(io.load("baseline")).assumptions["environment"]
+    rates = np.array([0.3, 0.1, -0.05])
+    for years in (0, 1, 2, 7):
+        per_tech = environment_demand_growth(params, rates, np.full(3, float(years)))
+        assert np.array_equal(per_tech, environment_demand_growth(params, rates, years))
+    mixed = environment_demand_growth(params, rates, np.array([1.0, 3.0, 5.0]))
+    k = 1 - env.demand_growth_convergence
+    lr = env.long_run_demand_growth
+    assert mixed == pytest.approx([0.3, lr + (0.1 - lr) * k**2, lr + (-0.05 - lr) * k**4], rel=1e-12)
 
 
 def test_history_scenario_uses_the_derived_paths() -> None:

@@ -15,7 +15,10 @@ What it models (model.md §6.1, §7)
 
     Difference from the shared specification: market growth starts at the catalog's
     2024 rate and converges to a long-run rate (default 3 %/yr), since rates such as
-    15 %/yr for EVs cannot compound for 26 years.
+    15 %/yr for EVs cannot compound for 26 years. A scenario's ``schedule`` may change a
+    technology's growth rates (demand, world demand, frontier) from a given year
+    (:class:`GrowthPaths`); a changed market rate applies in full in its year and converges
+    from there.
 
 State read: year, catalog growth rates. State written: ``frontier``, ``demand``,
 ``world_demand``, ``fence``, ``knowhow_access``, ``market_access``, ``macro.decoupling``.
@@ -295,12 +298,49 @@ class EnvironmentParams:
     )
 
 
-def demand_growth(params: EnvironmentParams, start_growth: np.ndarray, years: int) -> np.ndarray:
-    """Market growth ``years`` after the start: the catalog rate (scaled) converging to the
-    long-run rate, ``g(y) = g_lr + (s·g0 − g_lr)(1 − κ)^(y − y0 − 1)``."""
-    decay = (1.0 - params.demand_growth_convergence) ** max(years - 1, 0)
+def demand_growth(params: EnvironmentParams, start_growth: np.ndarray, years: int | np.ndarray) -> np.ndarray:
+    """Market growth ``years`` after the rate was set: the rate (scaled) converging to the
+    long-run rate, ``g(y) = g_lr + (s·g0 − g_lr)(1 − κ)^(y − y0 − 1)``.
+
+    Parameters
+    ----------
+    start_growth
+        ``g0`` per technology, 1/yr, shape (n_technologies,): the catalog's rate, or the rate a
+        scenario's schedule set.
+    years
+        ``y − y0``: years since the start (one number), or per technology since the year before
+        its rate was set, shape (n_technologies,) (:class:`GrowthPaths`); 1 is the first year
+        at the full rate.
+
+    Returns
+    -------
+    array, shape (n_technologies,)
+        This year's growth rate, 1/yr.
+    """
+    kappa = 1.0 - params.demand_growth_convergence
+    if np.ndim(years) == 0:
+        decay: float | np.ndarray = kappa ** max(int(years) - 1, 0)
+    else:  # element by element, each as the scalar rule computes it
+        decay = np.array([kappa ** max(int(y) - 1, 0) for y in np.asarray(years)])
     long_run = params.long_run_demand_growth
     return np.asarray(long_run + (params.demand_growth_scale * start_growth - long_run) * decay)
+
+
+@dataclass(frozen=True)
+class GrowthPaths:
+    """Growth rates a scenario's ``schedule`` set (model.md §8): in force from a change year on.
+
+    Every array has shape (n_technologies,), in catalog order. Rates are 1/yr (markets) and
+    log capability a year (frontier). ``*_since`` is the year before a rate was set (the
+    start year for a rate never changed): market growth converges to the long-run rate from
+    there, as the catalog's rate does from the start (:func:`demand_growth`).
+    """
+
+    demand_growth: np.ndarray
+    world_demand_growth: np.ndarray
+    frontier_growth: np.ndarray
+    demand_since: np.ndarray
+    world_demand_since: np.ndarray
 
 
 def decoupling(params: EnvironmentParams, year: int) -> float:
@@ -389,16 +429,25 @@ class Environment:
 
     name = "environment"
 
-    def __init__(self, params: EnvironmentParams, controls: ExportControlParams) -> None:
+    def __init__(
+        self, params: EnvironmentParams, controls: ExportControlParams, paths: GrowthPaths | None = None
+    ) -> None:
         self.params = params
         self.controls = controls
+        self.paths = paths  # None: the catalog's rates, set at the start
 
     def step(self, state: State, ctx: Context) -> None:
-        tech = state.technologies
+        tech, paths = state.technologies, self.paths
         p = self.params
-        growth, learning = p.frontier_growth_scale * tech.frontier_growth, foreign_learning(state, p)
+        frontier_growth = tech.frontier_growth if paths is None else paths.frontier_growth
+        growth, learning = p.frontier_growth_scale * frontier_growth, foreign_learning(state, p)
         tech.frontier += growth + learning
         attribution.note_frontier(state, growth, learning)  # instrumentation: reads only
-        tech.demand *= 1.0 + demand_growth(p, tech.demand_growth, state.year - state.start_year)
-        tech.world_demand *= 1.0 + demand_growth(p, tech.world_demand_growth, state.year - state.start_year)
+        if paths is None:
+            tech.demand *= 1.0 + demand_growth(p, tech.demand_growth, state.year - state.start_year)
+            tech.world_demand *= 1.0 + demand_growth(p, tech.world_demand_growth, state.year - state.start_year)
+        else:
+            year = state.year
+            tech.demand *= 1.0 + demand_growth(p, paths.demand_growth, year - paths.demand_since)
+            tech.world_demand *= 1.0 + demand_growth(p, paths.world_demand_growth, year - paths.world_demand_since)
         apply_access(state, p, self.controls)

@@ -17,7 +17,7 @@ from nswn.instruments.national_teams import NationalTeams, select_team
 from nswn.mechanisms import indicators
 from nswn.mechanisms.central_budget import CentralBudget
 from nswn.mechanisms.entry_exit import EntryExit
-from nswn.mechanisms.environment import Environment
+from nswn.mechanisms.environment import Environment, GrowthPaths
 from nswn.mechanisms.initialisation import InitialSettings, StartMacro, initial_state, rd_closures
 from nswn.mechanisms.innovation import Innovation, rd_spend
 from nswn.mechanisms.local_allocation import LocalAllocation
@@ -25,7 +25,7 @@ from nswn.mechanisms.macro import Macro, MacroPolicy
 from nswn.mechanisms.markets import Markets
 from nswn.mechanisms.priorities import Priorities
 from nswn.mechanisms.research import Research, research_flows
-from nswn.scenario.schema import ASSUMPTIONS, LEVERS, to_params
+from nswn.scenario.schema import ASSUMPTIONS, GROWTH_COLUMNS, LEVERS, to_params
 
 # ledger lines that are not central-budget instruments
 OTHER_LINES = ("export_discipline", "local_discretion", "keep_manufacturing", "upgrade_traditional")
@@ -203,11 +203,12 @@ def build_model(config: Config, seed: int) -> Model:
     rd_closures(state, start)
     recorder = indicators.make_recorder(lines)
     changes = dict(config.schedule)
+    paths = growth_paths(config)
 
     def schedule(year: int) -> list[Mechanism] | None:
         if year not in changes:
             return None
-        return _assemble(changes[year], seed, state, priorities, opening=False)[0]
+        return _assemble(changes[year], seed, state, priorities, opening=False, paths=paths.get(year))[0]
 
     return Model(
         state,
@@ -219,10 +220,56 @@ def build_model(config: Config, seed: int) -> Model:
     )
 
 
+def growth_paths(config: Config) -> dict[int, GrowthPaths]:
+    """The growth rates in force from each change year of ``config.schedule`` (model.md §8).
+
+    A schedule's ``catalog`` may change a technology's ``demand_growth``,
+    ``world_demand_growth`` and ``frontier_growth`` (:data:`GROWTH_COLUMNS`) from its year on.
+    A market rate changed in year ``Y`` applies in full in ``Y`` and converges to the long-run
+    rate from there (its ``*_since`` is ``Y − 1``; rates never changed keep the start year).
+
+    Returns
+    -------
+    {change year: GrowthPaths}
+        Only the change years from the first one that changes a rate (before it, and without
+        any, the environment uses the catalog's rates as set at the start: the rule is then
+        the one without schedules, bit for bit).
+    """
+    start = catalog_technologies(config.start_year, config.catalog)
+    rates = {column: getattr(start, column).copy() for column in GROWTH_COLUMNS}
+    since = {column: np.full(len(start.ids), float(config.start_year)) for column in GROWTH_COLUMNS}
+    out: dict[int, GrowthPaths] = {}
+    changed_yet = False
+    for year, then in config.schedule:
+        now = catalog_technologies(config.start_year, then.catalog)
+        for column in GROWTH_COLUMNS:
+            new = getattr(now, column)
+            moved = new != rates[column]
+            since[column] = np.where(moved, float(year - 1), since[column])
+            rates[column] = new.copy()
+            changed_yet = changed_yet or bool(moved.any())
+        if changed_yet:
+            out[year] = GrowthPaths(
+                demand_growth=rates["demand_growth"].copy(),
+                world_demand_growth=rates["world_demand_growth"].copy(),
+                frontier_growth=rates["frontier_growth"].copy(),
+                demand_since=since["demand_growth"].copy(),
+                world_demand_since=since["world_demand_growth"].copy(),
+            )
+    return out
+
+
 def _assemble(
-    config: Config, seed: int, state: State, priorities: Priorities, *, opening: bool
+    config: Config,
+    seed: int,
+    state: State,
+    priorities: Priorities,
+    *,
+    opening: bool,
+    paths: GrowthPaths | None = None,
 ) -> tuple[list[Mechanism], CentralBudget, LocalAllocation]:
-    """The year's mechanisms for ``config``, in schedule order (model.md §3)."""
+    """The year's mechanisms for ``config``, in schedule order (model.md §3); ``paths``: the
+    growth rates a schedule set (None: the catalog's)."""
     lv, asm = config.levers, config.assumptions
     instruments = [(registry()[name](params), params.share) for name, params in config.instruments.items()]
     selection: list[Mechanism] = []
@@ -242,7 +289,7 @@ def _assemble(
         labour_cost_growth=asm["markets"].labour_cost_growth,
     )
     mechanisms: list[Mechanism] = [
-        Environment(asm["environment"], lv["export_controls"]),
+        Environment(asm["environment"], lv["export_controls"], paths),
         priorities,
         central,
         local,

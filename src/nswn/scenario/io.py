@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from nswn.scenario.schema import scenario_model
+from nswn.scenario.schema import GROWTH_COLUMNS, scenario_model
 
 MAX_BASE_DEPTH = 16
 MAX_FILE_BYTES = 1_000_000  # a scenario or design file is a few KB; a MB is already a mistake
@@ -427,10 +427,16 @@ def validate(data: dict[str, Any], file: str) -> BaseModel:
     problems: list[Problem] = []
     for year, changes in (getattr(scenario, "schedule", None) or {}).items():
         for key in changes:
-            if key not in ("levers", "assumptions"):
+            if key not in ("levers", "assumptions", "catalog"):
                 problems.append(
-                    Problem(file, f"schedule.{year}.{key}", _NO_VALUE, "a schedule changes only levers and assumptions")
+                    Problem(
+                        file,
+                        f"schedule.{year}.{key}",
+                        _NO_VALUE,
+                        "a schedule changes only levers, assumptions and catalog growth rates",
+                    )
                 )
+        problems += _scheduled_catalog_problems(file, year, changes.get("catalog"))
         if isinstance(changes.get("levers"), dict) and "priorities" in changes["levers"]:
             problems.append(
                 Problem(
@@ -458,11 +464,36 @@ def validate(data: dict[str, Any], file: str) -> BaseModel:
     return scenario
 
 
+def _scheduled_catalog_problems(file: str, year: int, changes: Any) -> list[Problem]:
+    """A schedule's ``catalog`` may change only growth rates (``schema.GROWTH_COLUMNS``); start
+    values such as ``rel_capability0`` belong to the start state. Technology ids and ranges are
+    checked with the whole scenario of that year."""
+    if not isinstance(changes, dict):
+        return []  # absent, or not a mapping: reported with the whole scenario of that year
+    where = f"schedule.{year}.catalog"
+    problems = []
+    for tech, columns in changes.items():
+        if not isinstance(columns, dict):
+            continue  # reported with the whole scenario of that year
+        for column in columns:
+            if column not in GROWTH_COLUMNS:
+                problems.append(
+                    Problem(
+                        file,
+                        f"{where}.{tech}.{column}",
+                        _NO_VALUE,
+                        f"only growth rates change by year; allowed: {', '.join(GROWTH_COLUMNS)} "
+                        "(start values go in the top-level catalog)",
+                    )
+                )
+    return problems
+
+
 def scheduled_data(scenario: BaseModel) -> list[tuple[int, dict[str, Any]]]:
     """``(year, scenario data in force from that year)`` for every change year, in order.
 
     Each year's data is the scenario without its schedule, with the changes of that year and
-    all earlier change years merged in (``levers`` and ``assumptions`` only).
+    all earlier change years merged in (``levers``, ``assumptions`` and ``catalog`` growth rates).
     """
     data = scenario.model_dump(mode="json")
     schedule = data.pop("schedule", {}) or {}

@@ -217,6 +217,8 @@ CATALOG_OVERRIDES: dict[str, tuple[float, float]] = {
     **catalog.TECHNOLOGY_RANGES,
     "firms_real": (1.0, 10_000_000.0),
 }
+# catalog columns a scenario's schedule may change by year (model.md §8): rates, not start values
+GROWTH_COLUMNS = ("demand_growth", "world_demand_growth", "frontier_growth")
 # macro start values a scenario may override (``start_values:``), with their ranges
 START_VALUES: dict[str, tuple[float, float]] = {
     "gdp": (1.0, 1e7),
@@ -348,8 +350,9 @@ def scenario_model() -> type[BaseModel]:
             dict[int, dict[str, Any]],  # lax keys: JSON object keys are strings
             Field(
                 {},
-                description="Changes by year: {year: {levers: {...}, assumptions: {...}}}; each year's changes apply "
-                "from that year on, on top of the earlier ones (validated as whole scenarios)",
+                description="Changes by year: {year: {levers: {...}, assumptions: {...}, catalog: {technology: "
+                "{demand_growth|world_demand_growth|frontier_growth: value}}}}; each year's changes apply from that "
+                "year on, on top of the earlier ones (validated as whole scenarios)",
             ),
         ),
         levers=(levers, levers()),
