@@ -37,8 +37,8 @@ class Config:
 
     ``catalog`` and ``start_values`` are the scenario's overrides of the vintage's catalog and
     macro start values; ``schedule`` holds, for every change year, the configuration in force
-    from that year on (levers and assumptions resolved to one value per year before the
-    engine runs).
+    from that year on (levers, assumptions and catalog growth rates resolved to one value per
+    year before the engine runs; :func:`growth_paths`).
     """
 
     levers: dict[str, Any]
