@@ -481,7 +481,7 @@ def _scheduled_catalog_problems(file: str, year: int, changes: Any) -> list[Prob
                     Problem(
                         file,
                         f"{where}.{tech}.{column}",
-                        _NO_VALUE,
+                        columns[column] if isinstance(columns[column], int | float | str) else _NO_VALUE,
                         f"only growth rates change by year; allowed: {', '.join(GROWTH_COLUMNS)} "
                         "(start values go in the top-level catalog)",
                     )
