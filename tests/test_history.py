@@ -85,6 +85,10 @@ def test_catalog_and_start_value_overrides_reach_the_engine() -> None:
         ({"schedule": {2030: {"catalog": {"solar_pv": {"rel_capability0": 0.5}}}}}, "only growth rates change by year"),
         ({"schedule": {2030: {"catalog": {"solar_p": {"demand_growth": 0.1}}}}}, "unknown technology 'solar_p'"),
         ({"schedule": {2030: {"catalog": {"solar_pv": {"demand_growth": 3.0}}}}}, "out of range"),
+        (  # a change year after the end is checked too (a shorter run must not turn it into a crash)
+            {"years": {"end": 2026}, "schedule": {2030: {"catalog": {"solar_pv": {"demand_growth": 9.0}}}}},
+            "out of range",
+        ),
         ({"schedule": {2030: {"levers": {"priorities": {"mode": "none"}}}}}, "cannot change by year"),
     ],
 )
@@ -92,6 +96,27 @@ def test_bad_overrides_and_schedules_are_clear_errors(data: dict, fragment: str)
     with pytest.raises(io.ScenarioError) as error:
         io.from_dict({"base": "baseline", **data})
     assert fragment in str(error.value)
+
+
+def test_a_bad_scheduled_value_is_reported_once() -> None:
+    """Once, at its own year: not again in every later change year it is carried into, and a
+    start value in a schedule's catalog is not also called an unknown column."""
+    data = {
+        "base": "baseline",
+        "years": {"end": 2032},
+        "schedule": {
+            2028: {"catalog": {"solar_pv": {"demand_growth": 3.0, "foo_growth": 0.1}}},
+            2030: {"levers": {"central_budget": {"share_of_gdp": 0.006}}},
+        },
+    }
+    with pytest.raises(io.ScenarioError) as error:
+        io.from_dict(data)
+    problems = error.value.problems
+    assert len(problems) == 2, problems
+    assert {p.path.split(".")[1] for p in problems} == {"2028"}
+    assert sum("only growth rates" in p.message for p in problems) == 1
+    assert sum("out of range" in p.message for p in problems) == 1
+    assert not any("unknown column" in p.message for p in problems)  # foo_growth: one message, the right list
 
 
 def test_a_schedule_switches_in_its_year_and_not_before() -> None:
@@ -328,3 +353,36 @@ def test_hindcast_markdown_replaces_only_the_marked_block(tmp_path):
     written = doc.read_text(encoding="utf-8")
     assert written.startswith("intro\n") and written.endswith(f"{END}\noutro\n")
     assert "old table" not in written and "| a | train | 2010 |" in written
+
+
+def test_scheduled_world_demand_and_later_lever_years_keep_the_paths() -> None:
+    """World demand follows its own scheduled rate and date; a later lever-only change year keeps
+    the paths; the demand scale applies to a scheduled rate as to the catalog's."""
+    env = io.load("baseline").assumptions.environment
+    long_run, kappa = env.long_run_demand_growth, env.demand_growth_convergence
+    scenario = {
+        "base": "baseline",
+        "years": {"end": 2031},
+        "assumptions": {"environment": {"demand_growth_scale": 1.5}},
+        "schedule": {
+            2028: {"catalog": {"solar_pv": {"demand_growth": 0.2}, "electric_vehicles": {"world_demand_growth": 0.3}}},
+            2030: {"levers": {"central_budget": {"share_of_gdp": 0.006}}},
+        },
+    }
+    t = nswn.simulate(scenario, seed=0, firms=SMALL).technology_year
+    t = t.assign(world_demand=t["china_exports"] + t["foreign_exports"])
+
+    def growth(tech: str, column: str) -> pd.Series:
+        return t[t["technology_id"] == tech].set_index("year")[column].pct_change()
+
+    for year in (2028, 2029, 2030, 2031):
+        decay = (1 - kappa) ** (year - 2028)
+        assert growth("solar_pv", "demand").loc[year] == pytest.approx(long_run + (1.5 * 0.2 - long_run) * decay)
+        assert growth("electric_vehicles", "world_demand").loc[year] == pytest.approx(
+            long_run + (1.5 * 0.3 - long_run) * decay
+        )
+    # solar's world demand was not changed: it keeps converging from the start year
+    g0 = catalog.technologies_for(2024)[list(catalog.technology_ids()).index("solar_pv")].world_demand_growth
+    for year in (2028, 2031):
+        expected = long_run + (1.5 * g0 - long_run) * (1 - kappa) ** (year - 2024 - 1)
+        assert growth("solar_pv", "world_demand").loc[year] == pytest.approx(expected)

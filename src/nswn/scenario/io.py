@@ -446,19 +446,21 @@ def validate(data: dict[str, Any], file: str) -> BaseModel:
                     "priority modes cannot change by year (they are chosen on the start state)",
                 )
             )
+    seen: set[tuple[str, str, str]] = set()  # a bad value carried into later change years is reported once
     for year, data_then in scheduled_data(scenario):
-        start, end = scenario.years.start, scenario.years.end  # type: ignore[attr-defined]
+        start = scenario.years.start  # type: ignore[attr-defined]
         if year <= start:
             problems.append(Problem(file, f"schedule.{year}", year, f"change year must be after the start ({start})"))
             continue
-        if year > end:
-            continue  # beyond the simulated years: never used
-        try:
+        try:  # every change year, also those after the end (a shorter run must not hide a bad value)
             scenario_model().model_validate(data_then)
         except ValidationError as exc:
             for error in exc.errors():
                 problem = _problem(file, error)
-                problems.append(Problem(file, f"schedule.{year}.{problem.path}", problem.value, problem.message))
+                key = (problem.path, repr(problem.value), problem.message)
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(Problem(file, f"schedule.{year}.{problem.path}", problem.value, problem.message))
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -501,6 +503,11 @@ def scheduled_data(scenario: BaseModel) -> list[tuple[int, dict[str, Any]]]:
     current = data
     for year in sorted(schedule, key=int):
         changes = {key: value for key, value in schedule[year].items()}
+        if isinstance(changes.get("catalog"), dict):  # start values are refused by validate(), once
+            changes["catalog"] = {
+                tech: {c: v for c, v in cols.items() if c in GROWTH_COLUMNS} if isinstance(cols, dict) else cols
+                for tech, cols in changes["catalog"].items()
+            }
         current = deep_merge(current, changes)
         out.append((int(year), current))
     return out
