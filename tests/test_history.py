@@ -386,3 +386,18 @@ def test_scheduled_world_demand_and_later_lever_years_keep_the_paths() -> None:
     for year in (2028, 2031):
         expected = long_run + (1.5 * g0 - long_run) * (1 - kappa) ** (year - 2024 - 1)
         assert growth("solar_pv", "world_demand").loc[year] == pytest.approx(expected)
+
+
+def test_market_series_rows_carry_source_basis_and_plausible_values() -> None:
+    """catalog/history/market_series.csv (sourced yearly market volumes, not read by a run yet):
+    every row has a source, a unit and a basis; years lie in the hindcast window; values are positive."""
+    path = Path(nswn.__file__).parent / "catalog" / "history" / "market_series.csv"
+    table = pd.read_csv(path)
+    assert list(table.columns) == ["series", "region", "year", "value", "unit", "basis", "source", "note"]
+    assert table["source"].str.strip().str.len().gt(0).all() and table["unit"].str.len().gt(0).all()
+    assert set(table["basis"]) <= {"sourced", "derived"}
+    assert table["year"].between(2006, 2024).all() and (table["value"] > 0).all()
+    assert not table.duplicated(["series", "region", "year", "unit"]).any()  # one value per unit
+    # China's electric-car sales never exceed the world's in the same series and year
+    cars = table[table["series"] == "ev_car_sales_iea"].pivot(index="year", columns="region", values="value")
+    assert (cars["China"] <= cars["World"]).all()
