@@ -555,8 +555,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "M56",
         M + "environment.py",
-        "growth, learning = p.frontier_growth_scale * tech.frontier_growth, foreign_learning(state, p)",
-        "growth, learning = tech.frontier_growth, foreign_learning(state, p)",
+        "growth, learning = p.frontier_growth_scale * frontier_growth, foreign_learning(state, p)",
+        "growth, learning = frontier_growth, foreign_learning(state, p)",
         ENVIRONMENT,
         "frontier growth ignores its scale",
     ),
