@@ -84,7 +84,7 @@ def test_catalog_and_start_value_overrides_reach_the_engine() -> None:
         ({"schedule": {2030: {"firms": 500}}}, "a schedule changes only levers, assumptions and catalog growth"),
         ({"schedule": {2030: {"catalog": {"solar_pv": {"rel_capability0": 0.5}}}}}, "only growth rates change by year"),
         ({"schedule": {2030: {"catalog": {"solar_p": {"demand_growth": 0.1}}}}}, "unknown technology 'solar_p'"),
-        ({"schedule": {2030: {"catalog": {"solar_pv": {"demand_growth": 3.0}}}}}, "out of range"),
+        ({"schedule": {2030: {"catalog": {"solar_pv": {"demand_growth": 5.0}}}}}, "out of range"),
         (  # a change year after the end is checked too (a shorter run must not turn it into a crash)
             {"years": {"end": 2026}, "schedule": {2030: {"catalog": {"solar_pv": {"demand_growth": 9.0}}}}},
             "out of range",
@@ -105,7 +105,7 @@ def test_a_bad_scheduled_value_is_reported_once() -> None:
         "base": "baseline",
         "years": {"end": 2032},
         "schedule": {
-            2028: {"catalog": {"solar_pv": {"demand_growth": 3.0, "foo_growth": 0.1}}},
+            2028: {"catalog": {"solar_pv": {"demand_growth": 5.0, "foo_growth": 0.1}}},
             2030: {"levers": {"central_budget": {"share_of_gdp": 0.006}}},
         },
     }
@@ -224,8 +224,13 @@ def test_market_growth_years_per_technology_agree_with_the_scalar_rule() -> None
 def test_history_scenario_uses_the_derived_paths() -> None:
     data = yaml.safe_load((ROOT / "scenarios" / "history.yaml").read_text(encoding="utf-8"))
     overrides, macro = hindcast.derived_inputs()
-    assert data["catalog"] == overrides
+    constant, yearly = hindcast.ev_market_paths()
+    assert data["catalog"] == {**overrides, "electric_vehicles": constant}  # EVs: to 2011, then yearly
     assert {year: entry["assumptions"]["macro"] for year, entry in data["schedule"].items()} == macro
+    scheduled = {
+        year: entry["catalog"]["electric_vehicles"] for year, entry in data["schedule"].items() if "catalog" in entry
+    }
+    assert scheduled == yearly
     # foreign trade defence, one measure a year per market segment (catalog/history/trade_defence.csv)
     assert data["levers"]["trade_defence"]["measures"] == hindcast.trade_defence_inputs()
     # baseline starts where history ends: 2024's day-weighted rates, then those in force on 31 Dec 2024
@@ -401,3 +406,23 @@ def test_market_series_rows_carry_source_basis_and_plausible_values() -> None:
     # China's electric-car sales never exceed the world's in the same series and year
     cars = table[table["series"] == "ev_car_sales_iea"].pivot(index="year", columns="region", values="value")
     assert (cars["China"] <= cars["World"]).all()
+
+
+def test_the_ev_markets_of_history_follow_car_sales_and_reach_the_2024_catalog() -> None:
+    """hindcast.ev_market_paths: from 2012 the EV markets grow as IEA's electric-car sales (China;
+    the world less China), and the simulated markets of ``history`` reach the 2024 catalog."""
+    constant, yearly = hindcast.ev_market_paths()
+    china = hindcast._market_units("ev_car_sales_iea", "China")
+    world = hindcast._market_units("ev_car_sales_iea", "World")
+    assert sorted(yearly) == list(range(hindcast.EV_FIRST_YEARLY, 2025))
+    assert yearly[2014]["demand_growth"] == pytest.approx(china[2014] / china[2013] - 1, abs=1e-5)  # 4.6-fold
+    rest = {y: world[y] - china[y] for y in china}
+    assert yearly[2021]["world_demand_growth"] == pytest.approx(rest[2021] / rest[2020] - 1, abs=1e-5)
+    result = nswn.simulate("history", seed=0, firms=SMALL)
+    ev = result.technology_year.query("technology_id == 'electric_vehicles'").set_index("year")
+    outside = ev["china_exports"] + ev["foreign_exports"]
+    now = {t.id: t for t in catalog.technologies_for(2024)}["electric_vehicles"]
+    assert ev.loc[2024, "demand"] == pytest.approx(now.demand0, rel=1e-3)  # rates rounded to 5 decimals
+    assert outside.loc[2024] == pytest.approx(now.world_demand0, rel=1e-3)
+    assert ev.loc[2014, "demand"] / ev.loc[2013, "demand"] == pytest.approx(1 + yearly[2014]["demand_growth"])
+    assert ev.loc[2011, "demand"] / ev.loc[2010, "demand"] == pytest.approx(1 + constant["demand_growth"])

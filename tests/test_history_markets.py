@@ -313,7 +313,7 @@ def test_history_grows_the_ev_markets_to_their_2024_size() -> None:
     assert then.demand0 * (1 + ev["demand_growth"]) ** 18 == pytest.approx(now.demand0, rel=1e-3)
     assert then.world_demand0 * (1 + ev["world_demand_growth"]) ** 18 == pytest.approx(now.world_demand0, rel=1e-3)
     low, high = catalog.TECHNOLOGY_RANGES["demand_growth"]
-    assert (low, high) == (-0.2, 1.0)
+    assert (low, high) == (-0.2, 4.0)
 
 
 def test_the_ev_price_ratios_follow_from_jato_prices_and_iea_units() -> None:

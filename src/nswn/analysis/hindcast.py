@@ -448,6 +448,63 @@ def derived_inputs(
     return overrides, macro
 
 
+# the first year whose EV market growth comes from the yearly unit sales (ev_market_paths)
+EV_FIRST_YEARLY = 2012
+
+
+def _market_units(series: str, region: str) -> dict[int, float]:
+    """One series and region of ``history/market_series.csv`` as ``{year: value}``."""
+    text = resources.files("nswn.catalog").joinpath("history", "market_series.csv").read_text(encoding="utf-8")
+    return {
+        int(row["year"]): float(row["value"])
+        for row in csv.DictReader(text.splitlines())
+        if row["series"] == series and row["region"] == region
+    }
+
+
+def ev_market_paths(
+    start: int = 2006, end: int = 2024, series: str = "ev_car_sales_iea"
+) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
+    """The EV markets' growth in ``history``: yearly, as electric-car sales grew (docs/history.md).
+
+    China's market ``D`` follows China's electric-car sales and the market outside China ``W``
+    the world's less China's (``history/market_series.csv``, IEA Global EV Data 2024; BEV +
+    PHEV cars), each scaled so that ``end`` equals the ``end`` catalog (``demand0``,
+    ``world_demand0``): money at 2024 prices is units times a constant value per car
+    (**judged**: no sourced yearly price path of electric cars was found). Before
+    :data:`EV_FIRST_YEARLY` one constant rate takes the ``start`` vintage to the scaled level of
+    the year before (the sales of 2010–2011 grew 3.6- and 7.3-fold, beyond the catalog's range,
+    on counts of a few thousand cars).
+
+    Returns
+    -------
+    constant : {"demand_growth", "world_demand_growth"}
+        1/yr for ``start`` + 1 … ``EV_FIRST_YEARLY`` − 1, rounded to 5 decimals.
+    yearly : {year: {"demand_growth", "world_demand_growth"}}
+        1/yr for ``EV_FIRST_YEARLY`` … ``end``: the units' growth, rounded to 5 decimals.
+    """
+    from nswn import catalog
+
+    then = {t.id: t for t in catalog.technologies_for(start)}["electric_vehicles"]
+    now = {t.id: t for t in catalog.technologies_for(end)}["electric_vehicles"]
+    china, world = _market_units(series, "China"), _market_units(series, "World")
+    home = {y: now.demand0 * china[y] / china[end] for y in china}
+    outside = {y: now.world_demand0 * (world[y] - china[y]) / (world[end] - china[end]) for y in china if y in world}
+    before = EV_FIRST_YEARLY - 1
+    constant = {
+        "demand_growth": round((home[before] / then.demand0) ** (1 / (before - start)) - 1, 5),
+        "world_demand_growth": round((outside[before] / then.world_demand0) ** (1 / (before - start)) - 1, 5),
+    }
+    yearly = {
+        year: {
+            "demand_growth": round(home[year] / home[year - 1] - 1, 5),
+            "world_demand_growth": round(outside[year] / outside[year - 1] - 1, 5),
+        }
+        for year in range(EV_FIRST_YEARLY, end + 1)
+    }
+    return constant, yearly
+
+
 class _DefenceRow(NamedTuple):
     """One row of ``history/trade_defence.csv`` in the yearly series."""
 

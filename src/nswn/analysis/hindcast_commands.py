@@ -109,8 +109,9 @@ def register(app: typer.Typer) -> None:
 BEGIN, END = "<!-- hindcast:begin -->", "<!-- hindcast:end -->"
 
 
-def write_markdown(path: Path, table: str) -> None:
-    """Put ``table`` between the hindcast markers of ``path`` (atomically; other text kept).
+def write_markdown(path: Path, table: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put ``table`` between the markers ``begin`` and ``end`` of ``path`` (by default the
+    hindcast's; atomically; other text kept).
 
     Raises
     ------
@@ -118,10 +119,10 @@ def write_markdown(path: Path, table: str) -> None:
         When the file cannot be read or written.
     """
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{BEGIN}\n{table}{END}"
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    block = f"{begin}\n{table}{end}"
+    if begin in text and end in text and text.index(begin) < text.index(end):
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         text = head + block + tail
     else:
         text = (text.rstrip("\n") + "\n\n" if text else "") + block + "\n"
