@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -426,3 +427,37 @@ def test_the_ev_markets_of_history_follow_car_sales_and_reach_the_2024_catalog()
     assert outside.loc[2024] == pytest.approx(now.world_demand0, rel=1e-3)
     assert ev.loc[2014, "demand"] / ev.loc[2013, "demand"] == pytest.approx(1 + yearly[2014]["demand_growth"])
     assert ev.loc[2011, "demand"] / ev.loc[2010, "demand"] == pytest.approx(1 + constant["demand_growth"])
+
+
+def _market_paths_script() -> Any:
+    """benchmarks/history_market_paths.py, loaded by path (nothing added to ``sys.path``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "nswn_bench_market_paths", ROOT / "benchmarks" / "history_market_paths.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_market_paths_comparison_puts_evs_back_on_their_constant_rates() -> None:
+    """The comparison arm is history with the EV markets on derived_inputs' constant rates and no
+    yearly EV steps, everything else as shipped; its table lists a target that lost its median."""
+    script = _market_paths_script()
+    data = script.constant_variant()
+    shipped = yaml.safe_load((ROOT / "scenarios" / "history.yaml").read_text(encoding="utf-8"))
+    overrides, _ = hindcast.derived_inputs()
+    assert data["catalog"] == overrides
+    assert not any("catalog" in entry for entry in data["schedule"].values())
+    assert data["levers"] == shipped["levers"] and data["assumptions"] == shipped["assumptions"]
+    assert {y: e.get("assumptions") for y, e in data["schedule"].items()} == {
+        y: e.get("assumptions") for y, e in shipped["schedule"].items()
+    }
+    io.from_dict(data)  # a valid scenario on the shipped base
+    row = {"observed": 2011.0, "tolerance": 1.0, "status": "missed"}
+    a = pd.DataFrame([{"target_id": "hsr_parity", **row, "median": 2018.0, "deviation": 7.0}])
+    b = pd.DataFrame([{"target_id": "hsr_parity", **row, "median": np.nan, "deviation": np.nan}])
+    text = script.markdown({"constant": a, "yearly": b}, seeds=2, seconds=1.0)
+    assert "| hsr_parity | 2011 ± 1 | 2018 (missed (+7.0)) | — (missed) |" in text
