@@ -43,16 +43,13 @@ def constant_variant() -> dict[str, Any]:
     return data
 
 
-def _one(job: tuple[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _one(job: tuple[str | dict[str, Any], int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One run: a shipped scenario's name, or a scenario mapping on a shipped base."""
     from nswn import api
-    from nswn.analysis import hindcast
     from nswn.scenario import io
 
-    arm, seed = job
-    scenario = (
-        hindcast.HISTORY_SCENARIO if arm == "yearly" else io.from_dict(constant_variant(), "<history_ev_constant>")
-    )
-    result = api.simulate(scenario, seed=seed)
+    scenario, seed = job
+    result = api.simulate(scenario if isinstance(scenario, str) else io.from_dict(scenario), seed=seed)
     return result.technology_year, result.macro_year
 
 
@@ -60,9 +57,10 @@ def run(seeds: int, workers: int) -> dict[str, pd.DataFrame]:
     """The hindcast table (``hindcast.compare``) of each arm over seeds 0..seeds−1."""
     from nswn.analysis import hindcast
 
+    arms: dict[str, str | dict[str, Any]] = {"constant": constant_variant(), "yearly": hindcast.HISTORY_SCENARIO}
     tables = {}
-    for arm in ("constant", "yearly"):
-        jobs = [(arm, seed) for seed in range(seeds)]
+    for arm, scenario in arms.items():
+        jobs = [(scenario, seed) for seed in range(seeds)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             runs = list(pool.map(_one, jobs))
         tables[arm] = hindcast.compare(runs)

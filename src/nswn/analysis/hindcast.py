@@ -330,9 +330,15 @@ def _series(indicator: str) -> dict[int, float]:
 
 
 @cache
+def _history_rows(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of ``catalog/history/<name>`` (read once per process)."""
+    text = resources.files("nswn.catalog").joinpath("history", name).read_text(encoding="utf-8")
+    return tuple(csv.DictReader(text.splitlines()))
+
+
+@cache
 def _macro_rows() -> tuple[tuple[str, int, float], ...]:
-    text = resources.files("nswn.catalog").joinpath("history").joinpath("macro_series.csv").read_text(encoding="utf-8")
-    return tuple((row["indicator"], int(row["year"]), float(row["value"])) for row in csv.DictReader(text.splitlines()))
+    return tuple((row["indicator"], int(row["year"]), float(row["value"])) for row in _history_rows("macro_series.csv"))
 
 
 def derived_inputs(
@@ -454,10 +460,9 @@ EV_FIRST_YEARLY = 2012
 
 def _market_units(series: str, region: str) -> dict[int, float]:
     """One series and region of ``history/market_series.csv`` as ``{year: value}``."""
-    text = resources.files("nswn.catalog").joinpath("history", "market_series.csv").read_text(encoding="utf-8")
     return {
         int(row["year"]): float(row["value"])
-        for row in csv.DictReader(text.splitlines())
+        for row in _history_rows("market_series.csv")
         if row["series"] == series and row["region"] == region
     }
 
