@@ -371,6 +371,59 @@ def test_the_hindcast_compares_the_nominal_manufacturing_share_with_the_nominal_
     assert hindcast.simulated_value(target, pd.DataFrame(columns=["technology_id"]), macro) == pytest.approx(27.0)
 
 
+def test_the_census_factor_is_the_secondary_industrys_2020_revision() -> None:
+    """Revised over pre-census secondary share in 2020 (the vintage the relative price's 2019 ->
+    2020 step is measured on), about 0.976."""
+    factor = hindcast.census_factor()
+    assert factor == pytest.approx(_series("secondary_share")[2020] / _series("secondary_share_pre_census")[2020])
+    assert factor == pytest.approx(0.9759, abs=1e-4)
+
+
+def test_manufacturing_shares_from_2020_are_compared_on_the_post_census_basis() -> None:
+    import pandas as pd
+
+    by_year = {t.year: t for t in hindcast.targets() if t.indicator.startswith("manufacturing_share")}
+    macro = pd.DataFrame(
+        {"year": [2019, 2020, 2021, 2024], "manufacturing_share": [0.3] * 4, "manufacturing_share_nominal": [0.27] * 4}
+    )
+    tech = pd.DataFrame(columns=["technology_id"])
+    # before the revision's first year: the nominal share as it is (pre-census targets)
+    assert hindcast.simulated_value(by_year[2019], tech, macro) == pytest.approx(27.0)
+    # from it: converted, whichever indicator name the target uses (revised series or a later first release)
+    assert by_year[2021].indicator == "manufacturing_share_revised" and by_year[2024].indicator == "manufacturing_share"
+    for year in (2021, 2024):
+        assert hindcast.simulated_value(by_year[year], tech, macro) == pytest.approx(27.0 * hindcast.census_factor())
+    published = hindcast.published_manufacturing_share(macro)
+    assert published.loc[2020] == pytest.approx(27.0 * hindcast.census_factor())
+    assert published.loc[2019] == pytest.approx(27.0)
+    # every manufacturing target from the census basis year on says it is on the post-census basis
+    import csv
+    from importlib import resources
+
+    text = resources.files("nswn.catalog").joinpath("history", "targets.csv").read_text(encoding="utf-8")
+    notes = {row["target_id"]: row["note"] for row in csv.DictReader(text.splitlines())}
+    for year, target in by_year.items():
+        basis = "post-census basis" if year >= hindcast.CENSUS_BASIS_FROM else "pre-census basis"
+        assert notes[target.target_id] == basis
+
+
+def test_the_census_revision_moved_manufacturing_with_the_secondary_industry_in_2021() -> None:
+    """The conversion's assumption, checked where both vintages of both shares are in the data."""
+    manufacturing = _series("manufacturing_share_revised")[2021] / _series("manufacturing_share")[2021]
+    secondary = _series("secondary_share")[2021] / _series("secondary_share_csy2024")[2021]
+    assert manufacturing == pytest.approx(secondary, abs=0.002)
+    assert 0.96 < hindcast.census_factor() < 0.99 and 0.96 < secondary < 0.98
+
+
+def test_observed_manufacturing_shares_are_listed_on_the_basis_of_each_year() -> None:
+    observed = hindcast.published_manufacturing_share_observed()
+    first, revised = _series("manufacturing_share"), _series("manufacturing_share_revised")
+    assert observed[2019] == first[2019] and observed[2012] == first[2012]
+    assert observed[2022] == revised[2022] != first[2022]
+    assert observed[2024] == first[2024]  # first published after the revision
+    assert 2020 not in observed  # a pre-census first release with no revised value
+
+
 # --- the labour-cost drag falls on the labour-intensive segments only ----------------------
 
 

@@ -212,6 +212,12 @@ def test_cli_start_up_stays_light() -> None:
     assert output.strip() == ""
 
 
+def hindcast_observed() -> dict[int, float]:
+    from nswn.analysis import hindcast
+
+    return hindcast.published_manufacturing_share_observed()
+
+
 def test_the_report_draws_history_runs_against_observations(tmp_path: Path) -> None:
     """Runs of the history scenario get a section: bands, observed points and the targets."""
     from nswn.report.render import build_report
@@ -223,4 +229,13 @@ def test_the_report_draws_history_runs_against_observations(tmp_path: Path) -> N
     html = build_report(tmp_path, None).read_text(encoding="utf-8")
     assert 'id="history"' in html and "fig-history" in html
     assert "mfg_share_2012" in html  # a target inside the simulated years
+    # the manufacturing panel draws the share as published (nominal, census basis), not the real one
+    from nswn.report import history
+
+    tables = history.load(store)
+    band = tables["bands"].query("column == @history.PUBLISHED").set_index("year")
+    macro = store.query("SELECT year, manufacturing_share_nominal FROM macro_year")
+    assert band.loc[2012, "median"] == pytest.approx(100 * macro.groupby("year").median().loc[2012].iloc[0])
+    observed = tables["observed"].query("column == @history.PUBLISHED")
+    assert dict(zip(observed["year"], observed["value"], strict=True)) == hindcast_observed()
     assert "modelled targets lie within their tolerance" in html

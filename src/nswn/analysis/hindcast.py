@@ -121,6 +121,72 @@ SHARE_INDICATORS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 # (outside China / China) of each year, from ``history/macro_series.csv``
 UNIT_PRICE_RATIOS = {"world_share_ev_sales": "ev_price_ratio_rest_to_china"}
 
+# The 5th national economic census (2023) revised NBS's accounts; the revised sectoral series
+# (``secondary_share``, ``services_share``, ``primary_share``, ``manufacturing_share_revised`` in
+# ``history/macro_series.csv``) begin in 2020, and every manufacturing-share target from 2020 on
+# is on that basis (targets.csv notes: "post-census basis"); those before are not.
+CENSUS_BASIS_FROM = 2020
+
+
+def census_factor() -> float:
+    """Manufacturing's share on the post-census basis over the pre-census one: the secondary
+    industry's ratio in 2020, the one year both vintages give, ``σ_rev(2020) / σ_pre(2020)``
+    (NBS revised series and the 2020 communiqué, ``history/macro_series.csv``; 0.976).
+
+    Why a conversion: the model's nominal manufacturing share is the real share times
+    manufacturing's relative price, whose 2019 → 2020 step ``derived_inputs`` measures on one
+    (pre-census) vintage, so that the revision is not taken for a price change; its level from
+    2020 on is therefore the pre-census one with the revised series' movements, and the ratio of
+    the two vintages in 2020 carries it onto the basis of the targets. Assumption (judged):
+    manufacturing's share was revised in the same proportion as the secondary industry's. Where
+    both vintages of both are in the data (revised over pre-census; ``manufacturing_share_revised``
+    over the first-release ``manufacturing_share``, ``secondary_share`` over
+    ``secondary_share_csy2024``) the ratios are 0.972 and 0.971 in 2021, 0.938 and 0.949 in 2022,
+    0.955 and 0.933 in 2023: close in 2021, 1–2 % apart after (the first-release manufacturing
+    figures of 2022–2023 are secondary sources on other GDP vintages).
+    """
+    revised = _series("secondary_share")[CENSUS_BASIS_FROM]
+    pre_census = _series("secondary_share_pre_census")[CENSUS_BASIS_FROM]
+    return revised / pre_census
+
+
+def published_manufacturing_share(macro: pd.DataFrame) -> pd.Series:
+    """The manufacturing share as the statistics publish it, % of GDP per year of one run.
+
+    The nominal share (real share × manufacturing's relative price; the real one where a run
+    has no nominal column), times :func:`census_factor` from :data:`CENSUS_BASIS_FROM` on: the
+    pre-census basis before 2020 and the post-census basis after, as the targets are.
+
+    Parameters
+    ----------
+    macro : DataFrame
+        A run's ``macro_year`` table (columns ``year`` and ``manufacturing_share_nominal`` or
+        ``manufacturing_share``, shares of GDP).
+
+    Returns
+    -------
+    Series
+        Indexed by year, in % of GDP.
+    """
+    m = macro.set_index("year")
+    column = "manufacturing_share_nominal" if "manufacturing_share_nominal" in m.columns else "manufacturing_share"
+    factor = np.where(m.index.to_numpy() >= CENSUS_BASIS_FROM, census_factor(), 1.0)
+    return (100 * m[column].astype(float) * factor).rename("manufacturing_share_published")
+
+
+def published_manufacturing_share_observed() -> dict[int, float]:
+    """Observed manufacturing shares on the basis :func:`published_manufacturing_share` uses,
+    % of GDP by year: first releases (pre-census) before :data:`CENSUS_BASIS_FROM`, the revised
+    series from it, and values first published after the revision (2024). The 2020 first
+    release (pre-census) is left out: no revised manufacturing value for 2020 was found."""
+    first = _series("manufacturing_share")
+    revised = _series("manufacturing_share_revised")
+    out = {year: value for year, value in first.items() if year < CENSUS_BASIS_FROM}
+    out.update(revised)
+    last_revised = max(revised) if revised else CENSUS_BASIS_FROM - 1
+    out.update({year: value for year, value in first.items() if year > last_revised})
+    return dict(sorted(out.items()))
+
 
 def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFrame) -> float | None:
     """The model's counterpart of a target in one run (None: not modelled).
@@ -134,9 +200,9 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
         return None
     ind = target.indicator
     if ind in ("manufacturing_share", "manufacturing_share_revised"):
-        # statistics report a nominal share; the model's value added is real (start-year prices)
-        column = "manufacturing_share_nominal" if "manufacturing_share_nominal" in m.columns else "manufacturing_share"
-        return float(100 * m.loc[y, column])
+        # statistics report a nominal share (the model's value added is real, at start-year
+        # prices), on the post-census basis from 2020 (census_factor)
+        return float(published_manufacturing_share(macro).loc[y])
     if ind == "gdp_real_growth_mean":
         first, last = _years_in(target.target_id)[-2:]
         growth = m["gdp"].pct_change()

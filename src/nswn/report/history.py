@@ -12,9 +12,11 @@ from typing import Any
 
 import pandas as pd
 
+PUBLISHED = "manufacturing_share_published"
 # (recorded column, observed indicator, scale to the observed unit, panel title)
 PANELS = (
-    ("manufacturing_share", "manufacturing_share", 100.0, "Manufacturing share of GDP, %"),
+    # nominal, on the basis of each year's statistics (hindcast.published_manufacturing_share)
+    (PUBLISHED, PUBLISHED, 1.0, "Manufacturing share of GDP, % (as published)"),
     ("debt_to_gdp", "debt_to_gdp", 100.0, "Debt / GDP, % (NIFD)"),
     ("gerd_share", "gerd_share_of_gdp", 100.0, "GERD / GDP, %"),
     ("basic_research_share", "basic_research_share_of_gerd", 100.0, "Basic research, % of GERD"),
@@ -36,6 +38,10 @@ def load(store: Any) -> dict[str, pd.DataFrame] | None:
     macro = store.query("SELECT m.* FROM macro_year m JOIN ids USING (run_id)", frames=frames)
     tech = store.query("SELECT t.* FROM technology_year t JOIN ids USING (run_id)", frames=frames)
     pairs = [(tech[tech["run_id"] == i], macro[macro["run_id"] == i]) for i in ids]
+    macro = pd.concat(
+        [one.assign(**{PUBLISHED: hindcast.published_manufacturing_share(one).to_numpy()}) for _, one in pairs],
+        ignore_index=True,
+    )
     bands = []
     for column, _, scale, _ in PANELS:
         if column not in macro.columns:
@@ -56,7 +62,11 @@ def load(store: Any) -> dict[str, pd.DataFrame] | None:
         [
             pd.DataFrame({"column": column, "year": list(series), "value": list(series.values())})
             for column, indicator, _, _ in PANELS
-            if (series := hindcast._series(indicator))
+            if (
+                series := hindcast.published_manufacturing_share_observed()
+                if indicator == PUBLISHED
+                else hindcast._series(indicator)
+            )
         ]
     )
     return {
