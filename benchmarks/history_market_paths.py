@@ -87,7 +87,8 @@ def markdown(tables: dict[str, pd.DataFrame], seeds: int, seconds: float) -> str
         "",
         f"Within tolerance: constant EV growth **{within['constant']} of {modelled}**, "
         f"yearly EV path **{within['yearly']} of {modelled}**. Targets whose median moved by more than "
-        "0.1 tolerance, changed status or lost or gained a median ('—': not every seed reached the parity):",
+        "0.1 tolerance, changed status or lost or gained a median "
+        "('—': half or more of the seeds never reached the parity):",
         "",
         "| target | observed ± tolerance | constant growth: median (status) | yearly EV path: median (status) |",
         "|---|---|---|---|",

@@ -463,3 +463,48 @@ def test_the_market_paths_comparison_puts_evs_back_on_their_constant_rates() -> 
     b = pd.DataFrame([{"target_id": "hsr_parity", **row, "median": np.nan, "deviation": np.nan}])
     text = script.markdown({"constant": a, "yearly": b}, seeds=2, seconds=1.0)
     assert "| hsr_parity | 2011 ± 1 | 2018 (missed (+7.0)) | — (missed) |" in text
+
+
+def _parity_runs(years: list[float]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    return [
+        (
+            pd.DataFrame({"technology_id": ["high_speed_rail"], "year": [2011], "first_parity_year": [year]}),
+            pd.DataFrame({"year": [2011]}),
+        )
+        for year in years
+    ]
+
+
+def test_a_parity_year_some_runs_never_reach_is_censored_not_dropped() -> None:
+    """A run that never reaches parity counts as +inf: the median exists while fewer than half of
+    the runs are censored, and the band's upper end reads "never"."""
+    target = [t for t in hindcast.targets() if t.target_id == "hsr_parity"]
+    nine = [2015.0, 2016.0, 2017.0, 2018.0, 2019.0, 2020.0, 2015.0, 2016.0, 2018.0]
+    row = hindcast.compare(_parity_runs([*nine, np.nan]), target).iloc[0]
+    assert row["median"] == pytest.approx(2017.5)  # the 5th and 6th of ten, the never-run last
+    assert row["p05"] == 2015.0 and row["p95"] == np.inf
+    assert row["status"] == "missed" and row["deviation"] == pytest.approx(6.5)
+    text = hindcast.markdown_table(hindcast.compare(_parity_runs([*nine, np.nan]), target), seeds=10, firms=None)
+    assert "| 2018 [2015, never] | missed (+6.5) |" in text
+    # censoring moves the median up: the same nine years with a tenth run at 2015 give a lower one
+    assert hindcast.compare(_parity_runs([*nine, 2015.0]), target).iloc[0]["median"] == pytest.approx(2016.5)
+    # a censored run can still leave the target within
+    within = hindcast.compare(_parity_runs([2011.0] * 9 + [np.nan]), target).iloc[0]
+    assert within["status"] == "within" and within["median"] == 2011.0
+    # half the runs censored: no median, missed
+    half = hindcast.compare(_parity_runs([np.nan] * 5 + [2012.0] * 5), target).iloc[0]
+    assert np.isnan(half["median"]) and half["status"] == "missed"
+
+
+def test_only_event_years_are_censored() -> None:
+    """Other targets keep the rule: no median unless every run gives a value."""
+    target = [t for t in hindcast.targets() if t.target_id == "litho_2024"]
+    runs = [
+        (
+            pd.DataFrame({"technology_id": ["lithography_machines"], "year": [2024], "relative_capability": [v]}),
+            pd.DataFrame({"year": [2024]}),
+        )
+        for v in (0.1, 0.2, np.nan)
+    ]
+    row = hindcast.compare(runs, target).iloc[0]
+    assert np.isnan(row["median"]) and row["p95"] == pytest.approx(0.195)

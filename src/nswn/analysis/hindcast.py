@@ -245,6 +245,10 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
     return None  # e.g. first-rank year: not represented by the model
 
 
+# indicators whose runs may not produce a value because an event never happened (NaN): censored
+CENSORED_INDICATORS = ("parity_year",)
+
+
 def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Target] | None = None) -> pd.DataFrame:
     """Observed vs simulated (median and 90 % interval over runs) for every target.
 
@@ -254,7 +258,11 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
         ``target_id, indicator, technology, year, window, observed, tolerance, median, p05,
         p95, status, deviation`` where status is ``within``, ``missed`` or ``not modelled`` and
         ``deviation`` is ``(median − observed) / tolerance`` (signed: above the observation is
-        positive; within tolerance ⇔ |deviation| ≤ 1; NaN without a median).
+        positive; within tolerance ⇔ |deviation| ≤ 1; NaN without a median). A parity year that
+        some runs never reach is censored: those runs count as +inf, so the median exists while
+        fewer than half are censored and a quantile among them is +inf ("never" in the tables);
+        the band of a censored target is the order statistics around the 5 % and 95 % points
+        (``lower``, ``higher``), never an interpolation between a year and "never".
     """
     chosen = chosen if chosen is not None else targets()
     values: dict[str, list[float]] = {t.target_id: [] for t in chosen}
@@ -277,6 +285,18 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
         }
         if sample.size == 0:
             row.update(median=np.nan, p05=np.nan, p95=np.nan, status="not modelled")
+        elif target.indicator in CENSORED_INDICATORS and np.isnan(sample).any():
+            # a run that never reaches parity is censored at +inf (the median of censored data,
+            # defined while fewer than half of the runs are censored; quantiles above it read "never")
+            censored = np.where(np.isnan(sample), np.inf, sample)
+            median = float(np.median(censored))  # +inf once half the runs are censored
+            median = median if np.isfinite(median) else np.nan
+            row.update(
+                median=median,
+                p05=float(np.quantile(censored, 0.05, method="lower")),
+                p95=float(np.quantile(censored, 0.95, method="higher")),
+                status="within" if abs(median - target.observed) <= target.tolerance else "missed",
+            )
         else:
             finite = sample[np.isfinite(sample)]
             if finite.size == 0:  # e.g. parity never reached
@@ -327,6 +347,8 @@ def markdown_table(table: pd.DataFrame, seeds: int, firms: int | None) -> str:
         years = str(row.indicator).endswith("_year")  # a calendar year: no thousands separator
 
         def fmt(value: float, years: bool = years) -> str:
+            if value == np.inf:
+                return "never"
             return f"{value:.0f}" if years and value == value else number(value)
 
         simulated = "—" if row.median != row.median else f"{fmt(row.median)} [{fmt(row.p05)}, {fmt(row.p95)}]"

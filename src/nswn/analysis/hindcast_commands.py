@@ -88,7 +88,11 @@ def register(app: typer.Typer) -> None:
             shown.add_column(column, justify="left" if column in ("target", status) else "right")
         for row in table.itertuples():
             name = row.target_id + (f" ({row.technology})" if row.technology else "")
-            simulated = "—" if row.median != row.median else f"{row.median:.4g} [{row.p05:.4g}, {row.p95:.4g}]"
+            simulated = (
+                "—"
+                if row.median != row.median
+                else f"{row.median:.4g} [{row.p05:.4g}, {row.p95:.4g}]".replace("inf", "never")
+            )
             shown.add_row(
                 name,
                 row.window,
