@@ -465,6 +465,9 @@ def test_the_market_paths_comparison_puts_evs_back_on_their_constant_rates() -> 
     assert "| hsr_parity | 2011 ± 1 | 2018 (missed (+7.0)) | — (missed) |" in text
 
 
+_all_targets = hindcast.targets
+
+
 def _parity_runs(years: list[float]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     return [
         (
@@ -485,7 +488,7 @@ def test_a_parity_year_some_runs_never_reach_is_censored_not_dropped() -> None:
     assert row["p05"] == 2015.0 and row["p95"] == np.inf
     assert row["status"] == "missed" and row["deviation"] == pytest.approx(6.5)
     text = hindcast.markdown_table(hindcast.compare(_parity_runs([*nine, np.nan]), target), seeds=10, firms=None)
-    assert "| 2018 [2015, never] | missed (+6.5) |" in text
+    assert "| 2017.5 [2015, after 2011] | missed (+6.5) |" in text  # censored at the runs' last year
     # censoring moves the median up: the same nine years with a tenth run at 2015 give a lower one
     assert hindcast.compare(_parity_runs([*nine, 2015.0]), target).iloc[0]["median"] == pytest.approx(2016.5)
     # a censored run can still leave the target within
@@ -508,3 +511,43 @@ def test_only_event_years_are_censored() -> None:
     ]
     row = hindcast.compare(runs, target).iloc[0]
     assert np.isnan(row["median"]) and row["p95"] == pytest.approx(0.195)
+
+
+def test_a_run_that_stopped_before_the_others_is_not_censored() -> None:
+    """Not having reached parity by an earlier last year says nothing about later years."""
+    target = [t for t in hindcast.targets() if t.target_id == "hsr_parity"]
+    short = (
+        pd.DataFrame({"technology_id": ["high_speed_rail"], "year": [2011], "first_parity_year": [np.nan]}),
+        pd.DataFrame({"year": [2010, 2011]}),
+    )
+    longer = [
+        (tech.assign(year=2014), pd.DataFrame({"year": [2011, 2014]}))
+        for tech, _ in _parity_runs([2012.0, 2012.0, 2013.0, np.nan])
+    ]
+    alone = hindcast.compare(longer, target).iloc[0]
+    mixed = hindcast.compare([*longer, short, short], target).iloc[0]
+    assert alone["median"] == mixed["median"] == 2012.5 and mixed["horizon"] == 2014
+    assert mixed["p95"] == np.inf
+    assert hindcast.censored_text(np.inf, 2014) == "after 2014" and hindcast.censored_text(2012.0, 2014) is None
+
+
+def test_parity_bands_are_years_and_a_median_on_the_tolerance_is_within() -> None:
+    target = [t for t in hindcast.targets() if t.target_id == "hsr_parity"]
+    # no run censored: still order statistics, never a fractional year from interpolation
+    row = hindcast.compare(_parity_runs([2010.0, 2011.0, 2012.0, 2013.0, 2014.0, 2015.0, 2016.0]), target).iloc[0]
+    assert (row["p05"], row["p95"]) == (2010.0, 2016.0)
+    edge = hindcast.compare(_parity_runs([2012.0, 2012.0, 2012.0, np.nan]), target).iloc[0]
+    assert edge["median"] == 2012.0 and edge["status"] == "within"  # 2011 ± 1: the edge is inside
+
+
+def test_the_cli_prints_a_censored_band_as_after_the_last_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from nswn.cli import app
+
+    runs = _parity_runs([2015.0, 2016.0, 2017.0, 2018.0, np.nan])
+    monkeypatch.setattr(hindcast, "run_history", lambda *args, **kwargs: runs)
+    monkeypatch.setattr(hindcast, "targets", lambda: [t for t in _all_targets() if t.target_id == "hsr_parity"])
+    result = CliRunner().invoke(app, ["hindcast", "--seeds", "5"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "2017 [2015, after 2011]" in result.output and "inf" not in result.output

@@ -418,10 +418,24 @@ def test_the_census_revision_moved_manufacturing_with_the_secondary_industry_in_
 def test_observed_manufacturing_shares_are_listed_on_the_basis_of_each_year() -> None:
     observed = hindcast.published_manufacturing_share_observed()
     first, revised = _series("manufacturing_share"), _series("manufacturing_share_revised")
-    assert observed[2019] == first[2019] and observed[2012] == first[2012]
-    assert observed[2022] == revised[2022] != first[2022]
-    assert observed[2024] == first[2024]  # first published after the revision
-    assert 2020 not in observed  # a pre-census first release with no revised value
+    expected = {y: v for y, v in first.items() if y < 2020} | {y: revised[y] for y in (2021, 2022, 2023)}
+    assert observed == expected | {2024: first[2024]}  # 2024: first published after the revision
+    assert list(observed) == sorted(observed) and 2020 not in observed  # 2020: pre-census, no revised value
+    assert (observed[2021], observed[2023]) == (26.62, 25.01) and (first[2021], first[2023]) == (27.4, 26.2)
+
+
+def test_a_run_starting_on_the_post_census_basis_is_not_converted() -> None:
+    import pandas as pd
+
+    start_2024 = pd.DataFrame({"year": [2024, 2025], "manufacturing_share_nominal": [0.249, 0.248]})
+    assert list(hindcast.published_manufacturing_share(start_2024)) == pytest.approx([24.9, 24.8])
+    start_2006 = pd.DataFrame({"year": [2006, 2024], "manufacturing_share_nominal": [0.32, 0.26]})
+    assert list(hindcast.published_manufacturing_share(start_2006)) == pytest.approx(
+        [32.0, 26.0 * hindcast.census_factor()]
+    )
+    # a run without the nominal column is read on its real share, converted the same way
+    real = pd.DataFrame({"year": [2006, 2024], "manufacturing_share": [0.32, 0.26]})
+    assert list(hindcast.published_manufacturing_share(real)) == pytest.approx([32.0, 26.0 * hindcast.census_factor()])
 
 
 # --- the labour-cost drag falls on the labour-intensive segments only ----------------------

@@ -142,8 +142,8 @@ def census_factor() -> float:
     both vintages of both are in the data (revised over pre-census; ``manufacturing_share_revised``
     over the first-release ``manufacturing_share``, ``secondary_share`` over
     ``secondary_share_csy2024``) the ratios are 0.972 and 0.971 in 2021, 0.938 and 0.949 in 2022,
-    0.955 and 0.933 in 2023: close in 2021, 1–2 % apart after (the first-release manufacturing
-    figures of 2022–2023 are secondary sources on other GDP vintages).
+    0.955 and 0.933 in 2023: close in 2021, 1.2 % and 2.3 % apart after (the first-release
+    manufacturing figures of 2022–2023 are secondary sources on other GDP vintages).
     """
     revised = _series("secondary_share")[CENSUS_BASIS_FROM]
     pre_census = _series("secondary_share_pre_census")[CENSUS_BASIS_FROM]
@@ -154,8 +154,10 @@ def published_manufacturing_share(macro: pd.DataFrame) -> pd.Series:
     """The manufacturing share as the statistics publish it, % of GDP per year of one run.
 
     The nominal share (real share × manufacturing's relative price; the real one where a run
-    has no nominal column), times :func:`census_factor` from :data:`CENSUS_BASIS_FROM` on: the
-    pre-census basis before 2020 and the post-census basis after, as the targets are.
+    has no nominal column), times :func:`census_factor` from :data:`CENSUS_BASIS_FROM` on for a
+    run that started before it: the pre-census basis before 2020 and the post-census basis
+    after, as the targets are. A run starting in 2020 or later (the 2024 vintage, 24.9 %, is on
+    the revised basis) is not converted.
 
     Parameters
     ----------
@@ -170,7 +172,10 @@ def published_manufacturing_share(macro: pd.DataFrame) -> pd.Series:
     """
     m = macro.set_index("year")
     column = "manufacturing_share_nominal" if "manufacturing_share_nominal" in m.columns else "manufacturing_share"
-    factor = np.where(m.index.to_numpy() >= CENSUS_BASIS_FROM, census_factor(), 1.0)
+    years = m.index.to_numpy()
+    # a run that starts on the post-census basis (a start year from 2020 on: the 2024 vintage) is on it already
+    pre_census_start = len(years) > 0 and years.min() < CENSUS_BASIS_FROM
+    factor = np.where(pre_census_start & (years >= CENSUS_BASIS_FROM), census_factor(), 1.0)
     return (100 * m[column].astype(float) * factor).rename("manufacturing_share_published")
 
 
@@ -258,19 +263,28 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
         ``target_id, indicator, technology, year, window, observed, tolerance, median, p05,
         p95, status, deviation`` where status is ``within``, ``missed`` or ``not modelled`` and
         ``deviation`` is ``(median − observed) / tolerance`` (signed: above the observation is
-        positive; within tolerance ⇔ |deviation| ≤ 1; NaN without a median). A parity year that
-        some runs never reach is censored: those runs count as +inf, so the median exists while
-        fewer than half are censored and a quantile among them is +inf ("never" in the tables);
-        the band of a censored target is the order statistics around the 5 % and 95 % points
-        (``lower``, ``higher``), never an interpolation between a year and "never".
+        positive; within tolerance ⇔ |deviation| ≤ 1; NaN without a median), and ``horizon``,
+        the last year of the longest run. A parity year (:data:`CENSORED_INDICATORS`) that a run
+        of that length does not reach is censored: it counts as +inf ("after <horizon>" in the
+        tables), so the median exists while fewer than half of the runs are censored; a shorter
+        run that has not reached it tells nothing and is left out. The band of a parity year is
+        always the order statistics around the 5 % and 95 % points (``lower``, ``higher``):
+        years, never an interpolation between a year and a censored run.
     """
     chosen = chosen if chosen is not None else targets()
     values: dict[str, list[float]] = {t.target_id: [] for t in chosen}
-    for technology, macro in runs:
+    pairs = list(runs)
+    ends = [int(macro["year"].max()) for _, macro in pairs if len(macro)]
+    horizon = max(ends) if ends else None
+    for technology, macro in pairs:
+        short = len(macro) == 0 or int(macro["year"].max()) != horizon
         for target in chosen:
             value = simulated_value(target, technology, macro)
-            if value is not None:
-                values[target.target_id].append(value)
+            if value is None:
+                continue
+            if short and target.indicator in CENSORED_INDICATORS and np.isnan(value):
+                continue  # not reached by a run that stopped early: not comparable
+            values[target.target_id].append(value)
     rows = []
     for target in chosen:
         sample = np.array(values[target.target_id], dtype=float)
@@ -285,9 +299,9 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
         }
         if sample.size == 0:
             row.update(median=np.nan, p05=np.nan, p95=np.nan, status="not modelled")
-        elif target.indicator in CENSORED_INDICATORS and np.isnan(sample).any():
-            # a run that never reaches parity is censored at +inf (the median of censored data,
-            # defined while fewer than half of the runs are censored; quantiles above it read "never")
+        elif target.indicator in CENSORED_INDICATORS:
+            # a run that does not reach parity by the horizon is censored at +inf (the median of
+            # censored data, defined while fewer than half of the runs are censored)
             censored = np.where(np.isnan(sample), np.inf, sample)
             median = float(np.median(censored))  # +inf once half the runs are censored
             median = median if np.isfinite(median) else np.nan
@@ -312,7 +326,15 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
         rows.append(row)
     table = pd.DataFrame(rows)
     table["deviation"] = (table["median"] - table["observed"]) / table["tolerance"]  # NaN where no median
+    table["horizon"] = horizon if horizon is not None else np.nan
     return table
+
+
+def censored_text(value: float, horizon: float) -> str | None:
+    """How a censored quantile reads in the tables: ``after 2024`` (None for a finite value)."""
+    if value != np.inf:
+        return None
+    return f"after {int(horizon)}" if horizon == horizon else "never"
 
 
 def status_text(status: str, deviation: float) -> str:
@@ -346,10 +368,12 @@ def markdown_table(table: pd.DataFrame, seeds: int, firms: int | None) -> str:
         name = row.target_id + (f" ({row.technology})" if row.technology else "")
         years = str(row.indicator).endswith("_year")  # a calendar year: no thousands separator
 
-        def fmt(value: float, years: bool = years) -> str:
-            if value == np.inf:
-                return "never"
-            return f"{value:.0f}" if years and value == value else number(value)
+        def fmt(value: float, years: bool = years, horizon: float = getattr(row, "horizon", np.nan)) -> str:
+            if (censored := censored_text(value, horizon)) is not None:
+                return censored
+            if years and value == value:  # a calendar year; a median between two years keeps its half
+                return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+            return number(value)
 
         simulated = "—" if row.median != row.median else f"{fmt(row.median)} [{fmt(row.p05)}, {fmt(row.p95)}]"
         lines.append(

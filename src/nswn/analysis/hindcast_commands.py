@@ -88,11 +88,10 @@ def register(app: typer.Typer) -> None:
             shown.add_column(column, justify="left" if column in ("target", status) else "right")
         for row in table.itertuples():
             name = row.target_id + (f" ({row.technology})" if row.technology else "")
-            simulated = (
-                "—"
-                if row.median != row.median
-                else f"{row.median:.4g} [{row.p05:.4g}, {row.p95:.4g}]".replace("inf", "never")
+            low, high = (
+                hc.censored_text(v, getattr(row, "horizon", float("nan"))) or f"{v:.4g}" for v in (row.p05, row.p95)
             )
+            simulated = "—" if row.median != row.median else f"{row.median:.4g} [{low}, {high}]"
             shown.add_row(
                 name,
                 row.window,
