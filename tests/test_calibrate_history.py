@@ -326,6 +326,31 @@ def test_coverage_counts_observations_inside_the_band() -> None:
     assert not table.loc["mfg_share_2006", "prior_inside"]  # no draw produced it: outside
 
 
+def test_coverage_censors_a_parity_year_a_draw_does_not_reach() -> None:
+    """As in the hindcast: a draw without parity by the end year counts as later than every
+    year, not as missing; the band is order statistics and prints without thousands separators."""
+    import pandas as pd
+
+    from nswn.experiments import calibration_doc
+
+    settings = ch.HistorySettings(end_year=2024, targets=(("hsr_parity", 2011.0, 1.0),))
+    years = [2010.0, 2011.0, 2012.0, 2013.0] + [float("nan")] * 6  # six of ten never reach it
+    rows = [
+        {"kind": kind, "draw": i, "target_id": "hsr_parity", "value": v}
+        for kind in ("posterior", "prior")
+        for i, v in enumerate(years if kind == "posterior" else years[:4] * 2 + [float("nan")] * 2)
+    ]
+    table = ch.coverage_table(settings, pd.DataFrame(rows)).set_index("target_id")
+    post, prior = table.loc["hsr_parity"], table.loc["hsr_parity"]
+    assert np.isnan(post["posterior_median"]) and post["posterior_p95"] == np.inf  # most never reach it
+    assert post["posterior_p05"] == 2010.0 and post["posterior_inside"]
+    assert prior["prior_median"] == 2012.0 and prior["prior_p95"] == np.inf
+    assert calibration_doc._fmt_target(np.inf, "parity_year", 2024) == "after 2024"
+    assert calibration_doc._fmt_target(2011.0, "parity_year", 2024) == "2011"
+    assert calibration_doc._fmt_target(2011.5, "parity_year", 2024) == "2011.5"
+    assert calibration_doc._fmt_target(2011.0, "debt_to_gdp", 2024) == "2,011"
+
+
 # ---------------------------------------------------------------------------------------
 def test_calibration_scores_every_target_the_hindcast_models() -> None:
     """The calibration's targets (training distance and out-of-sample check) are exactly the

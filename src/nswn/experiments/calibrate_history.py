@@ -635,11 +635,14 @@ def coverage_table(settings: HistorySettings, predictive: pd.DataFrame) -> pd.Da
     """Per target: observed ± tolerance, the 90 % predictive band of posterior and prior, and
     whether the observation lies inside (``*_inside``) or its tolerance interval overlaps the band
     (``*_overlaps``). A draw that cannot produce a target (NaN) is left out of the band; a target
-    no draw produces counts as outside."""
+    no draw produces counts as outside. A parity year a draw does not reach by the end year is
+    censored there instead (+inf, as in ``hindcast.compare``): the band is order statistics and
+    its upper end may be +inf."""
     rows = []
     for t in scored_targets(settings):
         row: dict[str, Any] = {
             "target_id": t.target_id,
+            "indicator": t.target.indicator,
             "window": t.window,
             "year": t.target.year,
             "observed": t.observed,
@@ -649,13 +652,19 @@ def coverage_table(settings: HistorySettings, predictive: pd.DataFrame) -> pd.Da
         for kind in ("posterior", "prior"):
             values = predictive.loc[(predictive["kind"] == kind) & (predictive["target_id"] == t.target_id), "value"]
             finite = values.to_numpy(float)
-            finite = finite[np.isfinite(finite)]
+            censored = t.target.indicator in hindcast.CENSORED_INDICATORS
+            finite = np.where(np.isnan(finite), np.inf, finite) if censored else finite[np.isfinite(finite)]
             if finite.size == 0:
                 row.update({f"{kind}_p05": np.nan, f"{kind}_median": np.nan, f"{kind}_p95": np.nan})
                 row[f"{kind}_inside"] = False
                 row[f"{kind}_overlaps"] = False
                 continue
-            lo, med, hi = np.quantile(finite, [0.05, 0.5, 0.95])
+            if censored:
+                lo, hi = np.quantile(finite, 0.05, method="lower"), np.quantile(finite, 0.95, method="higher")
+                med = np.median(finite)
+                med = med if np.isfinite(med) else np.nan
+            else:
+                lo, med, hi = np.quantile(finite, [0.05, 0.5, 0.95])
             row.update({f"{kind}_p05": lo, f"{kind}_median": med, f"{kind}_p95": hi})
             row[f"{kind}_inside"] = bool(lo <= t.observed <= hi)
             row[f"{kind}_overlaps"] = bool(lo <= t.observed + t.tolerance and t.observed - t.tolerance <= hi)

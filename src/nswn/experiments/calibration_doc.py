@@ -46,6 +46,18 @@ def _fmt(x: float) -> str:
     return "—" if x is None or not np.isfinite(x) else number(float(x))
 
 
+def _fmt_target(x: float, indicator: str, end_year: int) -> str:
+    """A target's value: a calendar year without a thousands separator, a censored one as
+    ``after <end year>``, anything else as :func:`_fmt`."""
+    if not str(indicator).endswith("_year"):
+        return _fmt(x)
+    if x == np.inf:
+        return f"after {end_year}"
+    if x is None or not np.isfinite(x):
+        return "—"
+    return f"{x:.0f}" if x == int(x) else f"{x:.1f}"
+
+
 def plot(result: Any, path: Path) -> Path | None:
     """Prior (flat) and weighted posterior histogram per parameter; ``None`` without matplotlib."""
     try:
@@ -262,13 +274,19 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         "| target | window | year | observed ± tolerance | posterior median [90 %] | prior median [90 %] | source |",
         "|---|---|---|---|---|---|---|",
     ]
+    end = result.settings.end_year or 2024
     for row in result.coverage.itertuples():
         mark_post = "" if row.posterior_inside else " ✗"
         mark_prior = "" if row.prior_inside else " ✗"
+        ind = getattr(row, "indicator", "")
+
+        def f(x: float, ind: str = ind) -> str:
+            return _fmt_target(x, ind, end)
+
         lines.append(
-            f"| {row.target_id} | {row.window} | {row.year} | {_fmt(row.observed)} ± {_fmt(row.tolerance)} | "
-            f"{_fmt(row.posterior_median)} [{_fmt(row.posterior_p05)}, {_fmt(row.posterior_p95)}]{mark_post} | "
-            f"{_fmt(row.prior_median)} [{_fmt(row.prior_p05)}, {_fmt(row.prior_p95)}]{mark_prior} | {row.source} |"
+            f"| {row.target_id} | {row.window} | {row.year} | {f(row.observed)} ± {_fmt(row.tolerance)} | "
+            f"{f(row.posterior_median)} [{f(row.posterior_p05)}, {f(row.posterior_p95)}]{mark_post} | "
+            f"{f(row.prior_median)} [{f(row.prior_p05)}, {f(row.prior_p95)}]{mark_prior} | {row.source} |"
         )
     lines += [
         "",
