@@ -419,6 +419,14 @@ def test_calibration_is_deterministic_and_resumes_to_the_same_posterior(tmp_path
     assert short.simulations < one.simulations
     resumed = ch.run(settings, tmp_path / "c", workers=1, resume=True)
     np.testing.assert_array_equal(resumed.posterior.values, one.posterior.values)
+    # the result says what was resumed, and the page says what its time covers
+    from nswn.experiments import calibration_doc
+
+    assert (one.resumed_from, resumed.resumed_from) == (0, short.simulations)
+    again = ch.run(settings, tmp_path / "c", workers=1, resume=True)
+    assert again.resumed_from == again.simulations == resumed.simulations
+    assert calibration_doc._resumed(one) == ""
+    assert "after" in calibration_doc._resumed(resumed) and "predictive" in calibration_doc._resumed(again)
     with pytest.raises(ch.CalibrationError, match="other settings"):
         ch.run(replace(settings, seed=1), tmp_path / "c", workers=1, resume=True)
 

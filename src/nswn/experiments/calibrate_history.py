@@ -354,6 +354,7 @@ class CalibrationResult:
     predictive: pd.DataFrame  # one row per (kind, draw, target): kind posterior|prior, value
     coverage: pd.DataFrame  # one row per held-out (and training) target: observed, bands, inside
     out: Path
+    resumed_from: int = 0  # simulations already stored in ``out`` when this run began (a resume)
 
     def coverage_summary(self) -> dict[str, dict[str, float]]:
         """Share of targets inside the 90 % band by window and kind (posterior, prior)."""
@@ -505,9 +506,10 @@ def run(
             eps=pyabc.QuantileEpsilon(alpha=0.5),
         )
         url = f"sqlite:///{db.resolve()}"
+        resumed_from = 0
         if db.exists():
             abc.load(url, 1)
-            done["n"] = int(abc.history.total_nr_simulations)
+            done["n"] = resumed_from = int(abc.history.total_nr_simulations)
         else:
             abc.new(url, observed)
             settings_path.write_text(json.dumps(fingerprint, indent=1) + "\n", encoding="utf-8")
@@ -544,7 +546,9 @@ def run(
         mapper.close()
     seconds = time.perf_counter() - started
     coverage = coverage_table(settings, predictive)
-    result = CalibrationResult(settings, posterior, epsilons, simulations, seconds, predictive, coverage, directory)
+    result = CalibrationResult(
+        settings, posterior, epsilons, simulations, seconds, predictive, coverage, directory, resumed_from
+    )
     store_result(result)
     return result
 

@@ -46,6 +46,19 @@ def _fmt(x: float) -> str:
     return "—" if x is None or not np.isfinite(x) else number(float(x))
 
 
+def _resumed(result: Any) -> str:
+    """What the run's time covers when it resumed a stored inference (empty otherwise)."""
+    before = getattr(result, "resumed_from", 0)
+    if not before:
+        return ""
+    if before >= result.simulations:
+        return (
+            f" (a resume: the {before} simulations of the inference were read from `{result.out}`; "
+            "the time is that of the predictive runs)"
+        )
+    return f" (a resume after {before} stored simulations; the time is that of this run)"
+
+
 def _fmt_target(x: float, indicator: str, end_year: int) -> str:
     """A target's value: a calendar year without a thousands separator, a censored one as
     ``after <end year>``, anything else as :func:`_fmt`."""
@@ -166,7 +179,7 @@ def markdown(result: Any, command: str, quick: bool = False, status: str = "", p
         f"{prov.get('generations')} generations of {prov.get('population')} particles; final threshold "
         f"ε = {_fmt(prov.get('epsilon') or float('nan'))}; "
         f"{settings.predictive} posterior and {settings.predictive} prior predictive runs; resolution {resolution}; "
-        f"{result.seconds / 60:.1f} minutes on this machine.",
+        f"{result.seconds / 60:.1f} minutes on this machine{_resumed(result)}.",
         "",
         f"Posterior `{post.posterior_id}`: model hash `{prov.get('model_hash')}`, nswn {prov.get('package_version')}, "
         f"data vintage {prov.get('data_vintage')}, scenario `{prov.get('scenario')}` "
