@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,3 +57,22 @@ def test_indices_beyond_their_interval_are_warned() -> None:
     notes = index_warnings("sobol", table, 1024)
     assert any("S1 outside [0, 1]" in n and "a" in n for n in notes)
     assert index_warnings("sobol", table.assign(S1=[0.9, 0.2]), 1024) == []
+
+
+def test_the_sensitivity_chart_is_the_same_file_for_the_same_report(tmp_path: Path) -> None:
+    """The HTML chart carries a fixed element id, so regenerating docs does not churn it."""
+    from nswn.experiments import sensitivity as sens
+
+    table = pd.DataFrame(
+        {
+            "output": ["y", "y"],
+            "output_label": ["Y", "Y"],
+            "assumption": ["a.b", "a.c"],
+            "mu_star": [0.2, 0.1],
+        }
+    )
+    report = sens.SensitivityReport("morris", table, runs=4, firms=10, samples=2)
+    first = [p for p in sens.charts(report, tmp_path / "one") if p.suffix == ".html"]
+    second = [p for p in sens.charts(report, tmp_path / "two") if p.suffix == ".html"]
+    assert first and first[0].read_bytes() == second[0].read_bytes()
+    assert 'id="sensitivity-morris"' in first[0].read_text(encoding="utf-8")

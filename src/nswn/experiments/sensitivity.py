@@ -270,7 +270,8 @@ def charts(report: SensitivityReport, directory: Path) -> list[Path]:
             title=f"nswn sensitivity ({report.method}, {report.runs} runs)", height=520, width=360 * len(outputs)
         )
         html = directory / f"sensitivity_{report.method}.html"
-        fig.write_html(html, include_plotlyjs=True, full_html=True)
+        # a fixed element id: the same report gives the same file (plotly draws a random one otherwise)
+        fig.write_html(html, include_plotlyjs=True, full_html=True, div_id=f"sensitivity-{report.method}")
         written.append(html)
     except ImportError:
         pass
