@@ -545,9 +545,9 @@ def test_the_cli_prints_a_censored_band_as_after_the_last_year(monkeypatch: pyte
 
     from nswn.cli import app
 
-    runs = _parity_runs([2015.0, 2016.0, 2017.0, 2018.0, np.nan])
+    runs = _parity_runs([2015.0, 2016.0, 2017.0, 2018.0, 2019.0, np.nan])
     monkeypatch.setattr(hindcast, "run_history", lambda *args, **kwargs: runs)
     monkeypatch.setattr(hindcast, "targets", lambda: [t for t in _all_targets() if t.target_id == "hsr_parity"])
     result = CliRunner().invoke(app, ["hindcast", "--seeds", "5"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "2017 [2015, after 2011]" in result.output and "inf" not in result.output
+    assert "2017.5 [2015, after 2011]" in result.output and "inf" not in result.output  # the half kept

@@ -330,6 +330,11 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
     return table
 
 
+def year_text(value: float) -> str:
+    """A calendar year (no thousands separator); a median between two years keeps its half: ``2017.5``."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
 def censored_text(value: float, horizon: float) -> str | None:
     """How a censored quantile reads in the tables: ``after 2024`` (None for a finite value)."""
     if value != np.inf:
@@ -371,9 +376,7 @@ def markdown_table(table: pd.DataFrame, seeds: int, firms: int | None) -> str:
         def fmt(value: float, years: bool = years, horizon: float = getattr(row, "horizon", np.nan)) -> str:
             if (censored := censored_text(value, horizon)) is not None:
                 return censored
-            if years and value == value:  # a calendar year; a median between two years keeps its half
-                return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-            return number(value)
+            return year_text(value) if years and value == value else number(value)
 
         simulated = "—" if row.median != row.median else f"{fmt(row.median)} [{fmt(row.p05)}, {fmt(row.p95)}]"
         lines.append(
