@@ -128,6 +128,7 @@ UNIT_PRICE_RATIOS = {"world_share_ev_sales": "ev_price_ratio_rest_to_china"}
 CENSUS_BASIS_FROM = 2020
 
 
+@cache
 def census_factor() -> float:
     """Manufacturing's share on the post-census basis over the pre-census one: the secondary
     industry's ratio in 2020, the one year both vintages give, ``σ_rev(2020) / σ_pre(2020)``
@@ -254,6 +255,28 @@ def simulated_value(target: Target, technology: pd.DataFrame, macro: pd.DataFram
 CENSORED_INDICATORS = ("parity_year",)
 
 
+def censored_band(sample: np.ndarray) -> tuple[float, float, float]:
+    """5 %, 50 % and 95 % points of event years where NaN means "not reached by the horizon".
+
+    Such a run is censored at +inf (later than every year): the median (``np.median``) exists
+    while fewer than half of the runs are censored (NaN otherwise); the band is the order
+    statistics around the 5 % and 95 % points (``lower``, ``higher``), so it is made of years
+    or +inf, never an interpolation between a year and a censored run.
+
+    Parameters
+    ----------
+    sample : ndarray, shape (runs,)
+        Calendar years, NaN where the event did not happen by the end of the run.
+    """
+    censored = np.where(np.isnan(sample), np.inf, np.asarray(sample, dtype=float))
+    median = float(np.median(censored))
+    return (
+        float(np.quantile(censored, 0.05, method="lower")),
+        median if np.isfinite(median) else np.nan,
+        float(np.quantile(censored, 0.95, method="higher")),
+    )
+
+
 def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Target] | None = None) -> pd.DataFrame:
     """Observed vs simulated (median and 90 % interval over runs) for every target.
 
@@ -300,15 +323,11 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
         if sample.size == 0:
             row.update(median=np.nan, p05=np.nan, p95=np.nan, status="not modelled")
         elif target.indicator in CENSORED_INDICATORS:
-            # a run that does not reach parity by the horizon is censored at +inf (the median of
-            # censored data, defined while fewer than half of the runs are censored)
-            censored = np.where(np.isnan(sample), np.inf, sample)
-            median = float(np.median(censored))  # +inf once half the runs are censored
-            median = median if np.isfinite(median) else np.nan
+            p05, median, p95 = censored_band(sample)
             row.update(
                 median=median,
-                p05=float(np.quantile(censored, 0.05, method="lower")),
-                p95=float(np.quantile(censored, 0.95, method="higher")),
+                p05=p05,
+                p95=p95,
                 status="within" if abs(median - target.observed) <= target.tolerance else "missed",
             )
         else:
@@ -333,6 +352,23 @@ def compare(runs: Iterable[tuple[pd.DataFrame, pd.DataFrame]], chosen: list[Targ
 def year_text(value: float) -> str:
     """A calendar year (no thousands separator); a median between two years keeps its half: ``2017.5``."""
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def value_text(value: float, indicator: str, horizon: float, plain: Callable[[float], str]) -> str:
+    """One value of a target in a table: ``after <horizon>`` when censored, a calendar year by
+    :func:`year_text` (no thousands separator), anything else by ``plain``."""
+    if (censored := censored_text(value, horizon)) is not None:
+        return censored
+    return year_text(value) if str(indicator).endswith("_year") and value == value else plain(value)
+
+
+def band_text(row: Any, plain: Callable[[float], str]) -> str:
+    """``median [p05, p95]`` of a :func:`compare` row (``—`` without a median), each by :func:`value_text`."""
+    if row.median != row.median:
+        return "—"
+    horizon = getattr(row, "horizon", np.nan)
+    low, mid, high = (value_text(v, row.indicator, horizon, plain) for v in (row.p05, row.median, row.p95))
+    return f"{mid} [{low}, {high}]"
 
 
 def censored_text(value: float, horizon: float) -> str | None:
@@ -371,17 +407,10 @@ def markdown_table(table: pd.DataFrame, seeds: int, firms: int | None) -> str:
     ]
     for row in table.itertuples():
         name = row.target_id + (f" ({row.technology})" if row.technology else "")
-        years = str(row.indicator).endswith("_year")  # a calendar year: no thousands separator
-
-        def fmt(value: float, years: bool = years, horizon: float = getattr(row, "horizon", np.nan)) -> str:
-            if (censored := censored_text(value, horizon)) is not None:
-                return censored
-            return year_text(value) if years and value == value else number(value)
-
-        simulated = "—" if row.median != row.median else f"{fmt(row.median)} [{fmt(row.p05)}, {fmt(row.p95)}]"
+        observed = value_text(row.observed, row.indicator, np.nan, number)
         lines.append(
-            f"| {name} | {row.window} | {row.year} | {fmt(row.observed)} ± {number(row.tolerance)} | "
-            f"{simulated} | {status_text(row.status, row.deviation)} |"
+            f"| {name} | {row.window} | {row.year} | {observed} ± {number(row.tolerance)} | "
+            f"{band_text(row, number)} | {status_text(row.status, row.deviation)} |"
         )
     counts = table["status"].value_counts()
     within = int(counts.get("within", 0))

@@ -88,21 +88,12 @@ def register(app: typer.Typer) -> None:
             shown.add_column(column, justify="left" if column in ("target", status) else "right")
         for row in table.itertuples():
             name = row.target_id + (f" ({row.technology})" if row.technology else "")
-            years = str(row.indicator).endswith("_year")
-
-            def text(v: float, years: bool = years) -> str:
-                return hc.year_text(v) if years and v == v else f"{v:.4g}"
-
-            low, high = (
-                hc.censored_text(v, getattr(row, "horizon", float("nan"))) or text(v) for v in (row.p05, row.p95)
-            )
-            simulated = "—" if row.median != row.median else f"{text(row.median)} [{low}, {high}]"
             shown.add_row(
                 name,
                 row.window,
                 str(row.year),
                 f"{row.observed:.4g} ± {row.tolerance:.3g}",
-                simulated,
+                hc.band_text(row, lambda v: f"{v:.4g}"),
                 hc.status_text(row.status, row.deviation),
             )
         console.print(shown)

@@ -657,16 +657,14 @@ def coverage_table(settings: HistorySettings, predictive: pd.DataFrame) -> pd.Da
             values = predictive.loc[(predictive["kind"] == kind) & (predictive["target_id"] == t.target_id), "value"]
             finite = values.to_numpy(float)
             censored = t.target.indicator in hindcast.CENSORED_INDICATORS
-            finite = np.where(np.isnan(finite), np.inf, finite) if censored else finite[np.isfinite(finite)]
+            finite = finite if censored else finite[np.isfinite(finite)]  # censored: NaN = not reached
             if finite.size == 0:
                 row.update({f"{kind}_p05": np.nan, f"{kind}_median": np.nan, f"{kind}_p95": np.nan})
                 row[f"{kind}_inside"] = False
                 row[f"{kind}_overlaps"] = False
                 continue
             if censored:
-                lo, hi = np.quantile(finite, 0.05, method="lower"), np.quantile(finite, 0.95, method="higher")
-                med = np.median(finite)
-                med = med if np.isfinite(med) else np.nan
+                lo, med, hi = hindcast.censored_band(finite)
             else:
                 lo, med, hi = np.quantile(finite, [0.05, 0.5, 0.95])
             row.update({f"{kind}_p05": lo, f"{kind}_median": med, f"{kind}_p95": hi})

@@ -60,15 +60,11 @@ def _resumed(result: Any) -> str:
 
 
 def _fmt_target(x: float, indicator: str, end_year: int) -> str:
-    """A target's value: a calendar year without a thousands separator, a censored one as
-    ``after <end year>``, anything else as :func:`_fmt`."""
-    if not str(indicator).endswith("_year"):
-        return _fmt(x)
-    if x == np.inf:
-        return f"after {end_year}"
-    if x is None or not np.isfinite(x):
-        return "—"
-    return f"{x:.0f}" if x == int(x) else f"{x:.1f}"
+    """A target's value: a calendar year as the hindcast prints it (``year_text``; a censored
+    one ``after <end year>``), anything else as :func:`_fmt`."""
+    from nswn.analysis import hindcast
+
+    return hindcast.value_text(x, indicator, end_year, _fmt)
 
 
 def plot(result: Any, path: Path) -> Path | None:
